@@ -1,0 +1,213 @@
+# eidd -- the one entry point: deps, all, run, test, asan, fuzz,
+# bench-verify, certs, clean.  GNU make.  Output goes to build/ only.
+#
+#   make deps          install missing Debian packages (root; else prints how)
+#   make               build libraries, programs and tests into build/
+#   make test          run every test tier; last line "N passed, N failed"
+#   make asan          the same tests under ASan + UBSan + LSan
+#   make fuzz          libFuzzer on the JWS/claims parser (FUZZ_SECONDS=60)
+#   make bench-verify  single-thread verify rate vs raw OpenSSL
+#   make certs         the development PKI in certs/dev/ (idempotent)
+#   make run           start on development defaults (see README.md)
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+# Debian 12 packages the build, the tests and the tools need.
+DEPS_PKGS = gcc make pkg-config libssl-dev openssl libjansson-dev \
+	libcmocka-dev clang libclang-rt-14-dev faketime valgrind
+
+CC	?= cc
+PREFIX	?= /usr/local
+DESTDIR	?=
+BUILD	?= build
+V	?= 0
+FUZZ_SECONDS ?= 60
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+PKGS	:= libcrypto jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN	:= -Wall -Wextra -Wpedantic -Werror -Wstrict-prototypes \
+	-Wmissing-prototypes -Wmissing-declarations -Wshadow \
+	-Wpointer-arith -Wcast-qual -Wsign-compare -Wformat=2
+HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+OPT	?= -O2 -g
+CFLAGS	?=
+LDFLAGS	?=
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) $(HARDEN) \
+	-Iinclude $(PKG_CFLAGS) $(CFLAGS) $(SAN) -MMD -MP
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(SAN)
+
+# --- modules: explicit source lists --------------------------------------
+
+CRYPTO_SRCS := crypto/b64url.c crypto/claims.c crypto/jwk.c \
+	crypto/jws.c crypto/keyset.c crypto/sig.c crypto/sign.c crypto/verify.c
+MINT_SRCS := load/mint.c
+BENCH_SRCS := load/bench_verify.c
+
+CRYPTO_LIB := $(BUILD)/lib/libeidverify.a
+
+UNIT_TESTS := test_b64url test_claims test_jwk test_keyset test_verify \
+	test_attacks
+VECTOR_TESTS := test_wycheproof test_jose
+MINT_TESTS := test_mint
+
+TEST_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(VECTOR_TESTS) \
+	$(MINT_TESTS))
+PROGS := $(BUILD)/bin/eid-mint $(BUILD)/bin/eid-bench-verify
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+# --- build ----------------------------------------------------------------
+
+.PHONY: all deps check-deps-pkgs test asan fuzz fuzz-build bench-verify \
+	certs run clean check-deps format-check
+
+all: check-deps-pkgs $(CRYPTO_LIB) $(PROGS) $(TEST_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(CRYPTO_LIB): $(call obj,$(CRYPTO_SRCS))
+	$(call msg,AR,$@)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/eid-mint: $(call obj,$(MINT_SRCS)) $(CRYPTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/bin/eid-bench-verify: $(call obj,$(BENCH_SRCS)) $(CRYPTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Unit and vector tests link only the verifier library (and cmocka).
+$(BUILD)/obj/tests/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -Icrypto -Itests
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/crypto/%.o \
+    $(BUILD)/obj/tests/helpers.o $(CRYPTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+$(BUILD)/tests/test_wycheproof $(BUILD)/tests/test_jose: \
+    $(BUILD)/tests/%: $(BUILD)/obj/tests/vectors/%.o \
+    $(BUILD)/obj/tests/helpers.o $(CRYPTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+$(BUILD)/tests/test_mint: $(BUILD)/obj/tests/integration/test_mint.o \
+    $(BUILD)/obj/tests/helpers.o $(CRYPTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# --- dependencies -----------------------------------------------------------
+
+deps:
+	@missing=""; for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		    grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "missing Debian packages:$$missing"; \
+		echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; \
+		exit 1; \
+	fi; \
+	echo "deps: installing$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+
+# Every build target installs what it lacks first, so that "make run" and
+# "make test" work as the first command on a new machine.
+check-deps-pkgs:
+	@$(MAKE) --no-print-directory deps
+
+# --- development PKI ---------------------------------------------------------
+
+CERTS_DIR := certs/dev
+
+certs: $(CERTS_DIR)/.complete $(CERTS_DIR)/jwks.json
+
+$(CERTS_DIR)/.complete: certs/mkdev.sh
+	$(call msg,CERTS,$(CERTS_DIR))
+	$(Q)rm -f $(CERTS_DIR)/.complete
+	$(Q)certs/mkdev.sh $(CERTS_DIR)
+
+$(CERTS_DIR)/jwks.json: $(CERTS_DIR)/.complete $(BUILD)/bin/eid-mint
+	$(call msg,JWKS,$@)
+	$(Q)$(BUILD)/bin/eid-mint --certs $(CERTS_DIR) --jwks > $@.tmp && \
+	    mv $@.tmp $@
+
+# --- tests -------------------------------------------------------------------
+
+test: all certs
+	$(Q)tests/run.sh $(BUILD) tests/check-deps.sh $(TEST_BINS)
+
+check-deps:
+	$(Q)tests/check-deps.sh
+
+# A separate tree, so sanitizer objects never mix with the normal build.
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
+	    OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    HARDEN="-fPIE" test
+
+FUZZ_BUILD := build/fuzz
+FUZZ_BIN := $(FUZZ_BUILD)/fuzz_verify
+
+fuzz-build: check-deps-pkgs certs
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+	    OPT="-O1 -g" HARDEN="-fPIE" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined" \
+	    $(FUZZ_BUILD)/lib/libeidverify.a
+	$(call msg,LD,$(FUZZ_BIN))
+	$(Q)clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g $(WARN) -Iinclude \
+	    -Icrypto $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o $(FUZZ_BIN) tests/fuzz/fuzz_verify.c \
+	    $(FUZZ_BUILD)/lib/libeidverify.a $(PKG_LIBS)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS)
+
+bench-verify: all certs
+	$(Q)$(BUILD)/bin/eid-bench-verify --certs $(CERTS_DIR) \
+	    --update docs/PERFORMANCE.md
+
+# --- run -----------------------------------------------------------------------
+
+# Until the daemon lands (issue #3), "run" prepares the development
+# environment and shows a minted token verified by the library.
+run: all certs
+	$(Q)$(BUILD)/bin/eid-mint --certs $(CERTS_DIR) > $(BUILD)/token.txt
+	@echo "development PKI:  $(CERTS_DIR)/  (JWKS: $(CERTS_DIR)/jwks.json)"
+	@echo "a fresh ES256 assertion for audience 'dichvucong':"
+	@cat $(BUILD)/token.txt
+	$(Q)$(BUILD)/bin/eid-bench-verify --certs $(CERTS_DIR) \
+	    --check $(BUILD)/token.txt
+
+clean:
+	rm -rf build
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $(CRYPTO_SRCS) $(MINT_SRCS) \
+	    include/eid/*.h

@@ -1,0 +1,254 @@
+/*
+ * crypto/verify.c -- the public verification entry points and the names
+ * of verdicts, errors and algorithms.
+ *
+ * eid_verify_token() is the cacheable half: jws.c parses and checks the
+ * token against the key its kid names, and only then are the claims
+ * parsed (claims.c).  eid_check_assertion() is the per-request half,
+ * which must run on every request, cached or not.
+ *
+ * Every function starts its verdict at a failure and sets OK only as its
+ * last step.  jansson objects are released before returning.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "eid/jose.h"
+#include "crypto.h"
+
+static const char *const verify_verdict_names[EID_VERDICT_COUNT] = {
+	[EID_VERDICT_INTERNAL] = "INTERNAL",
+	[EID_VERDICT_OK] = "OK",
+	[EID_VERDICT_MALFORMED] = "MALFORMED",
+	[EID_VERDICT_UNSUPPORTED_ALG] = "UNSUPPORTED_ALG",
+	[EID_VERDICT_UNKNOWN_KEY] = "UNKNOWN_KEY",
+	[EID_VERDICT_BAD_SIGNATURE] = "BAD_SIGNATURE",
+	[EID_VERDICT_UNTRUSTED_ISSUER] = "UNTRUSTED_ISSUER",
+	[EID_VERDICT_WRONG_AUDIENCE] = "WRONG_AUDIENCE",
+	[EID_VERDICT_EXPIRED] = "EXPIRED",
+	[EID_VERDICT_NOT_YET_VALID] = "NOT_YET_VALID",
+	[EID_VERDICT_REVOKED] = "REVOKED",
+	[EID_VERDICT_REPLAYED] = "REPLAYED",
+	[EID_VERDICT_INSUFFICIENT_LEVEL] = "INSUFFICIENT_LEVEL",
+	[EID_VERDICT_NONCE_MISMATCH] = "NONCE_MISMATCH",
+	[EID_VERDICT_INVALID_CLAIMS] = "INVALID_CLAIMS",
+};
+
+const char *
+eid_verdict_name(enum eid_verdict v)
+{
+	if ((unsigned)v >= EID_VERDICT_COUNT)
+		return "UNKNOWN";
+	return verify_verdict_names[v];
+}
+
+bool
+eid_verdict_from_name(const char *name, enum eid_verdict *v)
+{
+	unsigned int	 i;
+
+	if (name == NULL)
+		return false;
+	for (i = 0; i < EID_VERDICT_COUNT; i++)
+		if (strcmp(name, verify_verdict_names[i]) == 0) {
+			*v = (enum eid_verdict)i;
+			return true;
+		}
+	return false;
+}
+
+const char *
+eid_strerror(enum eid_err e)
+{
+	switch (e) {
+	case EID_OK:
+		return "success";
+	case EID_ERR_NOMEM:
+		return "out of memory";
+	case EID_ERR_IO:
+		return "file cannot be read";
+	case EID_ERR_PARSE:
+		return "cannot parse";
+	case EID_ERR_KEY:
+		return "key refused by policy";
+	case EID_ERR_TRUST:
+		return "certificate does not validate";
+	case EID_ERR_DUPLICATE:
+		return "duplicate key id";
+	case EID_ERR_INVAL:
+		return "invalid argument";
+	case EID_ERR_CRYPTO:
+		return "cryptographic library failure";
+	case EID_ERR_RANGE:
+		return "value out of range";
+	}
+	return "unknown error";
+}
+
+const char *
+eid_alg_name(enum eid_alg alg)
+{
+	switch (alg) {
+	case EID_ALG_ES256:
+		return "ES256";
+	case EID_ALG_ES384:
+		return "ES384";
+	case EID_ALG_RS256:
+		return "RS256";
+	case EID_ALG_PS256:
+		return "PS256";
+	case EID_ALG_EDDSA:
+		return "EdDSA";
+	case EID_ALG_NONE:
+		break;
+	}
+	return "none";
+}
+
+enum eid_alg
+eid_alg_from_name(const char *s)
+{
+	if (s == NULL)
+		return EID_ALG_NONE;
+	if (strcmp(s, "ES256") == 0)
+		return EID_ALG_ES256;
+	if (strcmp(s, "ES384") == 0)
+		return EID_ALG_ES384;
+	if (strcmp(s, "RS256") == 0)
+		return EID_ALG_RS256;
+	if (strcmp(s, "PS256") == 0)
+		return EID_ALG_PS256;
+	if (strcmp(s, "EdDSA") == 0)
+		return EID_ALG_EDDSA;
+	return EID_ALG_NONE;
+}
+
+void
+verify_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Validate a policy once per call; out-of-range values fail closed. */
+static bool
+verify_policy_is_valid(const struct eid_policy *p)
+{
+	return p != NULL && p->leeway_s >= 0 && p->leeway_s <= 3600 &&
+	    p->max_lifetime_s > 0 && p->max_lifetime_s <= 366 * 86400;
+}
+
+enum eid_verdict
+eid_verify_token(const struct eid_keyset *ks, const char *token, size_t len,
+    const struct eid_policy *policy, struct eid_assertion *out)
+{
+	struct jws		 j;
+	json_error_t		 jerr;
+	const struct key	*k;
+	json_t			*c = NULL;
+	enum eid_verdict	 v = EID_VERDICT_INTERNAL;
+
+	if (out == NULL)
+		return EID_VERDICT_INTERNAL;
+	memset(out, 0, sizeof(*out));
+	if (ks == NULL || token == NULL || !verify_policy_is_valid(policy))
+		return EID_VERDICT_INTERNAL;
+
+	if ((v = jws_parse(token, len, &j)) != EID_VERDICT_OK)
+		goto out;
+	/* kid is required: there is no "try every key" fallback. */
+	if (!j.has_kid) {
+		v = EID_VERDICT_MALFORMED;
+		goto out;
+	}
+	if ((k = keyset_find(ks, j.kid, strlen(j.kid))) == NULL) {
+		v = EID_VERDICT_UNKNOWN_KEY;
+		goto out;
+	}
+	if ((v = jws_check(&j, k)) != EID_VERDICT_OK)
+		goto out;
+	v = EID_VERDICT_INTERNAL;
+
+	/* Claims, now authenticated; a JSON non-object is no claims set. */
+	c = json_loadb((const char *)j.payload, j.payload_len,
+	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (c == NULL) {
+		v = json_error_code(&jerr) == json_error_out_of_memory ?
+		    EID_VERDICT_INTERNAL : EID_VERDICT_MALFORMED;
+		goto out;
+	}
+	out->alg = k->alg;
+	memcpy(out->kid, k->kid, sizeof(out->kid));
+	out->key_not_before = k->not_before;
+	out->key_not_after = k->not_after;
+	v = claims_parse(c, k, policy, out);
+out:
+	json_decref(c);
+	jws_clear(&j);
+	if (v != EID_VERDICT_OK)
+		memset(out, 0, sizeof(*out));
+	return v;
+}
+
+enum eid_verdict
+eid_check_assertion(const struct eid_assertion *a,
+    const struct eid_request *req, const struct eid_policy *policy,
+    int64_t now)
+{
+	enum eid_verdict	 v = EID_VERDICT_INTERNAL;
+	int64_t			 l;
+	unsigned int		 i;
+	bool			 aud_ok = false;
+
+	if (a == NULL || req == NULL || !verify_policy_is_valid(policy) ||
+	    now < 0 || now > TIME_MAX_S || a->alg == EID_ALG_NONE)
+		return v;
+	l = policy->leeway_s;
+
+	/* A signing certificate outside its validity signs nothing. */
+	if (now < a->key_not_before || now > a->key_not_after)
+		return EID_VERDICT_UNTRUSTED_ISSUER;
+	/* RFC 7519 4.1.4: the current time must be before exp (+ leeway). */
+	if (a->exp <= now - l)
+		return EID_VERDICT_EXPIRED;
+	if ((a->has_nbf && a->nbf > now + l) || a->iat > now + l)
+		return EID_VERDICT_NOT_YET_VALID;
+
+	if (req->audience != NULL && req->audience[0] != '\0')
+		for (i = 0; i < a->aud_count && i < EID_AUD_MAX_COUNT; i++)
+			if (strcmp(a->aud[i], req->audience) == 0)
+				aud_ok = true;
+	if (!aud_ok)
+		return EID_VERDICT_WRONG_AUDIENCE;
+	if (a->level < req->min_level)
+		return EID_VERDICT_INSUFFICIENT_LEVEL;
+	if (req->nonce != NULL && (!a->has_nonce ||
+	    strcmp(a->nonce, req->nonce) != 0))
+		return EID_VERDICT_NONCE_MISMATCH;
+	v = EID_VERDICT_OK;
+	return v;
+}
+
+enum eid_verdict
+eid_verify(const struct eid_keyset *ks, const char *token, size_t len,
+    const struct eid_request *req, const struct eid_policy *policy,
+    int64_t now, struct eid_assertion *out)
+{
+	enum eid_verdict	 v;
+
+	v = eid_verify_token(ks, token, len, policy, out);
+	if (v != EID_VERDICT_OK)
+		return v;
+	v = eid_check_assertion(out, req, policy, now);
+	if (v != EID_VERDICT_OK)
+		memset(out, 0, sizeof(*out));
+	return v;
+}
