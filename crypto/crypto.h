@@ -38,6 +38,7 @@ struct key {
 	enum eid_alg	 alg;		/* the only algorithm it verifies */
 	EVP_PKEY	*pkey;
 	const EVP_MD	*md;		/* prefetched, owned by the key set */
+	EVP_MD_CTX	*vctx;		/* prepared verify context, or NULL */
 	size_t		 sig_len;	/* exact signature length */
 	int64_t		 not_before;
 	int64_t		 not_after;
@@ -66,9 +67,15 @@ bool		 b64url_is_alphabet(const char *in, size_t len);
  * have the key's exact length.  Returns EID_VERDICT_OK, _BAD_SIGNATURE, or
  * _INTERNAL when OpenSSL fails for another reason.
  */
-enum eid_verdict sig_verify(EVP_PKEY *, enum eid_alg, const EVP_MD *,
-		    const unsigned char *msg, size_t msglen,
-		    const unsigned char *sig, size_t siglen);
+enum eid_verdict sig_verify(const EVP_MD_CTX *tmpl, EVP_PKEY *,
+		    enum eid_alg, const EVP_MD *, const unsigned char *msg,
+		    size_t msglen, const unsigned char *sig, size_t siglen);
+/*
+ * A verify context for pkey under alg, initialised once, which
+ * sig_verify() copies instead of initialising per call (tmpl NULL: it
+ * initialises).  NULL on failure.  Free with EVP_MD_CTX_free().
+ */
+EVP_MD_CTX	*sig_prepare(EVP_PKEY *, enum eid_alg, const EVP_MD *);
 /* The exact JWS signature length of a key used with alg, 0 if none. */
 size_t		 sig_length(const EVP_PKEY *, enum eid_alg);
 

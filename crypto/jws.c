@@ -182,7 +182,7 @@ jws_check(const struct jws *j, const struct key *k)
 	if (j->sig_len != k->sig_len)
 		return EID_VERDICT_BAD_SIGNATURE;
 	/* Signed over the received ASCII of header.payload, not re-encoded. */
-	return sig_verify(k->pkey, k->alg, k->md,
+	return sig_verify(k->vctx, k->pkey, k->alg, k->md,
 	    (const unsigned char *)j->token, j->signed_len, j->sig, j->sig_len);
 }
 

@@ -48,6 +48,7 @@ struct eid_keyset_builder {
 static void
 keyset_key_clear(struct key *k)
 {
+	EVP_MD_CTX_free(k->vctx);
 	EVP_PKEY_free(k->pkey);
 	free(k->iss);
 	free(k->cert_der);
@@ -667,9 +668,13 @@ eid_keyset_build(struct eid_keyset_builder *b, struct eid_keyset **out,
 	b->keys = NULL;
 	b->nkeys = b->capkeys = 0;
 	b->built = true;
-	for (i = 0; i < ks->nkeys; i++)
+	for (i = 0; i < ks->nkeys; i++) {
 		ks->keys[i].md = ks->keys[i].alg == EID_ALG_ES384 ?
 		    ks->sha384 : ks->sha256;
+		/* Without a template, verification initialises per call. */
+		ks->keys[i].vctx = sig_prepare(ks->keys[i].pkey,
+		    ks->keys[i].alg, ks->keys[i].md);
+	}
 	qsort(ks->keys, ks->nkeys, sizeof(*ks->keys), keyset_cmp);
 	atomic_init(&ks->refs, 1);
 	*out = ks;

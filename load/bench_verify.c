@@ -71,7 +71,8 @@
 
 enum bench_method {
 	BENCH_LIB = 0,		/* eid_verify() */
-	BENCH_RAW,		/* EVP_DigestVerify on a pre-parsed key */
+	BENCH_RAW,		/* EVP_DigestVerify, prepared context */
+	BENCH_RAW_INIT,		/* EVP_DigestVerifyInit per token */
 	BENCH_NMETHODS
 };
 
@@ -111,6 +112,7 @@ struct bench_case {
 	size_t		 signed_len;	/* bytes of "header.payload" */
 	EVP_PKEY	*pub;		/* public key only, for the raw side */
 	const EVP_MD	*md;		/* borrowed from struct bench */
+	EVP_MD_CTX	*tmpl;		/* verify context prepared once */
 	unsigned char	 sig[BENCH_SIG_MAX]; /* as OpenSSL wants it */
 	size_t		 sig_len;
 	uint64_t	 batch[BENCH_NMETHODS];
@@ -426,6 +428,32 @@ bench_sig_to_der(struct bench_case *c, const unsigned char *rs, size_t len)
 	ECDSA_SIG_free(es);
 }
 
+/*
+ * Set up a verify context the way crypto/sig.c does: digest, and the
+ * RSA padding of the algorithm (PSS: salt = digest length, MGF1 with the
+ * same digest).  Returns 0 on success.
+ */
+static int
+bench_raw_init(const struct bench_case *c, EVP_MD_CTX *mctx)
+{
+	EVP_PKEY_CTX	*pctx = NULL;
+
+	if (EVP_DigestVerifyInit(mctx, &pctx, c->md, NULL, c->pub) != 1)
+		return -1;
+	if (c->ba->alg == EID_ALG_RS256) {
+		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)
+			return -1;
+	} else if (c->ba->alg == EID_ALG_PS256) {
+		if (EVP_PKEY_CTX_set_rsa_padding(pctx,
+		    RSA_PKCS1_PSS_PADDING) <= 0 ||
+		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
+		    RSA_PSS_SALTLEN_DIGEST) <= 0 ||
+		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, c->md) <= 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Sign the one token of an algorithm and prepare both sides' inputs. */
 static void
 bench_case_init(struct bench *b, struct bench_case *c,
@@ -491,6 +519,10 @@ bench_case_init(struct bench *b, struct bench_case *c,
 	/* Ed25519 hashes internally and takes no digest. */
 	c->md = ba->alg == EID_ALG_ES384 ? b->sha384 :
 	    ba->alg == EID_ALG_EDDSA ? NULL : b->sha256;
+	if ((c->tmpl = EVP_MD_CTX_new()) == NULL ||
+	    bench_raw_init(c, c->tmpl) != 0)
+		bench_fatal("%s: cannot prepare a verify context",
+		    eid_alg_name(ba->alg));
 
 	for (m = 0; m < BENCH_NMETHODS; m++) {
 		c->cpu_rate[m] = calloc((size_t)b->conf.rounds,
@@ -508,6 +540,7 @@ bench_case_free(struct bench_case *c)
 	int	 m;
 
 	free(c->token);
+	EVP_MD_CTX_free(c->tmpl);
 	EVP_PKEY_free(c->pub);
 	for (m = 0; m < BENCH_NMETHODS; m++) {
 		free(c->cpu_rate[m]);
@@ -527,36 +560,46 @@ bench_lib_once(const struct bench *b, const struct bench_case *c)
 }
 
 /*
- * What an application calling OpenSSL directly would do per token, with
- * the key already parsed and the digest already fetched: the same calls
- * crypto/sig.c makes, and nothing else.
+ * The least an application calling OpenSSL directly does per token, with
+ * the key parsed, the digest fetched and the verify context initialised
+ * once: copy the prepared context, verify.  These are the calls
+ * crypto/sig.c makes, and nothing else, so the ratio is the library's own
+ * overhead and not a trick one side knows and the other does not.
  */
 static int
 bench_raw_once(const struct bench_case *c)
 {
 	EVP_MD_CTX	*mctx;
-	EVP_PKEY_CTX	*pctx = NULL;
 	int		 rc = -1;
 
 	if ((mctx = EVP_MD_CTX_new()) == NULL)
 		return -1;
-	if (EVP_DigestVerifyInit(mctx, &pctx, c->md, NULL, c->pub) != 1)
+	if (EVP_MD_CTX_copy_ex(mctx, c->tmpl) != 1)
 		goto out;
-	if (c->ba->alg == EID_ALG_RS256) {
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)
-			goto out;
-	} else if (c->ba->alg == EID_ALG_PS256) {
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx,
-		    RSA_PKCS1_PSS_PADDING) <= 0 ||
-		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
-		    RSA_PSS_SALTLEN_DIGEST) <= 0 ||
-		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, c->md) <= 0)
-			goto out;
-	}
 	if (EVP_DigestVerify(mctx, c->sig, c->sig_len,
 	    (const unsigned char *)c->token, c->signed_len) == 1)
 		rc = 0;
 out:
+	EVP_MD_CTX_free(mctx);
+	return rc;
+}
+
+/*
+ * What a typical application does: the key parsed and the digest fetched
+ * once, but EVP_DigestVerifyInit (with its provider fetches) per token.
+ * Shown for comparison; the goals are judged against bench_raw_once().
+ */
+static int
+bench_raw_init_once(const struct bench_case *c)
+{
+	EVP_MD_CTX	*mctx;
+	int		 rc = -1;
+
+	if ((mctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (bench_raw_init(c, mctx) == 0 && EVP_DigestVerify(mctx, c->sig,
+	    c->sig_len, (const unsigned char *)c->token, c->signed_len) == 1)
+		rc = 0;
 	EVP_MD_CTX_free(mctx);
 	return rc;
 }
@@ -579,7 +622,8 @@ bench_batch(const struct bench *b, const struct bench_case *c,
 				    "OK", eid_alg_name(c->ba->alg));
 	} else {
 		for (i = 0; i < n; i++)
-			if (bench_raw_once(c) != 0)
+			if ((m == BENCH_RAW ? bench_raw_once(c) :
+			    bench_raw_init_once(c)) != 0)
 				bench_fatal("%s: raw EVP_DigestVerify stopped "
 				    "returning 1", eid_alg_name(c->ba->alg));
 	}
@@ -601,7 +645,7 @@ bench_case_check(const struct bench *b, const struct bench_case *c)
 		    "not OK (key set from %s in %s)", eid_alg_name(c->ba->alg),
 		    eid_verdict_name(v), b->keysource, b->conf.certs);
 	ERR_clear_error();
-	if (bench_raw_once(c) != 0)
+	if (bench_raw_once(c) != 0 || bench_raw_init_once(c) != 0)
 		bench_fatal("%s: raw EVP_DigestVerify of the minted token "
 		    "failed", eid_alg_name(c->ba->alg));
 }
@@ -768,22 +812,27 @@ bench_print(const struct bench *b)
 	    "and method, one thread\n", BENCH_PROG, b->conf.rounds,
 	    b->conf.seconds);
 	bench_say(b, "library: eid_verify() against a key set from %s; "
-	    "raw: EVP_DigestVerify on a pre-parsed key\n", b->keysource);
+	    "raw: EVP_DigestVerify on a pre-parsed key and prepared "
+	    "context; +init: EVP_DigestVerifyInit per token\n",
+	    b->keysource);
 	bench_say(b, "rates are verifies per CPU-second of this thread "
 	    "(CLOCK_THREAD_CPUTIME_ID), median [min-max] of the rounds\n\n");
-	bench_say(b, "%-6s %26s %26s %6s %5s %4s %8s %9s\n", "alg",
-	    "library/s", "raw OpenSSL/s", "ratio", "goal", "met",
-	    "+us/tok", "wallratio");
+	bench_say(b, "%-6s %26s %26s %9s %6s %5s %4s %8s %9s %11s\n", "alg",
+	    "library/s", "raw OpenSSL/s", "+init/s", "ratio", "goal", "met",
+	    "+us/tok", "wallratio", "ratio+init");
 	for (i = 0; i < b->ncases; i++) {
 		c = &b->cases[i];
 		bench_say(b, "%-6s %8.0f [%7.0f-%7.0f] %8.0f [%7.0f-%7.0f] "
-		    "%6.3f %5.2f %4s %8.2f %9.3f\n", eid_alg_name(c->ba->alg),
+		    "%9.0f %6.3f %5.2f %4s %8.2f %9.3f %11.3f\n",
+		    eid_alg_name(c->ba->alg),
 		    c->cpu[BENCH_LIB].median, c->cpu[BENCH_LIB].min,
 		    c->cpu[BENCH_LIB].max, c->cpu[BENCH_RAW].median,
-		    c->cpu[BENCH_RAW].min, c->cpu[BENCH_RAW].max, c->ratio,
+		    c->cpu[BENCH_RAW].min, c->cpu[BENCH_RAW].max,
+		    c->cpu[BENCH_RAW_INIT].median, c->ratio,
 		    c->ba->goal, c->met ? "yes" : "NO",
 		    1e6 / c->cpu[BENCH_LIB].median -
-		    1e6 / c->cpu[BENCH_RAW].median, c->wall_ratio);
+		    1e6 / c->cpu[BENCH_RAW].median, c->wall_ratio,
+		    c->cpu[BENCH_LIB].median / c->cpu[BENCH_RAW_INIT].median);
 	}
 	bench_say(b, "\n+us/tok: CPU microseconds the library spends per "
 	    "token beyond the raw verify\n");
@@ -818,12 +867,14 @@ bench_json(const struct bench *b)
 		bench_fatal("out of memory");
 	for (i = 0; i < b->ncases; i++) {
 		c = &b->cases[i];
-		e = json_pack("{s:s, s:o, s:o, s:f, s:f, s:f, s:f, s:b}",
+		e = json_pack("{s:s, s:o, s:o, s:o, s:f, s:f, s:f, s:f, s:b}",
 		    "alg", eid_alg_name(c->ba->alg),
 		    "library", bench_json_stat(&c->cpu[BENCH_LIB],
 		    &c->wall[BENCH_LIB]),
 		    "raw", bench_json_stat(&c->cpu[BENCH_RAW],
 		    &c->wall[BENCH_RAW]),
+		    "raw_init_per_token", bench_json_stat(
+		    &c->cpu[BENCH_RAW_INIT], &c->wall[BENCH_RAW_INIT]),
 		    "ratio", c->ratio, "wall_ratio", c->wall_ratio,
 		    "overhead_us", 1e6 / c->cpu[BENCH_LIB].median -
 		    1e6 / c->cpu[BENCH_RAW].median,
@@ -876,15 +927,17 @@ bench_section(const struct bench *b)
 	char			*buf = NULL;
 	size_t			 len = 0;
 	FILE			*fp;
-	char			 med[3][32], lo[3][32], hi[3][32];
+	char			 med[BENCH_NMETHODS][32], lo[BENCH_NMETHODS][32],
+				 hi[BENCH_NMETHODS][32];
 	size_t			 i;
 	int			 k;
 
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		bench_fatal("out of memory");
 	fprintf(fp, "| algorithm | library verifies/s | raw OpenSSL "
-	    "verifies/s | ratio | goal | met? |\n");
-	fprintf(fp, "|---|--:|--:|--:|--:|:-:|\n");
+	    "verifies/s | ratio | goal | met? | raw, init per token/s | "
+	    "ratio to it |\n");
+	fprintf(fp, "|---|--:|--:|--:|--:|:-:|--:|--:|\n");
 	for (i = 0; i < b->ncases; i++) {
 		c = &b->cases[i];
 		for (k = 0; k < BENCH_NMETHODS; k++) {
@@ -894,18 +947,23 @@ bench_section(const struct bench *b)
 			bench_fmt_rate(hi[k], sizeof(hi[k]), c->cpu[k].max);
 		}
 		fprintf(fp, "| %s | %s (%s–%s) | %s (%s–%s) | %.2f | "
-		    "≥ %.2f | %s |\n", eid_alg_name(c->ba->alg),
+		    "≥ %.2f | %s | %s | %.2f |\n", eid_alg_name(c->ba->alg),
 		    med[BENCH_LIB], lo[BENCH_LIB], hi[BENCH_LIB],
 		    med[BENCH_RAW], lo[BENCH_RAW], hi[BENCH_RAW], c->ratio,
-		    c->ba->goal, c->met ? "yes" : "**no**");
+		    c->ba->goal, c->met ? "yes" : "**no**",
+		    med[BENCH_RAW_INIT], c->cpu[BENCH_LIB].median /
+		    c->cpu[BENCH_RAW_INIT].median);
 	}
 	fprintf(fp, "\nRates are verifies per CPU-second of the benchmark "
 	    "thread (CLOCK_THREAD_CPUTIME_ID): the median of %d interleaved "
 	    "rounds of %.2f s, with the rounds' min–max in parentheses; the "
 	    "ratio is library median / raw median.  Library: `eid_verify()` "
 	    "with the key set built from the development %s.  Raw: "
-	    "`EVP_DigestVerify` on a pre-parsed key, same signing input and "
-	    "signature.\n\n", b->conf.rounds, b->conf.seconds,
+	    "`EVP_DigestVerify` on a pre-parsed key and a prepared context "
+	    "copied per token, same signing input and "
+	    "signature; the goals are judged against it.  Raw, init per "
+	    "token: the same with `EVP_DigestVerifyInit` per token, as most "
+	    "applications call it.\n\n", b->conf.rounds, b->conf.seconds,
 	    strcmp(b->keysource, "jwks") == 0 ? "JWKS" : "certificates");
 	fprintf(fp, "Machine: %s, %ld cores; date: %s; %s; command: `%s`.\n",
 	    b->cpu_model, b->cores, b->date,
