@@ -17,7 +17,8 @@
 
 # Debian 12 packages the build, the tests and the tools need.
 DEPS_PKGS = gcc make pkg-config libssl-dev openssl libjansson-dev \
-	libcmocka-dev clang libclang-rt-14-dev faketime valgrind
+	libcmocka-dev clang libclang-rt-14-dev faketime valgrind \
+	libevent-dev libprotobuf-c-dev protobuf-c-compiler libconfig-dev
 
 CC	?= cc
 PREFIX	?= /usr/local
@@ -37,6 +38,13 @@ endif
 PKGS	:= libcrypto jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The daemon and the client add TLS, events, protobuf and the config reader.
+NET_PKGS := libssl libcrypto libevent libevent_openssl libevent_pthreads \
+	libprotobuf-c
+NET_CFLAGS = $(shell pkg-config --cflags $(NET_PKGS) 2>/dev/null)
+NET_LIBS   = $(shell pkg-config --libs $(NET_PKGS) 2>/dev/null)
+CONF_CFLAGS = $(shell pkg-config --cflags libconfig 2>/dev/null)
+CONF_LIBS   = $(shell pkg-config --libs libconfig 2>/dev/null)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -57,8 +65,16 @@ CRYPTO_SRCS := crypto/b64url.c crypto/claims.c crypto/jwk.c \
 	crypto/jws.c crypto/keyset.c crypto/sig.c crypto/sign.c crypto/verify.c
 MINT_SRCS := load/mint.c
 BENCH_SRCS := load/bench_verify.c
+CLIENT_SRCS := client/wire.c client/client.c client/aclient.c
+EIDCTL_SRCS := client/eidctl.c
+DAEMON_SRCS := daemon/main.c daemon/cfg.c daemon/log.c daemon/tls.c \
+	daemon/worker.c daemon/conn.c daemon/frame.c daemon/handler.c \
+	daemon/snap.c
 
 CRYPTO_LIB := $(BUILD)/lib/libeidverify.a
+PROTO_LIB := $(BUILD)/lib/libeidproto.a
+CLIENT_LIB := $(BUILD)/lib/libeidclient.a
+GEN := $(BUILD)/gen
 
 UNIT_TESTS := test_b64url test_claims test_jwk test_keyset test_verify \
 	test_attacks
@@ -67,7 +83,8 @@ MINT_TESTS := test_mint
 
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(VECTOR_TESTS) \
 	$(MINT_TESTS))
-PROGS := $(BUILD)/bin/eid-mint $(BUILD)/bin/eid-bench-verify
+PROGS := $(BUILD)/bin/eid-mint $(BUILD)/bin/eid-bench-verify \
+	$(BUILD)/bin/eidd
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -82,6 +99,46 @@ $(BUILD)/obj/%.o: %.c
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The wire contract: generated C goes to build/gen/, never committed.
+$(GEN)/eid.pb-c.c $(GEN)/eid.pb-c.h: proto/eid.proto
+	$(call msg,PROTOC,$<)
+	@mkdir -p $(GEN)
+	$(Q)protoc-c --c_out=$(GEN) -Iproto $<
+
+# Generated code casts away const in its initialisers; only it gets a pass.
+$(BUILD)/obj/gen/eid.pb-c.o: $(GEN)/eid.pb-c.c
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-cast-qual $(NET_CFLAGS) -I$(GEN) -c $< -o $@
+
+$(PROTO_LIB): $(BUILD)/obj/gen/eid.pb-c.o
+	$(call msg,AR,$@)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Files of client/ and daemon/ may include the generated header.
+$(call obj,$(CLIENT_SRCS) $(EIDCTL_SRCS) $(DAEMON_SRCS)): \
+    ALL_CFLAGS += $(NET_CFLAGS) -I$(GEN)
+$(call obj,$(CLIENT_SRCS) $(EIDCTL_SRCS) $(DAEMON_SRCS)): | $(GEN)/eid.pb-c.h
+$(call obj,$(DAEMON_SRCS)): ALL_CFLAGS += $(CONF_CFLAGS) -Idaemon
+
+$(CLIENT_LIB): $(call obj,$(CLIENT_SRCS))
+	$(call msg,AR,$@)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/eidctl: $(call obj,$(EIDCTL_SRCS)) $(CLIENT_LIB) $(PROTO_LIB) \
+    $(CRYPTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NET_LIBS) $(PKG_LIBS)
+
+$(BUILD)/bin/eidd: $(call obj,$(DAEMON_SRCS)) $(PROTO_LIB) $(CRYPTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NET_LIBS) $(CONF_LIBS) \
+	    $(PKG_LIBS) -lpthread
 
 $(CRYPTO_LIB): $(call obj,$(CRYPTO_SRCS))
 	$(call msg,AR,$@)

@@ -1,0 +1,302 @@
+/*
+ * daemon/eidd.h -- internal interfaces of eidd, grouped by the file that
+ * defines them.  Only daemon/ and its tests include this.  No OpenSSL
+ * SSL, protobuf-c or LMDB type appears here: those stay in their files
+ * (tls.c, handler.c, store*.c); X509 and SSL_CTX are forward-declared.
+ */
+#ifndef EIDD_H
+#define EIDD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "eid/verify.h"
+
+#define EIDD_VERSION		"0.3.0"
+#define EIDD_ALPN		"eid/1"
+
+/* Hard limits that bound the configurable ones. */
+#define EIDD_FRAME_MIN		1024
+#define EIDD_FRAME_MAX		(1024 * 1024)
+#define EIDD_WORKERS_MAX	64
+#define EIDD_BATCH_MAX		256
+#define EIDD_AUD_PER_PRINCIPAL	32
+
+struct x509_st;
+struct ssl_ctx_st;
+struct ssl_st;
+struct event_base;
+struct event;
+struct evbuffer;
+struct evconnlistener;
+struct conn;
+
+/* cfg.c */
+enum cfg_role {
+	CFG_ROLE_RELYING_PARTY = 1,
+	CFG_ROLE_ADMIN
+};
+
+struct cfg_cert {
+	char		*file;
+	enum eid_alg	 alg;		/* EID_ALG_NONE: from the key */
+};
+
+struct cfg_issuer {
+	char		*iss;
+	char		**anchors;
+	size_t		 nanchors;
+	struct cfg_cert	*certs;
+	size_t		 ncerts;
+	char		**jwks;
+	size_t		 njwks;
+	int		 line;
+};
+
+struct cfg_principal {
+	char		*name;
+	char		*subject;	/* "/C=VN/O=.../CN=..." */
+	enum cfg_role	 role;
+	char		**audiences;
+	size_t		 naudiences;
+	int		 line;
+};
+
+/* The whole configuration; immutable once parsed. */
+struct cfg {
+	char		*path;
+	char		*listen;	/* host:port */
+	int		 workers;	/* resolved: >= 1 */
+	int		 workers_cfg;	/* as configured: 0 means per core */
+	char		*state_dir;
+	char		*log_level;
+	char		*tls_cert;
+	char		*tls_key;
+	char		*tls_client_ca;
+	bool		 tls12;
+	int64_t		 max_frame_bytes;
+	int64_t		 max_connections;
+	int64_t		 handshake_timeout_ms;
+	int64_t		 idle_timeout_ms;
+	int64_t		 drain_timeout_ms;
+	int64_t		 requests_per_read;
+	int64_t		 output_high_watermark;
+	int64_t		 leeway_s;
+	int64_t		 max_lifetime_s;
+	struct cfg_issuer *issuers;
+	size_t		 nissuers;
+	struct cfg_principal *principals;
+	size_t		 nprincipals;
+};
+
+/*
+ * Parse and validate path.  On failure returns NULL and writes
+ * "file:line: option: problem" to err.  Free with cfg_free().
+ */
+struct cfg	*cfg_load(const char *path, char *err, size_t errlen);
+void		 cfg_free(struct cfg *);
+/* The normalized configuration, as `eidd -t -v` prints it. */
+void		 cfg_print(const struct cfg *, FILE *);
+
+/* snap.c */
+struct principal {
+	const struct cfg_principal *cp;	/* borrowed from the snapshot's cfg */
+	void		*name;		/* X509_NAME of the subject */
+};
+
+/*
+ * What a reload replaces as a whole: configuration, key set and the
+ * principal map.  Immutable and reference-counted.
+ */
+struct snap {
+	atomic_uint	 refs;
+	uint64_t	 gen;		/* 1, 2, ... per successful load */
+	struct cfg	*cfg;
+	struct eid_keyset *ks;
+	struct principal *principals;
+	size_t		 nprincipals;
+	struct eid_policy policy;
+};
+
+/* Build from cfg (taking ownership of it on success). */
+struct snap	*snap_build(struct cfg *, uint64_t gen, int64_t now, char *err,
+		    size_t errlen);
+struct snap	*snap_ref(struct snap *);
+void		 snap_unref(struct snap *);
+/* The principal of a validated peer certificate, or NULL. */
+const struct principal *snap_principal(const struct snap *,
+		    struct x509_st *peer);
+/* True if p may verify for audience aud. */
+bool		 snap_may_verify(const struct principal *, const char *aud);
+
+/* log.c */
+enum log_level {
+	LOG_LVL_ERR = 0,
+	LOG_LVL_WARN,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG
+};
+
+void		 log_init(enum log_level);
+bool		 log_level_parse(const char *, enum log_level *);
+bool		 log_enabled(enum log_level);
+/* The worker id written on each line of this thread (0: main). */
+void		 log_set_worker(int);
+/*
+ * One logfmt line: ts, level, worker, event, then the caller's
+ * key=value text.  Values from outside must go through log_escape().
+ * errno is preserved.
+ */
+void		 log_emit(enum log_level, const char *event, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
+/* Like log_emit at LOG_LVL_ERR, then exit(1).  Startup only. */
+void		 fatalx(const char *event, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3), noreturn));
+/*
+ * Quote s for a logfmt value into buf: control characters, quotes,
+ * backslashes and non-ASCII bytes become \xNN.  Returns buf.
+ */
+const char	*log_escape(const char *s, char *buf, size_t len);
+/* "001******345": a PIN with its middle masked. */
+const char	*log_mask_pin(const char *pin, char *buf, size_t len);
+
+#define log_err(ev, ...)	log_emit(LOG_LVL_ERR, ev, __VA_ARGS__)
+#define log_warnx(ev, ...)	log_emit(LOG_LVL_WARN, ev, __VA_ARGS__)
+#define log_info(ev, ...)	log_emit(LOG_LVL_INFO, ev, __VA_ARGS__)
+#define log_debug(ev, ...)	do {					\
+	if (log_enabled(LOG_LVL_DEBUG))					\
+		log_emit(LOG_LVL_DEBUG, ev, __VA_ARGS__);		\
+} while (0)
+
+/* tls.c */
+/* The server context of cfg; NULL and err on failure. */
+struct ssl_ctx_st *tls_ctx_new(const struct cfg *, char *err, size_t errlen);
+void		 tls_ctx_free(struct ssl_ctx_st *);
+struct ssl_st	*tls_ssl_new(struct ssl_ctx_st *);
+/*
+ * After the handshake: ALPN must be eid/1 and a verified client
+ * certificate present.  Returns the peer certificate (a new reference)
+ * or NULL with the reason in err.
+ */
+struct x509_st	*tls_peer(struct ssl_st *, char *err, size_t errlen);
+void		 tls_x509_free(struct x509_st *);
+void		 tls_ssl_free(struct ssl_st *);
+/* The subject of x as "/C=.../CN=..." into buf (unescaped). */
+const char	*tls_subject(struct x509_st *x, char *buf, size_t len);
+/* Drain OpenSSL's error queue into one string. */
+const char	*tls_errors(char *buf, size_t len);
+/* The reason text of one OpenSSL error code (static). */
+const char	*tls_reason(unsigned long);
+/* Version of the OpenSSL library in use. */
+const char	*tls_version(void);
+
+/* server state shared by the threads (main.c owns it) */
+struct worker;
+
+struct counters {
+	_Atomic uint64_t requests;
+	_Atomic uint64_t verdicts[EID_VERDICT_COUNT];
+	_Atomic uint64_t conns_total;
+	_Atomic uint64_t conns_refused;
+	_Atomic uint64_t handshake_failures;
+	_Atomic uint64_t protocol_errors;
+	_Atomic uint64_t forbidden;
+};
+
+struct server {
+	struct ssl_ctx_st *ssl_ctx;
+	struct worker	*workers;
+	int		 nworkers;
+	pthread_mutex_t	 snap_mtx;
+	struct snap	*snap;		/* under snap_mtx */
+	_Atomic uint64_t snap_gen;
+	_Atomic uint64_t reloads;
+	_Atomic int	 conns_open;
+	_Atomic bool	 draining;
+	int64_t		 started_at;
+	int64_t		 max_connections;	/* from the first cfg */
+	char		 listen_addr[300];	/* resolved, with port */
+};
+
+/* Current snapshot with a new reference. */
+struct snap	*server_snap(struct server *);
+
+/* worker.c */
+struct worker {
+	int		 id;
+	struct server	*srv;
+	pthread_t	 thread;
+	struct event_base *base;
+	struct evconnlistener *listener;
+	struct event	*drain_ev;	/* cross-thread: start draining */
+	struct snap	*snap;		/* this worker's reference */
+	uint64_t	 snap_gen;
+	uint64_t	 next_conn_id;
+	struct conn	*conns;		/* list of open connections */
+	size_t		 nconns;
+	bool		 draining;
+	struct counters	 ctr;
+};
+
+/*
+ * Create the workers' bases and bind their listeners (SO_REUSEPORT, all
+ * on the same address; a port 0 is resolved by the first).  Startup
+ * only: failures are fatal.
+ */
+void		 worker_setup(struct server *, const struct cfg *);
+void		 worker_start(struct server *);
+/* From the main thread: stop accepting and drain; join with wait. */
+void		 worker_drain_all(struct server *);
+void		 worker_wait_all(struct server *);
+/* The worker's snapshot, refreshed if a newer one exists. */
+struct snap	*worker_snap(struct worker *);
+/* Sum of every worker's counters. */
+void		 worker_counters(struct server *, struct counters *out);
+
+/* conn.c */
+struct conn;
+/* A new TCP connection on w's base; takes fd. */
+void		 conn_accept(struct worker *, int fd);
+/* Begin draining one connection, or all of w's (SIGTERM). */
+void		 conn_drain(struct conn *);
+void		 conn_drain_all(struct worker *);
+/* Free every connection of w (at exit). */
+void		 conn_close_all(struct worker *);
+
+/* What the handler needs to know about the connection it serves. */
+struct conn_info {
+	uint64_t	 id;
+	struct worker	*w;
+	struct snap	*snap;		/* borrowed for this request */
+	const struct principal *principal; /* NULL: not mapped */
+};
+
+/* handler.c */
+/*
+ * Handle one request frame body (len bytes of protobuf Request) and
+ * append the response frame to out.  Returns 0 to go on, or -1 when the
+ * connection must be closed after out is flushed (the response explains
+ * why).
+ */
+int		 handler_frame(const struct conn_info *, const uint8_t *buf,
+		    size_t len, struct evbuffer *out);
+/* An Error response for a frame that could not be read (too large). */
+void		 handler_frame_error(struct evbuffer *out, int code,
+		    const char *message);
+
+/* frame.c */
+#define FRAME_HDR	4
+/*
+ * Look at the next frame in in: 1 and *len when FRAME_HDR + *len bytes
+ * are buffered, 0 when more bytes are needed, -1 (with *len) when the
+ * announced length is 0 or above max.
+ */
+int		 frame_peek(struct evbuffer *in, size_t max, size_t *len);
+/* Append a frame header for a body of len bytes. */
+int		 frame_put_header(struct evbuffer *out, size_t len);
+
+#endif /* EIDD_H */

@@ -1,0 +1,207 @@
+/*
+ * daemon/main.c -- eidd's entry point: flags, the startup sequence, and
+ * the main thread's signals (SIGHUP reload, SIGTERM/SIGINT drain and
+ * exit).  The only place with process-wide state: struct server.
+ *
+ * Startup order: parse and validate the configuration, build the first
+ * snapshot (keys and principals), the TLS context, bind every worker's
+ * listener, then start the workers.  Any failure before serving is
+ * fatal; nothing a peer sends can reach fatalx().
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "eidd.h"
+
+#define MAIN_DEFAULT_CONFIG	"/etc/eidd/eidd.conf"
+
+static void
+main_usage(void)
+{
+	fprintf(stderr, "usage: eidd [-dtv] [-c config]\n"
+	    "  -c FILE  configuration (default %s)\n"
+	    "  -d       debug logging\n"
+	    "  -t       check the configuration, keys and certificates; "
+	    "exit 0 or 1\n"
+	    "  -v       with -t: print the normalized configuration\n",
+	    MAIN_DEFAULT_CONFIG);
+	exit(2);
+}
+
+struct snap *
+server_snap(struct server *srv)
+{
+	struct snap	*s;
+
+	pthread_mutex_lock(&srv->snap_mtx);
+	s = snap_ref(srv->snap);
+	pthread_mutex_unlock(&srv->snap_mtx);
+	return s;
+}
+
+/* Load path into a snapshot of generation gen; NULL and err on failure. */
+static struct snap *
+main_load(const char *path, uint64_t gen, char *err, size_t errlen)
+{
+	struct cfg	*c;
+	struct snap	*s;
+
+	if ((c = cfg_load(path, err, errlen)) == NULL)
+		return NULL;
+	if ((s = snap_build(c, gen, (int64_t)time(NULL), err, errlen)) ==
+	    NULL)
+		cfg_free(c);
+	return s;
+}
+
+struct main_ctx {
+	struct server	*srv;
+	const char	*path;
+	struct event_base *base;
+};
+
+static void
+main_reload(struct main_ctx *m)
+{
+	struct server	*srv = m->srv;
+	struct snap	*s, *old;
+	char		 err[1024], esc[2100];
+	uint64_t	 gen = atomic_load(&srv->snap_gen) + 1;
+
+	if ((s = main_load(m->path, gen, err, sizeof(err))) == NULL) {
+		log_err("reload_failed", "error=%s keeping=%llu",
+		    log_escape(err, esc, sizeof(esc)),
+		    (unsigned long long)(gen - 1));
+		return;
+	}
+	pthread_mutex_lock(&srv->snap_mtx);
+	old = srv->snap;
+	srv->snap = s;
+	pthread_mutex_unlock(&srv->snap_mtx);
+	atomic_store_explicit(&srv->snap_gen, gen, memory_order_release);
+	atomic_fetch_add(&srv->reloads, 1);
+	snap_unref(old);
+	log_info("reloaded", "generation=%llu keys=%zu principals=%zu",
+	    (unsigned long long)gen, eid_keyset_count(s->ks),
+	    s->nprincipals);
+}
+
+static void
+main_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct main_ctx	*m = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		main_reload(m);
+		return;
+	}
+	log_info("shutdown", "signal=%d open=%d", (int)sig,
+	    atomic_load(&m->srv->conns_open));
+	atomic_store(&m->srv->draining, true);
+	worker_drain_all(m->srv);
+	event_base_loopexit(m->base, NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct server	 srv;
+	struct main_ctx	 m;
+	struct event	*sig[3];
+	static const int sigs[3] = { SIGHUP, SIGTERM, SIGINT };
+	const char	*path = MAIN_DEFAULT_CONFIG;
+	char		 err[1024];
+	enum log_level	 lvl;
+	bool		 check = false, verbose = false, debug = false;
+	int		 ch, i;
+
+	while ((ch = getopt(argc, argv, "c:dtv")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		default:
+			main_usage();
+		}
+	}
+	if (optind != argc)
+		main_usage();
+
+	memset(&srv, 0, sizeof(srv));
+	pthread_mutex_init(&srv.snap_mtx, NULL);
+	if ((srv.snap = main_load(path, 1, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "eidd: %s\n", err);
+		return 1;
+	}
+	if ((srv.ssl_ctx = tls_ctx_new(srv.snap->cfg, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "eidd: %s: %s\n", path, err);
+		snap_unref(srv.snap);
+		return 1;
+	}
+	if (check) {
+		if (verbose)
+			cfg_print(srv.snap->cfg, stdout);
+		fprintf(stderr, "eidd: %s: configuration ok (%zu keys, %zu "
+		    "principals)\n", path, eid_keyset_count(srv.snap->ks),
+		    srv.snap->nprincipals);
+		tls_ctx_free(srv.ssl_ctx);
+		snap_unref(srv.snap);
+		return 0;
+	}
+
+	log_level_parse(srv.snap->cfg->log_level, &lvl);
+	log_init(debug ? LOG_LVL_DEBUG : lvl);
+	signal(SIGPIPE, SIG_IGN);
+	/* Workers' bases are poked from this thread: locking is needed. */
+	if (evthread_use_pthreads() != 0)
+		fatalx("startup", "error=evthread_use_pthreads");
+	atomic_store(&srv.snap_gen, 1);
+	srv.started_at = (int64_t)time(NULL);
+	srv.max_connections = srv.snap->cfg->max_connections;
+	worker_setup(&srv, srv.snap->cfg);
+
+	memset(&m, 0, sizeof(m));
+	m.srv = &srv;
+	m.path = path;
+	if ((m.base = event_base_new()) == NULL)
+		fatalx("startup", "error=event_base_new");
+	for (i = 0; i < 3; i++)
+		if ((sig[i] = evsignal_new(m.base, sigs[i], main_signal_cb,
+		    &m)) == NULL || event_add(sig[i], NULL) != 0)
+			fatalx("startup", "error=evsignal");
+	worker_start(&srv);
+	log_info("listening", "addr=%s workers=%d keys=%zu principals=%zu "
+	    "version=%s openssl=\"%s\"", srv.listen_addr, srv.nworkers,
+	    eid_keyset_count(srv.snap->ks), srv.snap->nprincipals,
+	    EIDD_VERSION, tls_version());
+
+	event_base_dispatch(m.base);
+	worker_wait_all(&srv);
+	for (i = 0; i < 3; i++)
+		event_free(sig[i]);
+	event_base_free(m.base);
+	tls_ctx_free(srv.ssl_ctx);
+	snap_unref(srv.snap);
+	pthread_mutex_destroy(&srv.snap_mtx);
+	log_info("exit", "status=0");
+	return 0;
+}

@@ -1,0 +1,219 @@
+/*
+ * daemon/tls.c -- the server's TLS policy: the only file that configures
+ * OpenSSL's SSL layer (conn.c drives I/O through libevent's OpenSSL
+ * bufferevents).
+ *
+ * TLS 1.3 only unless tls.allow_tls12 (then ECDHE with AEAD suites only);
+ * mutual TLS required, client certificates validated against
+ * tls.client_ca alone with the TLS-client purpose and strict X.509
+ * checks; ALPN eid/1 enforced twice, in the selection callback and after
+ * the handshake, because the callback is not called when a client sends
+ * no ALPN at all (SECURITY.md 4.1); no renegotiation, no compression, no
+ * early data; security level 2.
+ */
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "eidd.h"
+
+#define TLS_VERIFY_DEPTH	4
+#define TLS_MAX_CERT_LIST	(32 * 1024)
+
+static const char tls12_ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305";
+
+const char *
+tls_errors(char *buf, size_t len)
+{
+	unsigned long	 e;
+	size_t		 o = 0;
+	char		 one[256];
+
+	buf[0] = '\0';
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, one, sizeof(one));
+		if (o + strlen(one) + 2 < len) {
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+			    o ? "; " : "", one);
+		}
+	}
+	if (o == 0)
+		snprintf(buf, len, "no OpenSSL error");
+	return buf;
+}
+
+const char *
+tls_reason(unsigned long e)
+{
+	const char	*r = ERR_reason_error_string(e);
+
+	return r != NULL ? r : "unknown";
+}
+
+const char *
+tls_version(void)
+{
+	return OpenSSL_version(OPENSSL_VERSION);
+}
+
+/* Pick eid/1 or end the handshake with no_application_protocol. */
+static int
+tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	unsigned int	 i = 0;
+
+	(void)ssl;
+	(void)arg;
+	while (i < inlen) {
+		unsigned int n = in[i];
+
+		if (n == 0 || i + 1 + n > inlen)
+			break;
+		if (n == sizeof(EIDD_ALPN) - 1 &&
+		    memcmp(in + i + 1, EIDD_ALPN, n) == 0) {
+			*out = in + i + 1;
+			*outlen = (unsigned char)n;
+			return SSL_TLSEXT_ERR_OK;
+		}
+		i += 1 + n;
+	}
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+struct ssl_ctx_st *
+tls_ctx_new(const struct cfg *c, char *err, size_t errlen)
+{
+	static const unsigned char sid_ctx[] = "eidd";
+	SSL_CTX			*ctx;
+	STACK_OF(X509_NAME)	*cas;
+	X509_VERIFY_PARAM	*vp;
+	char			 ebuf[512];
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		goto fail;
+	if (SSL_CTX_set_min_proto_version(ctx, c->tls12 ? TLS1_2_VERSION :
+	    TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1)
+		goto fail;
+	if (c->tls12 && SSL_CTX_set_cipher_list(ctx, tls12_ciphers) != 1)
+		goto fail;
+	if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1)
+		goto fail;
+	SSL_CTX_set_security_level(ctx, 2);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_max_early_data(ctx, 0);
+	SSL_CTX_set_max_cert_list(ctx, TLS_MAX_CERT_LIST);
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1) {
+		snprintf(err, errlen, "tls.certificate: %s: %s", c->tls_cert,
+		    tls_errors(ebuf, sizeof(ebuf)));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, c->tls_key, SSL_FILETYPE_PEM) !=
+	    1 || SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, errlen, "tls.key: %s: %s", c->tls_key,
+		    tls_errors(ebuf, sizeof(ebuf)));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* The configured client CA only: never the system's trust store. */
+	if (SSL_CTX_load_verify_locations(ctx, c->tls_client_ca, NULL) != 1 ||
+	    (cas = SSL_load_client_CA_file(c->tls_client_ca)) == NULL) {
+		snprintf(err, errlen, "tls.client_ca: %s: %s",
+		    c->tls_client_ca, tls_errors(ebuf, sizeof(ebuf)));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_client_CA_list(ctx, cas);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_verify_depth(ctx, TLS_VERIFY_DEPTH);
+	vp = SSL_CTX_get0_param(ctx);
+	if (X509_VERIFY_PARAM_set_purpose(vp, X509_PURPOSE_SSL_CLIENT) != 1 ||
+	    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_X509_STRICT) != 1)
+		goto fail;
+	/* Required for resumption when client certificates are verified. */
+	if (SSL_CTX_set_session_id_context(ctx, sid_ctx,
+	    sizeof(sid_ctx) - 1) != 1)
+		goto fail;
+	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, NULL);
+	return ctx;
+fail:
+	snprintf(err, errlen, "TLS setup: %s", tls_errors(ebuf, sizeof(ebuf)));
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+void
+tls_ctx_free(struct ssl_ctx_st *ctx)
+{
+	SSL_CTX_free(ctx);
+}
+
+struct ssl_st *
+tls_ssl_new(struct ssl_ctx_st *ctx)
+{
+	ERR_clear_error();
+	return SSL_new(ctx);
+}
+
+struct x509_st *
+tls_peer(struct ssl_st *ssl, char *err, size_t errlen)
+{
+	const unsigned char	*alpn = NULL;
+	unsigned int		 alpnlen = 0;
+	X509			*peer;
+	long			 vr;
+
+	SSL_get0_alpn_selected(ssl, &alpn, &alpnlen);
+	if (alpnlen != sizeof(EIDD_ALPN) - 1 ||
+	    memcmp(alpn, EIDD_ALPN, alpnlen) != 0) {
+		snprintf(err, errlen, "no ALPN %s", EIDD_ALPN);
+		return NULL;
+	}
+	if ((vr = SSL_get_verify_result(ssl)) != X509_V_OK) {
+		snprintf(err, errlen, "client certificate: %s",
+		    X509_verify_cert_error_string(vr));
+		return NULL;
+	}
+	/*
+	 * Re-read on every connection, resumed or not: the principal is
+	 * mapped from it with the snapshot current at the time.
+	 */
+	if ((peer = SSL_get1_peer_certificate(ssl)) == NULL) {
+		snprintf(err, errlen, "no client certificate");
+		return NULL;
+	}
+	return peer;
+}
+
+void
+tls_x509_free(struct x509_st *x)
+{
+	X509_free(x);
+}
+
+void
+tls_ssl_free(struct ssl_st *ssl)
+{
+	SSL_free(ssl);
+}
+
+const char *
+tls_subject(struct x509_st *x, char *buf, size_t len)
+{
+	if (x == NULL || X509_NAME_oneline(X509_get_subject_name(x), buf,
+	    (int)len) == NULL)
+		snprintf(buf, len, "-");
+	return buf;
+}

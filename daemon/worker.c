@@ -1,0 +1,285 @@
+/*
+ * daemon/worker.c -- the worker threads: one event_base each, one
+ * SO_REUSEPORT listening socket each, so the kernel spreads connections
+ * and a connection lives on one worker for its whole life.
+ *
+ * Cross-thread traffic is two events per worker made active by the main
+ * thread (drain at SIGTERM) and the snapshot pointer, read under
+ * srv->snap_mtx only when its generation changed.  Everything else a
+ * worker touches is its own.
+ */
+/* SO_REUSEPORT and SOCK_NONBLOCK are Linux extensions. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "eidd.h"
+
+#define WORKER_BACKLOG		1024
+#define WORKER_EMFILE_PAUSE_MS	100
+
+/* Out of descriptors: stop accepting briefly instead of spinning. */
+static void
+worker_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	if (!w->draining)
+		evconnlistener_enable(w->listener);
+}
+
+static void
+worker_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	(void)l;
+	(void)sa;
+	(void)salen;
+	conn_accept(arg, fd);
+}
+
+static void
+worker_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct worker	*w = arg;
+	struct timeval	 tv = { 0, WORKER_EMFILE_PAUSE_MS * 1000 };
+	int		 e = errno;
+
+	log_warnx("accept_error", "errno=%d error=\"%s\"", e, strerror(e));
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		evconnlistener_disable(l);
+		event_base_once(w->base, -1, EV_TIMEOUT, worker_resume_cb, w,
+		    &tv);
+	}
+}
+
+/* Split "host:port" or "[v6]:port". */
+static int
+worker_split(const char *s, char *host, size_t hlen, char *port,
+    size_t plen)
+{
+	const char	*colon;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -1;
+		snprintf(host, hlen, "%.*s", (int)(end - s - 1), s + 1);
+		snprintf(port, plen, "%s", end + 2);
+		return 0;
+	}
+	if ((colon = strrchr(s, ':')) == NULL)
+		return -1;
+	snprintf(host, hlen, "%.*s", (int)(colon - s), s);
+	snprintf(port, plen, "%s", colon + 1);
+	return 0;
+}
+
+/* A listening socket on addr; *port 0 is replaced by the bound port. */
+static int
+worker_listen(const char *listen_addr, char *port, size_t plen)
+{
+	struct addrinfo		 hints, *ai = NULL;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 host[256], p[16];
+	int			 fd = -1, on = 1, rc;
+
+	if (worker_split(listen_addr, host, sizeof(host), p, sizeof(p)) != 0)
+		fatalx("listen", "addr=%s error=\"not host:port\"", listen_addr);
+	if (port[0] != '\0')
+		snprintf(p, sizeof(p), "%s", port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, p, &hints, &ai)) != 0)
+		fatalx("listen", "addr=%s error=\"%s\"", listen_addr,
+		    gai_strerror(rc));
+	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+	    listen(fd, WORKER_BACKLOG) != 0)
+		fatalx("listen", "addr=%s error=\"%s\"", listen_addr,
+		    strerror(errno));
+	freeaddrinfo(ai);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		snprintf(port, plen, "%u", ss.ss_family == AF_INET6 ?
+		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
+		    ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	return fd;
+}
+
+static void
+worker_drain_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("drain_deadline", "open=%zu", w->nconns);
+	conn_close_all(w);
+	event_base_loopexit(w->base, NULL);
+}
+
+static void
+worker_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct timeval	 tv;
+	int64_t		 ms = worker_snap(w)->cfg->drain_timeout_ms;
+
+	(void)fd;
+	(void)what;
+	w->draining = true;
+	evconnlistener_disable(w->listener);
+	conn_drain_all(w);
+	if (w->nconns == 0) {
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	event_base_once(w->base, -1, EV_TIMEOUT, worker_drain_deadline_cb, w,
+	    &tv);
+}
+
+void
+worker_setup(struct server *srv, const struct cfg *cfg)
+{
+	struct worker	*w;
+	char		 port[16] = "", host[256], p[16];
+	int		 i, fd;
+
+	if ((srv->workers = calloc((size_t)cfg->workers,
+	    sizeof(*srv->workers))) == NULL)
+		fatalx("nomem", "where=workers");
+	srv->nworkers = cfg->workers;
+	for (i = 0; i < srv->nworkers; i++) {
+		w = &srv->workers[i];
+		w->id = i + 1;
+		w->srv = srv;
+		w->snap = server_snap(srv);
+		w->snap_gen = w->snap->gen;
+		if ((w->base = event_base_new()) == NULL)
+			fatalx("event_base", "worker=%d", w->id);
+		/* The first socket resolves a port 0; the others share it. */
+		fd = worker_listen(cfg->listen, port, sizeof(port));
+		if ((w->listener = evconnlistener_new(w->base,
+		    worker_accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd)) ==
+		    NULL)
+			fatalx("listen", "error=evconnlistener_new");
+		evconnlistener_set_error_cb(w->listener,
+		    worker_accept_error_cb);
+		if ((w->drain_ev = event_new(w->base, -1, 0, worker_drain_cb,
+		    w)) == NULL)
+			fatalx("nomem", "where=workers");
+	}
+	worker_split(cfg->listen, host, sizeof(host), p, sizeof(p));
+	snprintf(srv->listen_addr, sizeof(srv->listen_addr), "%s%s%s:%s",
+	    strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+	    port);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+
+	log_set_worker(w->id);
+	event_base_dispatch(w->base);
+	conn_close_all(w);
+	return NULL;
+}
+
+void
+worker_start(struct server *srv)
+{
+	int	 i, e;
+
+	for (i = 0; i < srv->nworkers; i++)
+		if ((e = pthread_create(&srv->workers[i].thread, NULL,
+		    worker_main, &srv->workers[i])) != 0)
+			fatalx("thread", "error=\"%s\"", strerror(e));
+}
+
+void
+worker_drain_all(struct server *srv)
+{
+	int	 i;
+
+	for (i = 0; i < srv->nworkers; i++)
+		event_active(srv->workers[i].drain_ev, 0, 0);
+}
+
+void
+worker_wait_all(struct server *srv)
+{
+	struct worker	*w;
+	int		 i;
+
+	for (i = 0; i < srv->nworkers; i++) {
+		w = &srv->workers[i];
+		pthread_join(w->thread, NULL);
+		evconnlistener_free(w->listener);
+		event_free(w->drain_ev);
+		event_base_free(w->base);
+		snap_unref(w->snap);
+	}
+	free(srv->workers);
+	srv->workers = NULL;
+}
+
+struct snap *
+worker_snap(struct worker *w)
+{
+	struct server	*srv = w->srv;
+	struct snap	*old;
+
+	if (atomic_load_explicit(&srv->snap_gen, memory_order_acquire) ==
+	    w->snap_gen)
+		return w->snap;
+	old = w->snap;
+	pthread_mutex_lock(&srv->snap_mtx);
+	w->snap = snap_ref(srv->snap);
+	pthread_mutex_unlock(&srv->snap_mtx);
+	w->snap_gen = w->snap->gen;
+	snap_unref(old);
+	return w->snap;
+}
+
+void
+worker_counters(struct server *srv, struct counters *out)
+{
+	const struct counters	*c;
+	int			 i;
+	size_t			 v;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < srv->nworkers; i++) {
+		c = &srv->workers[i].ctr;
+#define WC_ADD(f)	atomic_fetch_add(&out->f, atomic_load(&c->f))
+		WC_ADD(requests);
+		WC_ADD(conns_total);
+		WC_ADD(conns_refused);
+		WC_ADD(handshake_failures);
+		WC_ADD(protocol_errors);
+		WC_ADD(forbidden);
+		for (v = 0; v < EID_VERDICT_COUNT; v++)
+			WC_ADD(verdicts[v]);
+#undef WC_ADD
+	}
+}
