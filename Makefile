@@ -18,7 +18,8 @@
 # Debian 12 packages the build, the tests and the tools need.
 DEPS_PKGS = gcc make pkg-config libssl-dev openssl libjansson-dev \
 	libcmocka-dev clang libclang-rt-14-dev faketime valgrind \
-	libevent-dev libprotobuf-c-dev protobuf-c-compiler libconfig-dev
+	libevent-dev libprotobuf-c-dev protobuf-c-compiler libconfig-dev \
+	liblmdb-dev
 
 CC	?= cc
 PREFIX	?= /usr/local
@@ -43,8 +44,9 @@ NET_PKGS := libssl libcrypto libevent libevent_openssl libevent_pthreads \
 	libprotobuf-c
 NET_CFLAGS = $(shell pkg-config --cflags $(NET_PKGS) 2>/dev/null)
 NET_LIBS   = $(shell pkg-config --libs $(NET_PKGS) 2>/dev/null)
-CONF_CFLAGS = $(shell pkg-config --cflags libconfig 2>/dev/null)
-CONF_LIBS   = $(shell pkg-config --libs libconfig 2>/dev/null)
+CONF_CFLAGS = $(shell pkg-config --cflags libconfig lmdb 2>/dev/null)
+CONF_LIBS   = $(shell pkg-config --libs libconfig lmdb 2>/dev/null)
+LMDB_LIBS   = $(shell pkg-config --libs lmdb 2>/dev/null)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -80,18 +82,22 @@ UNIT_TESTS := test_b64url test_claims test_jwk test_keyset test_verify \
 	test_attacks
 VECTOR_TESTS := test_wycheproof test_jose
 MINT_TESTS := test_mint
+EIDD_TESTS := test_eidd_verify test_eidd_authz test_eidd_limits \
+	test_eidd_pipeline test_eidd_lifecycle
+CLIENT_TESTS := test_wire
+DAEMON_UNIT_TESTS := test_store
 
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(VECTOR_TESTS) \
-	$(MINT_TESTS))
+	$(MINT_TESTS) $(CLIENT_TESTS) $(EIDD_TESTS))
 PROGS := $(BUILD)/bin/eid-mint $(BUILD)/bin/eid-bench-verify \
-	$(BUILD)/bin/eidd
+	$(BUILD)/bin/eidd $(BUILD)/bin/eidctl
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # --- build ----------------------------------------------------------------
 
 .PHONY: all deps check-deps-pkgs test asan fuzz fuzz-build bench-verify \
-	certs run clean check-deps format-check
+	certs run clean check-deps format-check valgrind
 
 all: check-deps-pkgs $(CRYPTO_LIB) $(PROGS) $(TEST_BINS)
 
@@ -174,6 +180,35 @@ $(BUILD)/tests/test_mint: $(BUILD)/obj/tests/integration/test_mint.o \
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# Integration tests drive a real eidd through the client library.
+$(BUILD)/obj/tests/integration/%.o: ALL_CFLAGS += $(NET_CFLAGS) -I$(GEN)
+$(BUILD)/obj/tests/integration/%.o: | $(GEN)/eid.pb-c.h
+$(BUILD)/tests/test_eidd_%: $(BUILD)/obj/tests/integration/test_eidd_%.o \
+    $(BUILD)/obj/tests/integration/harness.o $(BUILD)/obj/tests/helpers.o \
+    $(CLIENT_LIB) $(PROTO_LIB) $(CRYPTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NET_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# The store's unit test links the store and the logger, nothing else.
+$(BUILD)/obj/tests/unit/daemon/%.o: ALL_CFLAGS += -Idaemon $(CONF_CFLAGS)
+$(BUILD)/tests/test_store: $(BUILD)/obj/tests/unit/daemon/test_store.o \
+    $(BUILD)/obj/daemon/store.o $(BUILD)/obj/daemon/log.o $(CRYPTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LMDB_LIBS) $(PKG_LIBS) \
+	    $(CMOCKA_LIBS) -lpthread
+
+# The client's codec test links the client library only.
+$(BUILD)/obj/tests/unit/client/%.o: ALL_CFLAGS += $(NET_CFLAGS) -I$(GEN) \
+    -Iclient
+$(BUILD)/obj/tests/unit/client/%.o: | $(GEN)/eid.pb-c.h
+$(BUILD)/tests/test_wire: $(BUILD)/obj/tests/unit/client/test_wire.o \
+    $(CLIENT_LIB) $(PROTO_LIB) $(CRYPTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NET_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # --- dependencies -----------------------------------------------------------
@@ -222,6 +257,15 @@ test: all certs
 check-deps:
 	$(Q)tests/check-deps.sh
 
+# The daemon under valgrind, driven by the integration scenarios: any
+# memory error or leak makes eidd exit 99, which its test reports.
+VALGRIND_EIDD := valgrind -q --leak-check=full \
+	--show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --error-exitcode=99
+valgrind: all certs
+	$(Q)EID_EIDD_WRAPPER="$(VALGRIND_EIDD)" tests/run.sh $(BUILD) \
+	    $(addprefix $(BUILD)/tests/,$(EIDD_TESTS))
+
 # A separate tree, so sanitizer objects never mix with the normal build.
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
@@ -252,15 +296,12 @@ bench-verify: all certs
 
 # --- run -----------------------------------------------------------------------
 
-# Until the daemon lands (issue #3), "run" prepares the development
-# environment and shows a minted token verified by the library.
+# The daemon in the foreground on its development defaults (127.0.0.1:7443,
+# etc/eidd.dev.conf, state under var/); Ctrl-C stops it.
 run: all certs
-	$(Q)$(BUILD)/bin/eid-mint --certs $(CERTS_DIR) > $(BUILD)/token.txt
-	@echo "development PKI:  $(CERTS_DIR)/  (JWKS: $(CERTS_DIR)/jwks.json)"
-	@echo "a fresh ES256 assertion for audience 'dichvucong':"
-	@cat $(BUILD)/token.txt
-	$(Q)$(BUILD)/bin/eid-bench-verify --certs $(CERTS_DIR) \
-	    --check $(BUILD)/token.txt
+	@mkdir -p var
+	$(Q)$(BUILD)/bin/eidd -t -c etc/eidd.dev.conf
+	$(Q)exec $(BUILD)/bin/eidd -c etc/eidd.dev.conf
 
 clean:
 	rm -rf build

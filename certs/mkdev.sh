@@ -202,6 +202,8 @@ selfsign test/tls-other-ca "$O/CN=Other TLS CA (DEV)" ca_root 3650
 key test/rp-dichvucong-fake p256
 issue test/rp-dichvucong-fake "$O/OU=relying-party/CN=rp-dichvucong" client \
     730 test/tls-other-ca
+key test/rp-unmapped p256
+issue test/rp-unmapped "$O/OU=relying-party/CN=rp-unmapped" client 730 tls-ca
 key test/client-expired p256
 issue_dated test/client-expired "$O/OU=relying-party/CN=client-expired" \
     client tls-ca 20200101000000Z 20210101000000Z

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -156,6 +157,28 @@ cfg_check_file(struct cfg_ctx *x, int line, const char *opt,
 	return 0;
 }
 
+/*
+ * A file holding a secret must belong to root or to us and be closed to
+ * group and others (OpenBSD's check_file_secrecy).
+ */
+static int
+cfg_check_secret(struct cfg_ctx *x, int line, const char *opt,
+    const char *path)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) != 0)
+		return cfg_fail(x, line, opt, "%s: %s", path, strerror(errno));
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return cfg_fail(x, line, opt, "%s: owned by uid %u, not root "
+		    "or this user", path, (unsigned)st.st_uid);
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		return cfg_fail(x, line, opt, "%s: readable by group or "
+		    "others (mode %03o): chmod 600 it", path,
+		    (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
 static const struct cfg_opt *
 cfg_opt_find(const char *name)
 {
@@ -266,8 +289,12 @@ cfg_scalar(struct cfg_ctx *x, config_t *lc, struct cfg *c,
 			    "must be a non-empty string");
 		if (o->type != CFG_STR) {
 			*sp = cfg_path(x, config_setting_get_string(s));
-			return o->type == CFG_FILE ?
-			    cfg_check_file(x, line, o->name, *sp) : 0;
+			if (o->type == CFG_PATH)
+				return 0;
+			if (cfg_check_file(x, line, o->name, *sp) != 0)
+				return -1;
+			return o->off == O(tls_key) ?
+			    cfg_check_secret(x, line, o->name, *sp) : 0;
 		}
 		*sp = cfg_strdup(config_setting_get_string(s));
 		return 0;

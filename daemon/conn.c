@@ -226,9 +226,10 @@ conn_read(struct conn *c)
 		if (r < 0) {
 			atomic_fetch_add_explicit(&c->w->ctr.protocol_errors,
 			    1, memory_order_relaxed);
-			handler_frame_error(out, len == 0 ? 1 : 3, len == 0 ?
-			    "frame of length 0" : "frame larger than "
-			    "max_frame_bytes");
+			handler_frame_error(out, len == 0 ?
+			    HANDLER_BAD_REQUEST : HANDLER_FRAME_TOO_LARGE,
+			    len == 0 ? "frame of length 0" :
+			    "frame larger than max_frame_bytes");
 			return conn_close_after_flush(c, "bad_frame_length");
 		}
 		if ((body = evbuffer_pullup(in, (ev_ssize_t)(FRAME_HDR +
@@ -245,10 +246,18 @@ conn_read(struct conn *c)
 	if (n == cfg->requests_per_read &&
 	    frame_peek(in, (size_t)cfg->max_frame_bytes, &len) != 0)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
-	/* A started frame must be finished within idle_timeout_ms. */
+	/*
+	 * A started frame must be finished within idle_timeout_ms of the
+	 * last finished one: a busy pipeline always ends a read in the middle
+	 * of a frame, and must not be mistaken for a slow one.
+	 */
+	if (n > 0)
+		conn_timer(c, false, 0);
 	conn_timer(c, evbuffer_get_length(in) > 0, cfg->idle_timeout_ms);
 	if (evbuffer_get_length(out) > (size_t)cfg->output_high_watermark) {
+		/* Not reading: the write timeout judges the client now. */
 		c->paused = true;
+		conn_timer(c, false, 0);
 		bufferevent_disable(c->bev, EV_READ);
 	}
 	return 0;
@@ -381,12 +390,14 @@ void
 conn_drain(struct conn *c)
 {
 	c->draining = true;
-	if (!c->handshaken) {
-		conn_close(c, "draining");
-		return;
-	}
-	/* Answer what arrives; close once the client has been quiet. */
-	conn_set_limits(c, worker_snap(c->w)->cfg);
+	/*
+	 * A client may have sent requests right behind its half of a TLS 1.3
+	 * handshake that this side has not processed yet: let it finish (its
+	 * deadline still holds), then answer what arrives and close once
+	 * the client has been quiet for CONN_DRAIN_QUIET_MS.
+	 */
+	if (c->handshaken)
+		conn_set_limits(c, worker_snap(c->w)->cfg);
 }
 
 void

@@ -284,6 +284,9 @@ struct conn_info {
  */
 int		 handler_frame(const struct conn_info *, const uint8_t *buf,
 		    size_t len, struct evbuffer *out);
+/* ErrorCode values of eid.proto, for callers outside handler.c. */
+#define HANDLER_BAD_REQUEST	1
+#define HANDLER_FRAME_TOO_LARGE	3
 /* An Error response for a frame that could not be read (too large). */
 void		 handler_frame_error(struct evbuffer *out, int code,
 		    const char *message);

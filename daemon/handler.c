@@ -25,6 +25,14 @@
 #include "eid.pb-c.h"
 #include "eidd.h"
 
+_Static_assert(HANDLER_BAD_REQUEST == EID__V1__ERROR_CODE__ERROR_BAD_REQUEST,
+    "eidd.h mirrors eid.proto");
+_Static_assert(HANDLER_FRAME_TOO_LARGE ==
+    EID__V1__ERROR_CODE__ERROR_FRAME_TOO_LARGE, "eidd.h mirrors eid.proto");
+_Static_assert((int)EID__V1__VERDICT__VERDICT_INVALID_CLAIMS ==
+    (int)EID_VERDICT_INVALID_CLAIMS && EID_VERDICT_COUNT == 15,
+    "eid.proto's Verdict mirrors enum eid_verdict");
+
 /* One verification's result with the storage its strings point into. */
 struct hres {
 	Eid__V1__VerifyResult	 r;

@@ -255,3 +255,32 @@ th_header(enum eid_alg alg, const char *kid)
 	json_decref(h);
 	return s;
 }
+
+char *
+th_run_mint(const char *args, int *status)
+{
+	const char	*b = getenv("EID_BUILD");
+	char		 cmd[8192], *out = NULL, buf[4096];
+	size_t		 cap = 0, len = 0, n;
+	FILE		*p;
+
+	snprintf(cmd, sizeof(cmd), "'%s/bin/eid-mint' --certs '%s' %s "
+	    "2>/dev/null", b != NULL && *b ? b : "build", th_certs_dir(), args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			out = realloc(out, cap);
+			assert_non_null(out);
+		}
+		memcpy(out + len, buf, n);
+		len += n;
+	}
+	if (out == NULL)
+		out = calloc(1, 1);
+	assert_non_null(out);
+	out[len] = '\0';
+	*status = pclose(p);
+	return out;
+}

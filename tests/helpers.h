@@ -57,6 +57,12 @@ const char	*th_dev_kid(enum eid_alg);
 char		*th_sign(EVP_PKEY *, enum eid_alg, const char *header,
 		    const char *payload);
 
+/*
+ * Run $EID_BUILD/bin/eid-mint --certs <dev PKI> args; returns its stdout
+ * (malloc'd, NUL-terminated) and its wait status in *status.
+ */
+char		*th_run_mint(const char *args, int *status);
+
 /* The default policy: leeway 60 s, lifetime 24 h. */
 extern const struct eid_policy th_policy;
 

@@ -20,52 +20,13 @@
 #include "helpers.h"
 
 static struct eid_keyset *ks;
-static char mint[4096];
 
-struct kind {
-	const char	*name;
-	enum eid_verdict want;
-	int		 min_level;
-	const char	*nonce;
-	bool		 ec_only;
-};
-
-/* The expectations, written here and not read from eid-mint. */
-static const struct kind kinds[] = {
-	{ "valid", EID_VERDICT_OK, 0, NULL, false },
-	{ "expired", EID_VERDICT_EXPIRED, 0, NULL, false },
-	{ "not-yet-valid", EID_VERDICT_NOT_YET_VALID, 0, NULL, false },
-	{ "badsig", EID_VERDICT_BAD_SIGNATURE, 0, NULL, false },
-	{ "wrong-audience", EID_VERDICT_WRONG_AUDIENCE, 0, NULL, false },
-	{ "wrong-issuer", EID_VERDICT_UNTRUSTED_ISSUER, 0, NULL, false },
-	{ "unknown-kid", EID_VERDICT_UNKNOWN_KEY, 0, NULL, false },
-	{ "alg-none", EID_VERDICT_UNSUPPORTED_ALG, 0, NULL, false },
-	{ "hs256-confusion", EID_VERDICT_UNSUPPORTED_ALG, 0, NULL, false },
-	{ "no-jti", EID_VERDICT_INVALID_CLAIMS, 0, NULL, false },
-	{ "pin-mismatch", EID_VERDICT_INVALID_CLAIMS, 0, NULL, false },
-	{ "malformed", EID_VERDICT_MALFORMED, 0, NULL, false },
-	{ "crit", EID_VERDICT_MALFORMED, 0, NULL, false },
-	{ "embedded-jwk", EID_VERDICT_MALFORMED, 0, NULL, false },
-	{ "duplicate-claim", EID_VERDICT_MALFORMED, 0, NULL, false },
-	{ "alg-mismatch", EID_VERDICT_UNSUPPORTED_ALG, 0, NULL, false },
-	{ "long-lifetime", EID_VERDICT_INVALID_CLAIMS, 0, NULL, false },
-	{ "low-level", EID_VERDICT_INSUFFICIENT_LEVEL, 2, NULL, false },
-	{ "nonce-mismatch", EID_VERDICT_NONCE_MISMATCH, 0, "expected-nonce",
-	    false },
-	{ "malleated", EID_VERDICT_OK, 0, NULL, true },
-};
-
-static const char *const algs[] = { "ES256", "ES384", "RS256", "PS256",
-	"EdDSA" };
+#include "kinds.h"
 
 static int
 setup(void **state)
 {
-	const char	*b = getenv("EID_BUILD");
-
 	(void)state;
-	snprintf(mint, sizeof(mint), "%s/bin/eid-mint", b != NULL && *b ?
-	    b : "build");
 	ks = th_dev_keyset((int64_t)time(NULL));
 	return 0;
 }
@@ -76,35 +37,6 @@ teardown(void **state)
 	(void)state;
 	eid_keyset_unref(ks);
 	return 0;
-}
-
-/* Run eid-mint with args; returns its stdout (malloc'd) and exit status. */
-static char *
-run_mint(const char *args, int *status)
-{
-	char	 cmd[8192], *out = NULL;
-	size_t	 cap = 0, len = 0, n;
-	FILE	*p;
-	char	 buf[4096];
-
-	snprintf(cmd, sizeof(cmd), "'%s' --certs '%s' %s 2>/dev/null", mint,
-	    th_certs_dir(), args);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-		if (len + n + 1 > cap) {
-			cap = (len + n + 1) * 2;
-			out = realloc(out, cap);
-			assert_non_null(out);
-		}
-		memcpy(out + len, buf, n);
-		len += n;
-	}
-	if (out == NULL)
-		out = calloc(1, 1);
-	out[len] = '\0';
-	*status = pclose(p);
-	return out;
 }
 
 static enum eid_verdict
@@ -130,7 +62,7 @@ test_every_kind_every_alg(void **state)
 		for (j = 0; j < sizeof(algs) / sizeof(algs[0]); j++) {
 			snprintf(args, sizeof(args), "--alg %s --kind %s",
 			    algs[j], kinds[i].name);
-			out = run_mint(args, &st);
+			out = th_run_mint(args, &st);
 			if (kinds[i].ec_only && strncmp(algs[j], "ES", 2) != 0) {
 				/* refused as a usage error, nothing printed */
 				if (WEXITSTATUS(st) != 2 || out[0] != '\0')
@@ -166,7 +98,7 @@ test_list_kinds(void **state)
 	int	 st;
 
 	(void)state;
-	out = run_mint("--list-kinds", &st);
+	out = th_run_mint("--list-kinds", &st);
 	assert_int_equal(st, 0);
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		snprintf(key, sizeof(key), "%s %s", kinds[i].name,
@@ -187,7 +119,7 @@ test_corpus(void **state)
 	int			 st, n = 0, i;
 
 	(void)state;
-	out = run_mint("--alg EdDSA --count 200", &st);
+	out = th_run_mint("--alg EdDSA --count 200", &st);
 	assert_int_equal(st, 0);
 	for (line = strtok_r(out, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
@@ -213,15 +145,15 @@ test_options(void **state)
 
 	(void)state;
 	/* --seed and --now: identical output twice */
-	o1 = run_mint("--seed 42 --now 1780272000 --count 3", &st);
+	o1 = th_run_mint("--seed 42 --now 1780272000 --count 3", &st);
 	assert_int_equal(st, 0);
-	o2 = run_mint("--seed 42 --now 1780272000 --count 3", &st);
+	o2 = th_run_mint("--seed 42 --now 1780272000 --count 3", &st);
 	assert_int_equal(st, 0);
 	assert_string_equal(o1, o2);
 	free(o1);
 	free(o2);
 	/* chosen subject, audience, level, nonce, ttl */
-	o1 = run_mint("--sub 079190000001 --aud bhxh --level 1 --nonce n-42 "
+	o1 = th_run_mint("--sub 079190000001 --aud bhxh --level 1 --nonce n-42 "
 	    "--ttl 120 --alg PS256", &st);
 	assert_int_equal(st, 0);
 	assert_non_null(nl = strchr(o1, '\n'));
@@ -257,21 +189,16 @@ test_usage_errors(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		out = run_mint(bad[i], &st);
+		out = th_run_mint(bad[i], &st);
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 || out[0] != '\0')
 			fail_msg("\"%s\" accepted or wrong status %d", bad[i],
 			    WEXITSTATUS(st));
 		free(out);
 	}
 	/* a missing key directory is a runtime error, not usage */
-	{
-		char	 cmd[4200];
-
-		snprintf(cmd, sizeof(cmd), "'%s' --certs /nonexistent "
-		    ">/dev/null 2>&1", mint);
-		st = system(cmd);
-		assert_int_equal(WEXITSTATUS(st), 1);
-	}
+	out = th_run_mint("--certs /nonexistent", &st);
+	assert_int_equal(WEXITSTATUS(st), 1);
+	free(out);
 }
 
 int

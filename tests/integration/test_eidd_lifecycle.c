@@ -1,0 +1,188 @@
+/*
+ * tests/integration/test_eidd_lifecycle.c -- SIGHUP and SIGTERM: a reload
+ * that names a new signing key makes its tokens verify without a restart
+ * while old connections stay up; a broken configuration keeps the old
+ * keys working; SIGTERM during a pipelined burst answers every request
+ * sent before the signal, then exits 0.  Also eidd -t.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "harness.h"
+#include "helpers.h"
+
+/* A token signed by certs/dev/test/idp-es256-b, not configured at start. */
+static char *
+second_key_token(void)
+{
+	EVP_PKEY	*k;
+	json_t		*c;
+	char		 path[4096], kid[EID_THUMBPRINT_LEN + 1];
+	char		*h, *p, *t;
+
+	k = th_load_key(th_certs_abs("test/idp-es256-b.key", path,
+	    sizeof(path)));
+	assert_non_null(k);
+	assert_int_equal(eid_jwk_thumbprint(k, kid, sizeof(kid)), EID_OK);
+	c = th_claims();
+	h = th_header(EID_ALG_ES256, kid);
+	p = th_dump(c);
+	t = th_sign(k, EID_ALG_ES256, h, p);
+	free(h);
+	free(p);
+	json_decref(c);
+	EVP_PKEY_free(k);
+	return t;
+}
+
+static void
+test_reload_new_key(void **state)
+{
+	struct th_eidd		 d;
+	struct eid_client	*c;
+	char			*tok2, *tok1, *conf, cert[4096], extra[4200];
+	int			 st;
+
+	(void)state;
+	th_eidd_start(&d, NULL);
+	tok1 = th_token(EID_ALG_ES256, "dichvucong", "old-key");
+	tok2 = second_key_token();
+	c = th_client(&d, "rp-dichvucong");
+	assert_int_equal(th_verify(c, tok2, NULL), EID_VERDICT_UNKNOWN_KEY);
+
+	snprintf(extra, sizeof(extra), "{ file = \"%s\"; }",
+	    th_certs_abs("test/idp-es256-b.chain.pem", cert, sizeof(cert)));
+	conf = th_eidd_conf_text(NULL, extra);
+	th_eidd_write_conf(&d, conf);
+	free(conf);
+	th_eidd_signal(&d, SIGHUP);
+	assert_true(th_eidd_log_has(&d, "event=reloaded generation=2", 10000));
+	/* The same connection, still up, now knows the key. */
+	assert_int_equal(th_verify(c, tok2, NULL), EID_VERDICT_OK);
+	assert_int_equal(th_verify(c, tok1, NULL), EID_VERDICT_OK);
+
+	/* A broken configuration: logged, and the last good one stays. */
+	th_eidd_write_conf(&d, "issuers = ( this is not a config");
+	th_eidd_signal(&d, SIGHUP);
+	assert_true(th_eidd_log_has(&d, "event=reload_failed", 10000));
+	assert_int_equal(th_verify(c, tok2, NULL), EID_VERDICT_OK);
+	assert_int_equal(th_verify(c, tok1, NULL), EID_VERDICT_OK);
+	eid_client_close(c);
+	c = th_client(&d, "rp-dichvucong");
+	assert_int_equal(th_verify(c, tok2, NULL), EID_VERDICT_OK);
+	eid_client_close(c);
+
+	free(tok1);
+	free(tok2);
+	st = th_eidd_stop(&d);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	th_eidd_cleanup(&d);
+}
+
+#define BURST	600
+
+static void
+test_sigterm_answers_in_flight(void **state)
+{
+	struct th_eidd		 d;
+	struct eid_client	*c;
+	struct eid_verify_req	 q;
+	struct eid_verify_res	 r;
+	char			*tok;
+	size_t			 i;
+	int			 st;
+
+	(void)state;
+	th_eidd_start(&d, NULL);
+	c = th_client(&d, "rp-dichvucong");
+	tok = th_token(EID_ALG_ES256, "dichvucong", "burst");
+	memset(&q, 0, sizeof(q));
+	q.token = tok;
+	q.token_len = strlen(tok);
+	for (i = 0; i < BURST; i++)
+		assert_int_equal(eid_client_send_verify(c, &q), EID_CLIENT_OK);
+	assert_int_equal(eid_client_flush(c), EID_CLIENT_OK);
+	/* Signal now; do not wait for the exit yet. */
+	assert_int_equal(kill(d.pid, SIGTERM), 0);
+	for (i = 0; i < BURST; i++) {
+		assert_int_equal(eid_client_recv_verify(c, &r), EID_CLIENT_OK);
+		assert_int_equal(r.verdict, EID_VERDICT_OK);
+	}
+	assert_string_equal(r.token_id, "burst");
+	eid_client_close(c);
+	free(tok);
+	st = th_eidd_stop(&d);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_true(th_eidd_log_has(&d, "event=shutdown", 0));
+	th_eidd_cleanup(&d);
+}
+
+/* eidd -t: 0 for a good configuration, 1 with file:line for a bad one. */
+static void
+test_config_check(void **state)
+{
+	char		 cmd[2048], path[1024], *conf, *out;
+	const char	*b = getenv("EID_BUILD");
+	FILE		*fp, *p;
+	size_t		 n;
+	int		 st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/test-tmp/check.conf",
+	    b != NULL && *b ? b : "build");
+	conf = th_eidd_conf_text("idle_timeout_ms = 5;", NULL);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(conf, fp);
+	fclose(fp);
+	free(conf);
+	snprintf(cmd, sizeof(cmd), "'%s/bin/eidd' -t -c '%s' 2>&1",
+	    b != NULL && *b ? b : "build", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	out = calloc(1, 4096);
+	assert_non_null(out);
+	n = fread(out, 1, 4095, p);
+	out[n] = '\0';
+	st = pclose(p);
+	assert_int_equal(WEXITSTATUS(st), 1);
+	/* The file, the line, the option and what is wrong with it. */
+	if (strstr(out, "check.conf:5: limits.idle_timeout_ms: 5 is out of "
+	    "range") == NULL)
+		fail_msg("unexpected: %s", out);
+	free(out);
+	remove(path);
+
+	/* -t -v prints the normalized configuration: a golden file. */
+	snprintf(cmd, sizeof(cmd), "'%s/bin/eidd' -t -v -c etc/eidd.dev.conf "
+	    "2>/dev/null | diff -u tests/config/eidd.dev.conf.ok - >&2",
+	    b != NULL && *b ? b : "build");
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reload_new_key),
+		cmocka_unit_test(test_sigterm_answers_in_flight),
+		cmocka_unit_test(test_config_check),
+	};
+
+	return cmocka_run_group_tests_name("eidd_lifecycle", tests, NULL,
+	    NULL);
+}

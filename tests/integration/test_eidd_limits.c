@@ -1,0 +1,301 @@
+/*
+ * tests/integration/test_eidd_limits.c -- misbehaving peers get an error
+ * or a timeout and their connection closed, while another client keeps
+ * getting correct answers throughout and the daemon's memory and
+ * connection count come back: a frame over max_frame, a zero-length
+ * frame, garbage protobuf, a truncated frame then silence, a frame
+ * trickled slower than the frame deadline, TCP without TLS, a
+ * ClientHello trickled byte by byte.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "eid.pb-c.h"
+#include "harness.h"
+#include "helpers.h"
+
+/* Short limits so that each case takes well under a second or two. */
+#define HANDSHAKE_MS	600
+#define IDLE_MS		800
+#define SLACK_MS	4000
+
+static struct th_eidd d;
+static struct eid_client *good;
+static char *good_tok;
+
+static int
+setup(void **state)
+{
+	char	 limits[256];
+
+	(void)state;
+	snprintf(limits, sizeof(limits), "handshake_timeout_ms = %d; "
+	    "idle_timeout_ms = %d; max_frame_bytes = 32768;", HANDSHAKE_MS,
+	    IDLE_MS);
+	th_eidd_start(&d, limits);
+	good_tok = th_token(EID_ALG_ES256, "dichvucong", "good");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	int	 st;
+
+	(void)state;
+	free(good_tok);
+	st = th_eidd_stop(&d);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	th_eidd_cleanup(&d);
+	return 0;
+}
+
+/* The well-behaved client, reconnected when idle_timeout closed it. */
+static void
+good_client_ok(void)
+{
+	struct eid_verify_req	 q;
+	struct eid_verify_res	 r;
+
+	memset(&q, 0, sizeof(q));
+	q.token = good_tok;
+	q.token_len = strlen(good_tok);
+	if (good == NULL || eid_client_verify(good, &q, &r) !=
+	    EID_CLIENT_OK) {
+		eid_client_close(good);
+		good = th_client(&d, "rp-dichvucong");
+		assert_int_equal(eid_client_verify(good, &q, &r),
+		    EID_CLIENT_OK);
+	}
+	assert_int_equal(r.verdict, EID_VERDICT_OK);
+}
+
+/* Read one response frame, expect an Error with code, then a close. */
+static void
+expect_error_then_close(struct th_raw *r, Eid__V1__ErrorCode code)
+{
+	unsigned char		 buf[4096];
+	Eid__V1__Response	*resp;
+	size_t			 n, len;
+	bool			 closed;
+
+	n = th_raw_read(r, buf, sizeof(buf), SLACK_MS, &closed);
+	assert_true(closed);
+	assert_true(n >= 4);
+	len = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 |
+	    (size_t)buf[2] << 8 | buf[3];
+	assert_int_equal(n, 4 + len);
+	resp = eid__v1__response__unpack(NULL, len, buf + 4);
+	assert_non_null(resp);
+	assert_int_equal(resp->body_case, EID__V1__RESPONSE__BODY_ERROR);
+	assert_int_equal(resp->error->code, code);
+	eid__v1__response__free_unpacked(resp, NULL);
+}
+
+static void
+test_frame_too_large(void **state)
+{
+	struct th_raw	 r;
+	unsigned char	 hdr[4] = { 0x00, 0x10, 0x00, 0x00 };	/* 1 MiB */
+
+	(void)state;
+	good_client_ok();
+	assert_true(th_raw_connect(&r, &d, "rp-dichvucong"));
+	assert_true(th_raw_write(&r, hdr, sizeof(hdr)));
+	expect_error_then_close(&r, EID__V1__ERROR_CODE__ERROR_FRAME_TOO_LARGE);
+	th_raw_close(&r);
+	/* 0xFFFFFFFF: the announced length is never allocated. */
+	memset(hdr, 0xff, sizeof(hdr));
+	assert_true(th_raw_connect(&r, &d, "rp-dichvucong"));
+	assert_true(th_raw_write(&r, hdr, sizeof(hdr)));
+	expect_error_then_close(&r, EID__V1__ERROR_CODE__ERROR_FRAME_TOO_LARGE);
+	th_raw_close(&r);
+	good_client_ok();
+}
+
+static void
+test_zero_length_frame(void **state)
+{
+	struct th_raw	 r;
+
+	(void)state;
+	assert_true(th_raw_connect(&r, &d, "rp-dichvucong"));
+	assert_true(th_raw_write(&r, "\0\0\0\0", 4));
+	expect_error_then_close(&r, EID__V1__ERROR_CODE__ERROR_BAD_REQUEST);
+	th_raw_close(&r);
+	good_client_ok();
+}
+
+static void
+test_garbage_protobuf(void **state)
+{
+	struct th_raw	 r;
+	unsigned char	 f[4 + 16];
+
+	(void)state;
+	memset(f, 0xff, sizeof(f));
+	f[0] = f[1] = f[2] = 0;
+	f[3] = 16;
+	assert_true(th_raw_connect(&r, &d, "rp-dichvucong"));
+	assert_true(th_raw_write(&r, f, sizeof(f)));
+	expect_error_then_close(&r, EID__V1__ERROR_CODE__ERROR_BAD_REQUEST);
+	th_raw_close(&r);
+	good_client_ok();
+}
+
+static void
+test_truncated_frame_then_silence(void **state)
+{
+	struct th_raw	 r;
+	unsigned char	 buf[64];
+	bool		 closed;
+
+	(void)state;
+	assert_true(th_raw_connect(&r, &d, "rp-dichvucong"));
+	assert_true(th_raw_write(&r, "\0\0\0\x64" "0123456789", 14));
+	good_client_ok();
+	assert_int_equal(th_raw_read(&r, buf, sizeof(buf), IDLE_MS + SLACK_MS,
+	    &closed), 0);
+	assert_true(closed);
+	th_raw_close(&r);
+	good_client_ok();
+}
+
+/* One byte every IDLE_MS / 2: an inactivity timer alone never fires. */
+static void
+test_frame_trickled(void **state)
+{
+	struct th_raw	 r;
+	struct timespec	 t0, t1, pause = { 0, IDLE_MS / 2 * 1000000L };
+	unsigned char	 b = 0, buf[64];
+	bool		 closed = false;
+	int		 i, ms;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_true(th_raw_connect(&r, &d, "rp-dichvucong"));
+	assert_true(th_raw_write(&r, "\0\0\x10\0", 4));
+	for (i = 0; i < 40 && !closed; i++) {
+		nanosleep(&pause, NULL);
+		if (!th_raw_write(&r, &b, 1))
+			break;
+		th_raw_read(&r, buf, sizeof(buf), 1, &closed);
+	}
+	if (!closed)
+		th_raw_read(&r, buf, sizeof(buf), SLACK_MS, &closed);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	assert_true(closed);
+	/* Closed by the frame deadline, long before 40 trickled bytes. */
+	assert_true(ms < IDLE_MS + SLACK_MS);
+	th_raw_close(&r);
+	good_client_ok();
+}
+
+static void
+test_tcp_without_tls(void **state)
+{
+	int	 fd;
+
+	(void)state;
+	fd = th_tcp_connect(&d);
+	good_client_ok();
+	assert_true(th_fd_closed_within(fd, HANDSHAKE_MS + SLACK_MS));
+	close(fd);
+	good_client_ok();
+}
+
+/* A ClientHello one byte at a time: the handshake is a deadline. */
+static void
+test_handshake_trickled(void **state)
+{
+	struct timespec	 pause = { 0, HANDSHAKE_MS / 4 * 1000000L };
+	static const unsigned char hello[] = { 0x16, 0x03, 0x01, 0x02, 0x00,
+		0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	size_t		 i;
+	int		 fd;
+	bool		 closed = false;
+
+	(void)state;
+	fd = th_tcp_connect(&d);
+	for (i = 0; i < sizeof(hello) && !closed; i++) {
+		if (send(fd, &hello[i], 1, MSG_NOSIGNAL) != 1)
+			closed = true;
+		else
+			nanosleep(&pause, NULL);
+		if (i == 8)
+			good_client_ok();
+	}
+	assert_true(closed || th_fd_closed_within(fd, SLACK_MS));
+	close(fd);
+	good_client_ok();
+}
+
+/* Many misbehaving connections later, nothing is left behind. */
+static void
+test_resources_return(void **state)
+{
+	struct eid_client	*c;
+	struct eid_status	 s;
+	struct th_raw		 r;
+	long			 rss0, rss1;
+	int			 i;
+
+	(void)state;
+	good_client_ok();
+	rss0 = th_eidd_rss_kb(&d);
+	for (i = 0; i < 60; i++) {
+		assert_true(th_raw_connect(&r, &d, "rp-dichvucong"));
+		assert_true(th_raw_write(&r, "\0\0\0\4\xff\xff\xff\xff", 8));
+		expect_error_then_close(&r,
+		    EID__V1__ERROR_CODE__ERROR_BAD_REQUEST);
+		th_raw_close(&r);
+	}
+	good_client_ok();
+	c = th_client(&d, "admin");
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(eid_client_status(c, &s), EID_CLIENT_OK);
+	/* The good client and this one. */
+	assert_int_equal(s.connections_open, 2);
+	eid_status_clear(&s);
+	eid_client_close(c);
+	rss1 = th_eidd_rss_kb(&d);
+	/* ASan's quarantine keeps freed memory on purpose: RSS says nothing. */
+	if (strstr(getenv("EID_BUILD") != NULL ? getenv("EID_BUILD") : "",
+	    "asan") == NULL && rss0 > 0 && rss1 > 0)
+		assert_true(rss1 - rss0 < 4096);
+	eid_client_close(good);
+	good = NULL;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_frame_too_large),
+		cmocka_unit_test(test_zero_length_frame),
+		cmocka_unit_test(test_garbage_protobuf),
+		cmocka_unit_test(test_truncated_frame_then_silence),
+		cmocka_unit_test(test_frame_trickled),
+		cmocka_unit_test(test_tcp_without_tls),
+		cmocka_unit_test(test_handshake_trickled),
+		cmocka_unit_test(test_resources_return),
+	};
+
+	return cmocka_run_group_tests_name("eidd_limits", tests, setup,
+	    teardown);
+}

@@ -1,0 +1,785 @@
+/*
+ * tests/unit/client/test_wire.c -- the client's wire module: Request
+ * frames decode to what was asked, Response frames translate into the
+ * structs of eid/client.h, and every malformed answer (truncated or
+ * oversized frames, garbage, another oneof or id, out-of-range values,
+ * strings longer than their field) is a protocol error, never truncated.
+ * Also "host:port" parsing and the small public helpers.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "eid.pb-c.h"
+#include "wire.h"
+
+/* Pack a Response body into a malloc'd buffer. */
+static uint8_t *
+pack_response(const Eid__V1__Response *resp, size_t *len)
+{
+	uint8_t	*p;
+
+	*len = eid__v1__response__get_packed_size(resp);
+	p = malloc(*len != 0 ? *len : 1);
+	assert_non_null(p);
+	assert_int_equal(eid__v1__response__pack(resp, p), *len);
+	return p;
+}
+
+/* Decode a packed Response expecting a verify answer to id. */
+static enum eid_client_err
+decode_verify(const Eid__V1__Response *resp, uint64_t id,
+    struct eid_verify_res *res, struct wire_answer *ans)
+{
+	enum eid_client_err	 e;
+	uint8_t			*p;
+	char			 err[256];
+	size_t			 len;
+
+	p = pack_response(resp, &len);
+	memset(ans, 0, sizeof(*ans));
+	ans->expect = WIRE_BODY_VERIFY;
+	ans->id = id;
+	ans->res = res;
+	ans->nres = 1;
+	e = wire_decode(p, len, ans, err, sizeof(err));
+	free(p);
+	return e;
+}
+
+/* Take the one frame of buf apart into a Request. */
+static Eid__V1__Request *
+unpack_request(const struct wire_buf *buf)
+{
+	size_t	 blen = 0;
+
+	assert_int_equal(wire_frame_peek(buf->data, buf->len, &blen, NULL,
+	    0), 1);
+	assert_int_equal(buf->len, WIRE_HDR_LEN + blen);
+	return eid__v1__request__unpack(NULL, blen, buf->data + WIRE_HDR_LEN);
+}
+
+static void
+test_encode_verify(void **state)
+{
+	struct eid_verify_req	 req;
+	struct wire_buf		 buf;
+	Eid__V1__Request	*r;
+	char			 tok[] = "eyJ.a\0b.sig";
+
+	(void)state;
+	wire_buf_init(&buf);
+	memset(&req, 0, sizeof(req));
+	/* Bytes on the wire: an embedded NUL travels, the server judges. */
+	req.token = tok;
+	req.token_len = sizeof(tok) - 1;
+	req.audience = "dichvucong";
+	req.min_level = 2;
+	req.consume = true;
+	req.nonce = "n-1";
+	assert_int_equal(wire_encode_verify(&buf, 77, &req, NULL, 0),
+	    EID_CLIENT_OK);
+	r = unpack_request(&buf);
+	assert_non_null(r);
+	assert_int_equal(r->id, 77);
+	assert_int_equal(r->body_case, EID__V1__REQUEST__BODY_VERIFY);
+	assert_int_equal(r->verify->token.len, sizeof(tok) - 1);
+	assert_memory_equal(r->verify->token.data, tok, sizeof(tok) - 1);
+	assert_string_equal(r->verify->audience, "dichvucong");
+	assert_int_equal(r->verify->min_level, 2);
+	assert_true(r->verify->consume);
+	assert_string_equal(r->verify->nonce, "n-1");
+	eid__v1__request__free_unpacked(r, NULL);
+
+	/* NULL audience and nonce are sent empty. */
+	buf.len = 0;
+	req.audience = NULL;
+	req.nonce = NULL;
+	assert_int_equal(wire_encode_verify(&buf, 1, &req, NULL, 0),
+	    EID_CLIENT_OK);
+	r = unpack_request(&buf);
+	assert_non_null(r);
+	assert_string_equal(r->verify->audience, "");
+	assert_string_equal(r->verify->nonce, "");
+	eid__v1__request__free_unpacked(r, NULL);
+	wire_buf_reset(&buf);
+}
+
+static void
+test_encode_verify_limits(void **state)
+{
+	static char		 big[EID_TOKEN_MAX + 1];
+	char			 aud[EID_AUD_MAX + 2], nonce[EID_NONCE_MAX + 2];
+	struct eid_verify_req	 req;
+	struct wire_buf		 buf;
+	char			 err[128];
+
+	(void)state;
+	wire_buf_init(&buf);
+	memset(big, 'a', sizeof(big));
+	memset(&req, 0, sizeof(req));
+	req.token = big;
+	req.token_len = EID_TOKEN_MAX;
+	assert_int_equal(wire_encode_verify(&buf, 1, &req, err, sizeof(err)),
+	    EID_CLIENT_OK);
+	/* id (2 bytes), verify tag and length (1 + 3), token (1 + 3 + n). */
+	assert_int_equal(buf.len, WIRE_HDR_LEN + 2 + 1 + 3 + 1 + 3 +
+	    EID_TOKEN_MAX);
+	buf.len = 0;
+
+	/* Each refusal leaves the buffer as it was. */
+	req.token_len = EID_TOKEN_MAX + 1;
+	assert_int_equal(wire_encode_verify(&buf, 1, &req, err, sizeof(err)),
+	    EID_CLIENT_ERR_USAGE);
+	req.token_len = 0;
+	assert_int_equal(wire_encode_verify(&buf, 1, &req, err, sizeof(err)),
+	    EID_CLIENT_ERR_USAGE);
+	req.token_len = 3;
+	req.min_level = 3;
+	assert_int_equal(wire_encode_verify(&buf, 1, &req, err, sizeof(err)),
+	    EID_CLIENT_ERR_USAGE);
+	req.min_level = -1;
+	assert_int_equal(wire_encode_verify(&buf, 1, &req, err, sizeof(err)),
+	    EID_CLIENT_ERR_USAGE);
+	req.min_level = 0;
+	memset(aud, 'x', sizeof(aud) - 1);
+	aud[sizeof(aud) - 1] = '\0';
+	req.audience = aud;
+	assert_int_equal(wire_encode_verify(&buf, 1, &req, err, sizeof(err)),
+	    EID_CLIENT_ERR_USAGE);
+	req.audience = NULL;
+	memset(nonce, 'x', sizeof(nonce) - 1);
+	nonce[sizeof(nonce) - 1] = '\0';
+	req.nonce = nonce;
+	assert_int_equal(wire_encode_verify(&buf, 1, &req, err, sizeof(err)),
+	    EID_CLIENT_ERR_USAGE);
+	assert_int_equal(wire_encode_verify(&buf, 1, NULL, err, sizeof(err)),
+	    EID_CLIENT_ERR_USAGE);
+	assert_int_equal(buf.len, 0);
+	wire_buf_reset(&buf);
+}
+
+static void
+test_encode_batch(void **state)
+{
+	static struct eid_verify_req	 reqs[WIRE_BATCH_MAX + 1];
+	struct wire_buf			 buf;
+	Eid__V1__Request		*r;
+	size_t				 i;
+
+	(void)state;
+	wire_buf_init(&buf);
+	for (i = 0; i < WIRE_BATCH_MAX + 1; i++) {
+		reqs[i].token = i % 2 ? "odd" : "even";
+		reqs[i].token_len = strlen(reqs[i].token);
+		reqs[i].min_level = (int)(i % 3);
+	}
+	assert_int_equal(wire_encode_verify_batch(&buf, 5, reqs, 3, NULL, 0),
+	    EID_CLIENT_OK);
+	r = unpack_request(&buf);
+	assert_non_null(r);
+	assert_int_equal(r->body_case, EID__V1__REQUEST__BODY_VERIFY_BATCH);
+	assert_int_equal(r->verify_batch->n_items, 3);
+	assert_int_equal(r->verify_batch->items[1]->token.len, 3);
+	assert_memory_equal(r->verify_batch->items[1]->token.data, "odd", 3);
+	assert_int_equal(r->verify_batch->items[2]->min_level, 2);
+	eid__v1__request__free_unpacked(r, NULL);
+	buf.len = 0;
+	assert_int_equal(wire_encode_verify_batch(&buf, 5, reqs, 0, NULL, 0),
+	    EID_CLIENT_ERR_USAGE);
+	assert_int_equal(wire_encode_verify_batch(&buf, 5, reqs,
+	    WIRE_BATCH_MAX + 1, NULL, 0), EID_CLIENT_ERR_USAGE);
+	assert_int_equal(wire_encode_verify_batch(&buf, 5, reqs,
+	    WIRE_BATCH_MAX, NULL, 0), EID_CLIENT_OK);
+	wire_buf_reset(&buf);
+}
+
+static void
+test_encode_batch_frame_limit(void **state)
+{
+	static char			 tok[EID_TOKEN_MAX];
+	struct eid_verify_req		 reqs[5];
+	struct wire_buf			 buf;
+	size_t				 i;
+
+	(void)state;
+	/* Five maximal tokens do not fit one 64 KiB frame. */
+	memset(tok, 'a', sizeof(tok));
+	for (i = 0; i < 5; i++) {
+		memset(&reqs[i], 0, sizeof(reqs[i]));
+		reqs[i].token = tok;
+		reqs[i].token_len = sizeof(tok);
+	}
+	wire_buf_init(&buf);
+	assert_int_equal(wire_encode_verify_batch(&buf, 1, reqs, 5, NULL, 0),
+	    EID_CLIENT_ERR_USAGE);
+	assert_int_equal(buf.len, 0);
+	wire_buf_reset(&buf);
+}
+
+static void
+test_encode_revoke_status(void **state)
+{
+	struct eid_revoke_req	 req;
+	struct wire_buf		 buf;
+	Eid__V1__Request	*r;
+	char			 value[130];
+
+	(void)state;
+	wire_buf_init(&buf);
+	memset(&req, 0, sizeof(req));
+	req.kind = EID_REVOKE_SUBJECT;
+	req.value = "001234567345";
+	req.issued_before = 1700000000;
+	req.reason = "lost card";
+	req.expires_at = 1800000000;
+	assert_int_equal(wire_encode_revoke(&buf, 9, &req, NULL, 0),
+	    EID_CLIENT_OK);
+	r = unpack_request(&buf);
+	assert_non_null(r);
+	assert_int_equal(r->body_case, EID__V1__REQUEST__BODY_REVOKE);
+	assert_int_equal(r->revoke->kind,
+	    EID__V1__REVOKE_KIND__REVOKE_SUBJECT);
+	assert_string_equal(r->revoke->value, "001234567345");
+	assert_string_equal(r->revoke->issuer, "");
+	assert_string_equal(r->revoke->reason, "lost card");
+	assert_int_equal(r->revoke->issued_before, 1700000000);
+	assert_int_equal(r->revoke->expires_at, 1800000000);
+	eid__v1__request__free_unpacked(r, NULL);
+	buf.len = 0;
+
+	req.kind = (enum eid_revoke_kind)0;
+	assert_int_equal(wire_encode_revoke(&buf, 9, &req, NULL, 0),
+	    EID_CLIENT_ERR_USAGE);
+	req.kind = EID_REVOKE_TOKEN;
+	req.value = "";
+	assert_int_equal(wire_encode_revoke(&buf, 9, &req, NULL, 0),
+	    EID_CLIENT_ERR_USAGE);
+	memset(value, 'v', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	req.value = value;
+	assert_int_equal(wire_encode_revoke(&buf, 9, &req, NULL, 0),
+	    EID_CLIENT_ERR_USAGE);
+	assert_int_equal(buf.len, 0);
+
+	assert_int_equal(wire_encode_status(&buf, 10, NULL, 0),
+	    EID_CLIENT_OK);
+	r = unpack_request(&buf);
+	assert_non_null(r);
+	assert_int_equal(r->id, 10);
+	assert_int_equal(r->body_case, EID__V1__REQUEST__BODY_STATUS);
+	eid__v1__request__free_unpacked(r, NULL);
+	wire_buf_reset(&buf);
+}
+
+static void
+test_frame_peek(void **state)
+{
+	uint8_t	 f[8] = { 0, 0, 0, 4, 1, 2, 3, 4 };
+	size_t	 blen = 0;
+	char	 err[128];
+
+	(void)state;
+	/* Truncated header or body: wait for more. */
+	assert_int_equal(wire_frame_peek(f, 0, &blen, err, sizeof(err)), 0);
+	assert_int_equal(wire_frame_peek(f, 3, &blen, err, sizeof(err)), 0);
+	assert_int_equal(wire_frame_peek(f, 7, &blen, err, sizeof(err)), 0);
+	assert_int_equal(wire_frame_peek(f, 8, &blen, err, sizeof(err)), 1);
+	assert_int_equal(blen, 4);
+	/* Length 0, 65537 and 2^31 are refused from the header alone. */
+	memcpy(f, "\0\0\0\0", 4);
+	assert_int_equal(wire_frame_peek(f, 4, &blen, err, sizeof(err)), -1);
+	memcpy(f, "\0\1\0\1", 4);
+	assert_int_equal(wire_frame_peek(f, 4, &blen, err, sizeof(err)), -1);
+	memcpy(f, "\x80\0\0\0", 4);
+	assert_int_equal(wire_frame_peek(f, 8, &blen, err, sizeof(err)), -1);
+	/* 65536 is the largest frame. */
+	memcpy(f, "\0\1\0\0", 4);
+	assert_int_equal(wire_frame_peek(f, 8, &blen, err, sizeof(err)), 0);
+}
+
+static void
+test_decode_verify_ok(void **state)
+{
+	Eid__V1__Response	 resp;
+	Eid__V1__VerifyResult	 vr;
+	Eid__V1__Identity	 id;
+	struct eid_verify_res	 res;
+	struct wire_answer	 ans;
+	char			 sub[] = "001234567345", name[] = "Nguyễn Văn A",
+				 bd[] = "1990-01-02", tid[] = "jti-1",
+				 iss[] = "https://idp.example", kid[] = "k1",
+				 alg[] = "ES256", aud[] = "dichvucong";
+
+	(void)state;
+	eid__v1__response__init(&resp);
+	eid__v1__verify_result__init(&vr);
+	eid__v1__identity__init(&id);
+	id.sub = sub;
+	id.name = name;
+	id.birthdate = bd;
+	id.gender = EID__V1__GENDER__GENDER_FEMALE;
+	id.level = 2;
+	vr.verdict = EID__V1__VERDICT__VERDICT_OK;
+	vr.identity = &id;
+	vr.issued_at = 1700000000;
+	vr.expires_at = 1700003600;
+	vr.not_before = 1699999999;
+	vr.token_id = tid;
+	vr.issuer = iss;
+	vr.key_id = kid;
+	vr.cached = 1;
+	vr.algorithm = alg;
+	vr.audience = aud;
+	resp.id = 3;
+	resp.body_case = EID__V1__RESPONSE__BODY_VERIFY;
+	resp.verify = &vr;
+	assert_int_equal(decode_verify(&resp, 3, &res, &ans), EID_CLIENT_OK);
+	assert_int_equal(res.verdict, EID_VERDICT_OK);
+	assert_string_equal(res.sub, sub);
+	assert_string_equal(res.name, name);
+	assert_string_equal(res.birthdate, bd);
+	assert_int_equal(res.gender, EID_GENDER_FEMALE);
+	assert_int_equal(res.level, 2);
+	assert_int_equal(res.issued_at, 1700000000);
+	assert_int_equal(res.expires_at, 1700003600);
+	assert_int_equal(res.not_before, 1699999999);
+	assert_string_equal(res.token_id, tid);
+	assert_string_equal(res.issuer, iss);
+	assert_string_equal(res.key_id, kid);
+	assert_string_equal(res.algorithm, alg);
+	assert_string_equal(res.audience, aud);
+	assert_true(res.cached);
+
+	/* An identity next to a refusal is not passed on. */
+	vr.verdict = EID__V1__VERDICT__VERDICT_REVOKED;
+	assert_int_equal(decode_verify(&resp, 3, &res, &ans), EID_CLIENT_OK);
+	assert_int_equal(res.verdict, EID_VERDICT_REVOKED);
+	assert_string_equal(res.sub, "");
+	assert_string_equal(res.token_id, tid);
+
+	/* The last verdict of the enum maps; one past it does not. */
+	vr.verdict = EID__V1__VERDICT__VERDICT_INVALID_CLAIMS;
+	assert_int_equal(decode_verify(&resp, 3, &res, &ans), EID_CLIENT_OK);
+	assert_int_equal(res.verdict, EID_VERDICT_INVALID_CLAIMS);
+	vr.verdict = (Eid__V1__Verdict)EID_VERDICT_COUNT;
+	assert_int_equal(decode_verify(&resp, 3, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	assert_int_equal(res.verdict, EID_VERDICT_INTERNAL);
+}
+
+static void
+test_decode_verify_rejects(void **state)
+{
+	Eid__V1__Response	 resp;
+	Eid__V1__VerifyResult	 vr;
+	Eid__V1__Identity	 id;
+	Eid__V1__RevokeResult	 rr;
+	struct eid_verify_res	 res;
+	struct wire_answer	 ans;
+	char			 long129[EID_JTI_MAX + 2], sub13[] =
+				     "0012345673450", ok_sub[] = "001234567345",
+				     long256[EID_NAME_MAX + 2], alg8[] =
+				     "ES256XYZ";
+
+	(void)state;
+	memset(long129, 'j', sizeof(long129) - 1);
+	long129[sizeof(long129) - 1] = '\0';
+	memset(long256, 'n', sizeof(long256) - 1);
+	long256[sizeof(long256) - 1] = '\0';
+	eid__v1__response__init(&resp);
+	eid__v1__verify_result__init(&vr);
+	eid__v1__identity__init(&id);
+	id.sub = ok_sub;
+	id.level = 1;
+	vr.verdict = EID__V1__VERDICT__VERDICT_OK;
+	vr.identity = &id;
+	resp.id = 4;
+	resp.body_case = EID__V1__RESPONSE__BODY_VERIFY;
+	resp.verify = &vr;
+	assert_int_equal(decode_verify(&resp, 4, &res, &ans), EID_CLIENT_OK);
+
+	/* Another id, or no answer body. */
+	assert_int_equal(decode_verify(&resp, 5, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	resp.body_case = EID__V1__RESPONSE__BODY__NOT_SET;
+	assert_int_equal(decode_verify(&resp, 4, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	/* The wrong oneof. */
+	eid__v1__revoke_result__init(&rr);
+	rr.sequence = 1;
+	resp.body_case = EID__V1__RESPONSE__BODY_REVOKE;
+	resp.revoke = &rr;
+	assert_int_equal(decode_verify(&resp, 4, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	resp.body_case = EID__V1__RESPONSE__BODY_VERIFY;
+	resp.verify = &vr;
+
+	/* Strings one byte over their field are refused, not cut. */
+	vr.token_id = long129;
+	assert_int_equal(decode_verify(&resp, 4, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	assert_string_equal(res.token_id, "");
+	long129[EID_JTI_MAX] = '\0';
+	assert_int_equal(decode_verify(&resp, 4, &res, &ans), EID_CLIENT_OK);
+	assert_int_equal(strlen(res.token_id), EID_JTI_MAX);
+	vr.algorithm = alg8;
+	assert_int_equal(decode_verify(&resp, 4, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	vr.algorithm = NULL;
+	eid__v1__verify_result__init(&vr);
+	vr.verdict = EID__V1__VERDICT__VERDICT_OK;
+	vr.identity = &id;
+	id.sub = sub13;
+	assert_int_equal(decode_verify(&resp, 4, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	id.sub = ok_sub;
+	id.name = long256;
+	assert_int_equal(decode_verify(&resp, 4, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	eid__v1__identity__init(&id);
+
+	/* OK without an identity, or with values out of range. */
+	vr.identity = NULL;
+	assert_int_equal(decode_verify(&resp, 4, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	vr.identity = &id;
+	id.level = 3;
+	assert_int_equal(decode_verify(&resp, 4, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	id.level = 1;
+	id.gender = (Eid__V1__Gender)7;
+	assert_int_equal(decode_verify(&resp, 4, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	assert_int_equal(res.verdict, EID_VERDICT_INTERNAL);
+}
+
+static void
+test_decode_garbage(void **state)
+{
+	static const uint8_t	 junk[][6] = {
+		{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+		{ 0x12, 0x05, 0x08, 0x01, 0x00, 0x00 },	/* verify, cut short */
+		{ 0x12, 0x04, 0x08, 0x01, 0x1a, 0x7f },	/* inner length lies */
+		{ 0x08, 0x80, 0x80, 0x80, 0x80, 0x80 },	/* unfinished varint */
+	};
+	struct eid_verify_res	 res;
+	struct wire_answer	 ans;
+	char			 err[256];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		memset(&ans, 0, sizeof(ans));
+		ans.expect = WIRE_BODY_VERIFY;
+		ans.id = 0;
+		ans.res = &res;
+		ans.nres = 1;
+		assert_int_equal(wire_decode(junk[i], sizeof(junk[i]), &ans,
+		    err, sizeof(err)), EID_CLIENT_ERR_PROTOCOL);
+	}
+	/* An empty body parses as id 0 with no answer: still refused. */
+	memset(&ans, 0, sizeof(ans));
+	ans.expect = WIRE_BODY_VERIFY;
+	ans.res = &res;
+	ans.nres = 1;
+	assert_int_equal(wire_decode(junk[0], 0, &ans, err, sizeof(err)),
+	    EID_CLIENT_ERR_PROTOCOL);
+}
+
+static void
+test_decode_error(void **state)
+{
+	Eid__V1__Response	 resp;
+	Eid__V1__Error		 er;
+	struct eid_verify_res	 res;
+	struct wire_answer	 ans;
+	char			 msg[] = "audience not allowed", long256[257];
+
+	(void)state;
+	eid__v1__response__init(&resp);
+	eid__v1__error__init(&er);
+	er.code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
+	er.message = msg;
+	resp.id = 6;
+	resp.body_case = EID__V1__RESPONSE__BODY_ERROR;
+	resp.error = &er;
+	assert_int_equal(decode_verify(&resp, 6, &res, &ans),
+	    EID_CLIENT_ERR_SERVER);
+	assert_int_equal(ans.serr.code, EID_SERVER_FORBIDDEN);
+	assert_string_equal(ans.serr.message, msg);
+	assert_false(ans.closing);
+	/* Id 0: the server could not read ours and closes after it. */
+	resp.id = 0;
+	er.code = EID__V1__ERROR_CODE__ERROR_FRAME_TOO_LARGE;
+	assert_int_equal(decode_verify(&resp, 6, &res, &ans),
+	    EID_CLIENT_ERR_SERVER);
+	assert_int_equal(ans.serr.code, EID_SERVER_FRAME_TOO_LARGE);
+	assert_true(ans.closing);
+	/* An error for another request is out of order. */
+	resp.id = 7;
+	assert_int_equal(decode_verify(&resp, 6, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	/* A code this client does not know reads as unspecified. */
+	resp.id = 6;
+	er.code = (Eid__V1__ErrorCode)42;
+	assert_int_equal(decode_verify(&resp, 6, &res, &ans),
+	    EID_CLIENT_ERR_SERVER);
+	assert_int_equal(ans.serr.code, EID_SERVER_UNSPECIFIED);
+	/* A message longer than the field is refused, not cut. */
+	memset(long256, 'm', sizeof(long256) - 1);
+	long256[sizeof(long256) - 1] = '\0';
+	er.message = long256;
+	assert_int_equal(decode_verify(&resp, 6, &res, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+}
+
+static void
+test_decode_batch_revoke(void **state)
+{
+	Eid__V1__Response	 resp;
+	Eid__V1__VerifyBatchResult b;
+	Eid__V1__VerifyResult	 r1, r2, *rs[2] = { &r1, &r2 };
+	Eid__V1__RevokeResult	 rr;
+	struct eid_verify_res	 res[3];
+	struct wire_answer	 ans;
+	uint8_t			*p;
+	size_t			 len;
+
+	(void)state;
+	eid__v1__response__init(&resp);
+	eid__v1__verify_batch_result__init(&b);
+	eid__v1__verify_result__init(&r1);
+	eid__v1__verify_result__init(&r2);
+	r1.verdict = EID__V1__VERDICT__VERDICT_EXPIRED;
+	r2.verdict = EID__V1__VERDICT__VERDICT_BAD_SIGNATURE;
+	b.n_results = 2;
+	b.results = rs;
+	resp.id = 2;
+	resp.body_case = EID__V1__RESPONSE__BODY_VERIFY_BATCH;
+	resp.verify_batch = &b;
+	p = pack_response(&resp, &len);
+	memset(&ans, 0, sizeof(ans));
+	ans.expect = WIRE_BODY_VERIFY_BATCH;
+	ans.id = 2;
+	ans.res = res;
+	ans.nres = 2;
+	assert_int_equal(wire_decode(p, len, &ans, NULL, 0), EID_CLIENT_OK);
+	assert_int_equal(res[0].verdict, EID_VERDICT_EXPIRED);
+	assert_int_equal(res[1].verdict, EID_VERDICT_BAD_SIGNATURE);
+	/* Two answers for three questions. */
+	ans.nres = 3;
+	assert_int_equal(wire_decode(p, len, &ans, NULL, 0),
+	    EID_CLIENT_ERR_PROTOCOL);
+	free(p);
+
+	eid__v1__revoke_result__init(&rr);
+	rr.sequence = UINT64_C(1) << 40;
+	resp.body_case = EID__V1__RESPONSE__BODY_REVOKE;
+	resp.revoke = &rr;
+	p = pack_response(&resp, &len);
+	memset(&ans, 0, sizeof(ans));
+	ans.expect = WIRE_BODY_REVOKE;
+	ans.id = 2;
+	assert_int_equal(wire_decode(p, len, &ans, NULL, 0), EID_CLIENT_OK);
+	assert_true(ans.sequence == UINT64_C(1) << 40);
+	free(p);
+}
+
+static void
+test_decode_status(void **state)
+{
+	Eid__V1__Response	 resp;
+	Eid__V1__StatusResult	 st;
+	Eid__V1__VerdictCount	 v1, v2, v3, *vs[3] = { &v1, &v2, &v3 };
+	Eid__V1__KeyInfo	 k1, k2, *ks[2] = { &k1, &k2 };
+	struct eid_status	 out;
+	struct wire_answer	 ans;
+	uint8_t			*p;
+	size_t			 len;
+	char			 ver[] = "eidd 1.0", pr[] = "admin",
+				 kid[] = "kid-1", iss[] = "https://idp",
+				 alg[] = "ES256", long64[65];
+
+	(void)state;
+	eid__v1__response__init(&resp);
+	eid__v1__status_result__init(&st);
+	eid__v1__verdict_count__init(&v1);
+	eid__v1__verdict_count__init(&v2);
+	eid__v1__verdict_count__init(&v3);
+	eid__v1__key_info__init(&k1);
+	eid__v1__key_info__init(&k2);
+	st.version = ver;
+	st.principal = pr;
+	st.uptime_s = 60;
+	st.workers = 4;
+	st.requests_total = 99;
+	st.consumed = 5;
+	v1.verdict = EID__V1__VERDICT__VERDICT_OK;
+	v1.count = 90;
+	v2.verdict = EID__V1__VERDICT__VERDICT_EXPIRED;
+	v2.count = 9;
+	v3.verdict = (Eid__V1__Verdict)99;	/* a newer server's: skipped */
+	v3.count = 1;
+	st.n_verdicts = 3;
+	st.verdicts = vs;
+	k1.key_id = kid;
+	k1.issuer = iss;
+	k1.algorithm = alg;
+	k1.not_after = 1800000000;
+	k1.from_certificate = 1;
+	k2.key_id = kid;
+	st.n_keys = 2;
+	st.keys = ks;
+	resp.id = 8;
+	resp.body_case = EID__V1__RESPONSE__BODY_STATUS;
+	resp.status = &st;
+	p = pack_response(&resp, &len);
+	memset(&ans, 0, sizeof(ans));
+	ans.expect = WIRE_BODY_STATUS;
+	ans.id = 8;
+	ans.status = &out;
+	assert_int_equal(wire_decode(p, len, &ans, NULL, 0), EID_CLIENT_OK);
+	free(p);
+	assert_string_equal(out.version, ver);
+	assert_string_equal(out.principal, pr);
+	assert_int_equal(out.uptime_s, 60);
+	assert_int_equal(out.workers, 4);
+	assert_int_equal(out.requests_total, 99);
+	assert_int_equal(out.consumed, 5);
+	assert_int_equal(out.verdicts[EID_VERDICT_OK], 90);
+	assert_int_equal(out.verdicts[EID_VERDICT_EXPIRED], 9);
+	assert_int_equal(out.nkeys, 2);
+	assert_string_equal(out.keys[0].key_id, kid);
+	assert_string_equal(out.keys[0].algorithm, alg);
+	assert_int_equal(out.keys[0].not_after, 1800000000);
+	assert_true(out.keys[0].from_certificate);
+	assert_false(out.keys[1].from_certificate);
+	eid_status_clear(&out);
+	assert_null(out.keys);
+	eid_status_clear(NULL);
+
+	/* A string too long in the second key: nothing is kept. */
+	memset(long64, 'v', sizeof(long64) - 1);
+	long64[sizeof(long64) - 1] = '\0';
+	k2.algorithm = long64;
+	p = pack_response(&resp, &len);
+	assert_int_equal(wire_decode(p, len, &ans, NULL, 0),
+	    EID_CLIENT_ERR_PROTOCOL);
+	assert_null(out.keys);
+	assert_int_equal(out.nkeys, 0);
+	free(p);
+	k2.algorithm = alg;
+	st.version = long64;
+	p = pack_response(&resp, &len);
+	assert_int_equal(wire_decode(p, len, &ans, NULL, 0),
+	    EID_CLIENT_ERR_PROTOCOL);
+	free(p);
+}
+
+static void
+test_hostport(void **state)
+{
+	char	 h[WIRE_HOST_MAX], p[WIRE_PORT_MAX];
+
+	(void)state;
+	assert_int_equal(wire_parse_hostport("127.0.0.1:7443", h, sizeof(h),
+	    p, sizeof(p)), 0);
+	assert_string_equal(h, "127.0.0.1");
+	assert_string_equal(p, "7443");
+	assert_int_equal(wire_parse_hostport("[::1]:17443", h, sizeof(h), p,
+	    sizeof(p)), 0);
+	assert_string_equal(h, "::1");
+	assert_string_equal(p, "17443");
+	assert_int_equal(wire_parse_hostport("[fe80::1]", h, sizeof(h), p,
+	    sizeof(p)), 0);
+	assert_string_equal(p, "7443");
+	assert_int_equal(wire_parse_hostport("eid.example", h, sizeof(h), p,
+	    sizeof(p)), 0);
+	assert_string_equal(h, "eid.example");
+	assert_string_equal(p, "7443");
+	assert_true(wire_host_is_ip("::1"));
+	assert_true(wire_host_is_ip("10.0.0.1"));
+	assert_false(wire_host_is_ip("localhost"));
+
+	assert_int_equal(wire_parse_hostport("::1:7443", h, sizeof(h), p,
+	    sizeof(p)), -1);
+	assert_int_equal(wire_parse_hostport("[::1", h, sizeof(h), p,
+	    sizeof(p)), -1);
+	assert_int_equal(wire_parse_hostport("[::1]x", h, sizeof(h), p,
+	    sizeof(p)), -1);
+	assert_int_equal(wire_parse_hostport("host:", h, sizeof(h), p,
+	    sizeof(p)), -1);
+	assert_int_equal(wire_parse_hostport(":7443", h, sizeof(h), p,
+	    sizeof(p)), -1);
+	assert_int_equal(wire_parse_hostport("host:0", h, sizeof(h), p,
+	    sizeof(p)), -1);
+	assert_int_equal(wire_parse_hostport("host:65536", h, sizeof(h), p,
+	    sizeof(p)), -1);
+	assert_int_equal(wire_parse_hostport("host:7a", h, sizeof(h), p,
+	    sizeof(p)), -1);
+	assert_int_equal(wire_parse_hostport("", h, sizeof(h), p,
+	    sizeof(p)), -1);
+	assert_int_equal(wire_parse_hostport(NULL, h, sizeof(h), p,
+	    sizeof(p)), -1);
+	assert_int_equal(wire_parse_hostport("[a]b]:1", h, sizeof(h), p,
+	    sizeof(p)), -1);
+}
+
+static void
+test_names(void **state)
+{
+	struct eid_client_config	 cfg;
+
+	(void)state;
+	assert_string_equal(eid_server_code_name(EID_SERVER_FORBIDDEN),
+	    "forbidden");
+	assert_string_equal(eid_server_code_name((enum eid_server_code)99),
+	    "unknown");
+	assert_string_equal(eid_client_strerror(EID_CLIENT_OK), "success");
+	assert_string_equal(eid_client_strerror((enum eid_client_err)99),
+	    "unknown error");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.cert = "mine.crt";
+	assert_int_equal(setenv("EID_SERVER", "[::1]:1", 1), 0);
+	assert_int_equal(setenv("EID_CERT", "env.crt", 1), 0);
+	assert_int_equal(setenv("EID_KEY", "env.key", 1), 0);
+	assert_int_equal(unsetenv("EID_CA"), 0);
+	eid_client_config_env(&cfg);
+	assert_string_equal(cfg.server, "[::1]:1");
+	assert_string_equal(cfg.cert, "mine.crt");
+	assert_string_equal(cfg.key, "env.key");
+	assert_null(cfg.ca);
+	assert_int_equal(unsetenv("EID_SERVER"), 0);
+	cfg.server = NULL;
+	eid_client_config_env(&cfg);
+	assert_string_equal(cfg.server, "127.0.0.1:7443");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_encode_verify),
+		cmocka_unit_test(test_encode_verify_limits),
+		cmocka_unit_test(test_encode_batch),
+		cmocka_unit_test(test_encode_batch_frame_limit),
+		cmocka_unit_test(test_encode_revoke_status),
+		cmocka_unit_test(test_frame_peek),
+		cmocka_unit_test(test_decode_verify_ok),
+		cmocka_unit_test(test_decode_verify_rejects),
+		cmocka_unit_test(test_decode_garbage),
+		cmocka_unit_test(test_decode_error),
+		cmocka_unit_test(test_decode_batch_revoke),
+		cmocka_unit_test(test_decode_status),
+		cmocka_unit_test(test_hostport),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
+}
