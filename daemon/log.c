@@ -66,6 +66,10 @@ log_set_worker(int id)
 
 static void
 log_vemit(enum log_level l, const char *event, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void
+log_vemit(enum log_level l, const char *event, const char *fmt, va_list ap)
 {
 	char		 line[LOG_LINE_MAX];
 	struct timespec	 ts;
