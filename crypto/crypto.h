@@ -42,6 +42,7 @@ struct key {
 	size_t		 sig_len;	/* exact signature length */
 	int64_t		 not_before;
 	int64_t		 not_after;
+	unsigned char	 spki_sha256[32]; /* identifies the key itself */
 	unsigned char	*cert_der;	/* leaf DER for x5c, or NULL */
 	size_t		 cert_der_len;
 };

@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -345,6 +346,20 @@ keyset_push(struct eid_keyset_builder *b, struct key *k, char *err,
 	return EID_OK;
 }
 
+/* SHA-256 of the DER SubjectPublicKeyInfo. */
+static int
+keyset_spki_hash(EVP_PKEY *pkey, unsigned char out[32])
+{
+	unsigned char	*der = NULL;
+	int		 n;
+
+	if ((n = i2d_PUBKEY(pkey, &der)) <= 0)
+		return -1;
+	SHA256(der, (size_t)n, out);
+	OPENSSL_free(der);
+	return 0;
+}
+
 /*
  * Make a key from a validated or bare public key.  leaf may be NULL.  The
  * key reference is taken (up-ref'd) only on success.
@@ -365,6 +380,10 @@ keyset_add_key(struct eid_keyset_builder *b, const char *iss,
 	if ((rc = jwk_key_policy(pkey, &alg, err, errlen)) != EID_OK)
 		return rc;
 	k.alg = alg;
+	if (keyset_spki_hash(pkey, k.spki_sha256) != 0) {
+		verify_seterr(err, errlen, "cannot encode the public key");
+		return EID_ERR_CRYPTO;
+	}
 	if ((k.sig_len = sig_length(pkey, alg)) == 0) {
 		verify_seterr(err, errlen, "key size not supported");
 		return EID_ERR_KEY;
@@ -705,6 +724,19 @@ eid_keyset_unref(struct eid_keyset *ks)
 	EVP_MD_free(ks->sha256);
 	EVP_MD_free(ks->sha384);
 	free(ks);
+}
+
+bool
+eid_keyset_has_key(const struct eid_keyset *ks,
+    const struct eid_assertion *a)
+{
+	const struct key	*k;
+
+	if (ks == NULL || a == NULL || (k = keyset_find(ks, a->kid,
+	    strnlen(a->kid, sizeof(a->kid)))) == NULL)
+		return false;
+	return k->alg == a->alg && strcmp(k->iss, a->iss) == 0 &&
+	    memcmp(k->spki_sha256, a->key_sha256, sizeof(a->key_sha256)) == 0;
 }
 
 const struct key *

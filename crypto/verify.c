@@ -189,6 +189,7 @@ eid_verify_token(const struct eid_keyset *ks, const char *token, size_t len,
 	memcpy(out->kid, k->kid, sizeof(out->kid));
 	out->key_not_before = k->not_before;
 	out->key_not_after = k->not_after;
+	memcpy(out->key_sha256, k->spki_sha256, sizeof(out->key_sha256));
 	v = claims_parse(c, k, policy, out);
 out:
 	json_decref(c);

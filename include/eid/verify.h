@@ -134,6 +134,7 @@ struct eid_assertion {
 	char		 nonce[EID_NONCE_MAX + 1];
 	int64_t		 key_not_before; /* signing certificate validity, */
 	int64_t		 key_not_after;	 /* INT64_MIN/MAX for bare keys */
+	unsigned char	 key_sha256[32]; /* SHA-256 of the key's SPKI DER */
 };
 
 /* Verification policy, fixed per deployment. */
@@ -250,6 +251,15 @@ struct eid_key_info {
 };
 
 size_t		 eid_keyset_count(const struct eid_keyset *);
+
+/*
+ * True if the key that verified a (its kid, issuer, algorithm and
+ * SPKI hash) is in the set.  A cache of verified assertions asks this on
+ * every hit, so that a key removed by a reload stops verifying at once,
+ * even when a JWKS reuses its kid for another key.
+ */
+bool		 eid_keyset_has_key(const struct eid_keyset *,
+		    const struct eid_assertion *a);
 
 /* Fill *info for key i (0 <= i < count); false if out of range. */
 bool		 eid_keyset_key_info(const struct eid_keyset *, size_t i,

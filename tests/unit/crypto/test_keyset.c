@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/ec.h>
 
 #include "helpers.h"
 #include "crypto.h"
@@ -310,6 +311,64 @@ test_dev_jwks(void **state)
 	eid_keyset_unref(ks);
 }
 
+/* A cached assertion is only as good as the key that verified it. */
+static void
+test_has_key(void **state)
+{
+	struct eid_keyset		*ks, *other;
+	struct eid_keyset_builder	*b;
+	struct eid_assertion		 a;
+	struct eid_request		 r = { "dichvucong", 0, NULL };
+	EVP_PKEY			*k;
+	json_t				*c;
+	char				*h, *p, *t, err[256];
+
+	(void)state;
+	ks = th_dev_keyset(TH_NOW);
+	k = th_dev_key(EID_ALG_ES256);
+	c = th_claims();
+	h = th_header(EID_ALG_ES256, th_dev_kid(EID_ALG_ES256));
+	p = th_dump(c);
+	t = th_sign(k, EID_ALG_ES256, h, p);
+	assert_int_equal(eid_verify(ks, t, strlen(t), &r, &th_policy, TH_NOW,
+	    &a), EID_VERDICT_OK);
+	assert_true(eid_keyset_has_key(ks, &a));
+
+	/* The same kid for another key (a JWKS may name kids freely). */
+	other = NULL;
+	b = eid_keyset_builder_new(TH_NOW);
+	{
+		EVP_PKEY *k2 = EVP_EC_gen("P-256");
+
+		assert_non_null(k2);
+		assert_int_equal(eid_keyset_add_pkey(b, TH_ISS,
+		    th_dev_kid(EID_ALG_ES256), EID_ALG_ES256, k2, err,
+		    sizeof(err)), EID_OK);
+		EVP_PKEY_free(k2);
+	}
+	assert_int_equal(eid_keyset_build(b, &other, err, sizeof(err)),
+	    EID_OK);
+	eid_keyset_builder_free(b);
+	assert_false(eid_keyset_has_key(other, &a));
+
+	/* Another issuer or algorithm under the same key: not the same. */
+	memcpy(a.iss, "https://other.example", 22);
+	assert_false(eid_keyset_has_key(ks, &a));
+	memcpy(a.iss, TH_ISS, sizeof(TH_ISS));
+	assert_true(eid_keyset_has_key(ks, &a));
+	a.alg = EID_ALG_ES384;
+	assert_false(eid_keyset_has_key(ks, &a));
+	assert_false(eid_keyset_has_key(NULL, &a));
+
+	eid_keyset_unref(other);
+	eid_keyset_unref(ks);
+	EVP_PKEY_free(k);
+	json_decref(c);
+	free(h);
+	free(p);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -320,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_duplicates_and_build),
 		cmocka_unit_test(test_jwks),
 		cmocka_unit_test(test_dev_jwks),
+		cmocka_unit_test(test_has_key),
 	};
 
 	return cmocka_run_group_tests_name("keyset", tests, NULL, NULL);
