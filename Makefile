@@ -71,7 +71,7 @@ CLIENT_SRCS := client/wire.c client/client.c client/aclient.c
 EIDCTL_SRCS := client/eidctl.c
 DAEMON_SRCS := daemon/main.c daemon/cfg.c daemon/log.c daemon/tls.c \
 	daemon/worker.c daemon/conn.c daemon/frame.c daemon/handler.c \
-	daemon/snap.c
+	daemon/snap.c daemon/store.c
 
 CRYPTO_LIB := $(BUILD)/lib/libeidverify.a
 PROTO_LIB := $(BUILD)/lib/libeidproto.a
@@ -83,12 +83,12 @@ UNIT_TESTS := test_b64url test_claims test_jwk test_keyset test_verify \
 VECTOR_TESTS := test_wycheproof test_jose
 MINT_TESTS := test_mint
 EIDD_TESTS := test_eidd_verify test_eidd_authz test_eidd_limits \
-	test_eidd_pipeline test_eidd_lifecycle
+	test_eidd_pipeline test_eidd_lifecycle test_eidd_store
 CLIENT_TESTS := test_wire
 DAEMON_UNIT_TESTS := test_store
 
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(VECTOR_TESTS) \
-	$(MINT_TESTS) $(CLIENT_TESTS) $(EIDD_TESTS))
+	$(MINT_TESTS) $(CLIENT_TESTS) $(DAEMON_UNIT_TESTS) $(EIDD_TESTS))
 PROGS := $(BUILD)/bin/eid-mint $(BUILD)/bin/eid-bench-verify \
 	$(BUILD)/bin/eidd $(BUILD)/bin/eidctl
 

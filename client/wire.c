@@ -241,10 +241,12 @@ wire_fill_verify(Eid__V1__VerifyRequest *v, const struct eid_verify_req *r)
 	eid__v1__verify_request__init(v);
 	v->token.data = wire_bytes(r->token);
 	v->token.len = r->token_len;
-	v->audience = wire_str(r->audience);
+	v->audience.data = wire_bytes(r->audience != NULL ? r->audience : "");
+	v->audience.len = r->audience != NULL ? strlen(r->audience) : 0;
 	v->min_level = (uint32_t)r->min_level;
 	v->consume = r->consume ? 1 : 0;
-	v->nonce = wire_str(r->nonce);
+	v->nonce.data = wire_bytes(r->nonce != NULL ? r->nonce : "");
+	v->nonce.len = r->nonce != NULL ? strlen(r->nonce) : 0;
 }
 
 /* Append the frame of a filled Request to buf. */

@@ -53,7 +53,7 @@ static const struct cfg_opt cfg_opts[] = {
 	    "address:port of the API listener (port 0: any free port)" },
 	{ "workers", CFG_INT, O(workers), 0, 0, EIDD_WORKERS_MAX, NULL,
 	    "threads", "worker threads; 0 means one per core" },
-	{ "state_dir", CFG_PATH, O(state_dir), 0, 0, 0, "var", NULL,
+	{ "state_dir", CFG_PATH, O(state_dir), 0, 0, 0, "/var/lib/eidd", NULL,
 	    "directory of the store" },
 	{ "log_level", CFG_STR, O(log_level), 0, 0, 0, "info", NULL,
 	    "error, warn, info or debug" },
@@ -85,6 +85,14 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "limits.output_high_watermark", CFG_INT, O(output_high_watermark),
 	    1048576, 4096, 268435456, NULL, "bytes",
 	    "stop reading a connection whose unsent output passes this" },
+	{ "store.cache_map_bytes", CFG_INT, O(cache_map_bytes),
+	    INT64_C(1073741824), 1048576, INT64_C(1099511627776), NULL, "bytes",
+	    "LMDB map of the verified-token cache; full means eviction" },
+	{ "store.state_map_bytes", CFG_INT, O(state_map_bytes),
+	    INT64_C(268435456), 32768, INT64_C(1099511627776), NULL, "bytes",
+	    "LMDB map of revocations and consumed ids; full refuses new ones" },
+	{ "store.sweep_interval_s", CFG_INT, O(sweep_interval_s), 60, 0, 86400,
+	    NULL, "s", "how often expired entries are removed; 0: never" },
 	{ "verify.leeway_s", CFG_INT, O(leeway_s), EID_POLICY_LEEWAY_DEFAULT,
 	    0, 3600, NULL, "s", "clock leeway for exp, nbf and iat" },
 	{ "verify.max_lifetime_s", CFG_INT, O(max_lifetime_s),
@@ -95,7 +103,8 @@ static const struct cfg_opt cfg_opts[] = {
 #define CFG_NOPTS	(sizeof(cfg_opts) / sizeof(cfg_opts[0]))
 
 /* Groups and lists parsed by hand, and the options they may hold. */
-static const char *const cfg_groups[] = { "tls", "limits", "verify", NULL };
+static const char *const cfg_groups[] = { "tls", "limits", "store",
+	"verify", NULL };
 static const char *const cfg_lists[] = { "issuers", "principals", NULL };
 
 struct cfg_ctx {
@@ -280,7 +289,9 @@ cfg_scalar(struct cfg_ctx *x, config_t *lc, struct cfg *c,
 			if (o->sdef == NULL)
 				return cfg_fail(x, 0, o->name,
 				    "required option missing");
-			*sp = cfg_strdup(o->sdef);
+			/* A default is a name like any other. */
+			*sp = o->type == CFG_STR ? cfg_strdup(o->sdef) :
+			    cfg_path(x, o->sdef);
 			return 0;
 		}
 		if (config_setting_type(s) != CONFIG_TYPE_STRING ||

@@ -346,15 +346,21 @@ conn_accept(struct worker *w, int fd)
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (ssl = tls_ssl_new(srv->ssl_ctx)) == NULL)
+	    (ssl = tls_ssl_new(s->ssl_ctx)) == NULL)
 		goto fail;
 	c->w = w;
 	c->id = ++w->next_conn_id * EIDD_WORKERS_MAX + (uint64_t)w->id;
-	/* On failure libevent frees neither ssl nor fd: fail: does. */
+	/*
+	 * On failure libevent 2.1 (since 2.1.9) has already freed ssl,
+	 * because of BEV_OPT_CLOSE_ON_FREE, but not the socket (its BIO does
+	 * not own the fd): fail: closes the fd only.
+	 */
 	if ((c->bev = bufferevent_openssl_socket_new(w->base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_DEFER_CALLBACKS)) == NULL)
+	    BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		ssl = NULL;
 		goto fail;
+	}
 	ssl = NULL;
 	fd = -1;
 	if ((c->timer = evtimer_new(w->base, conn_timer_cb, c)) == NULL) {

@@ -85,6 +85,9 @@ struct cfg {
 	int64_t		 drain_timeout_ms;
 	int64_t		 requests_per_read;
 	int64_t		 output_high_watermark;
+	int64_t		 cache_map_bytes;
+	int64_t		 state_map_bytes;
+	int64_t		 sweep_interval_s;
 	int64_t		 leeway_s;
 	int64_t		 max_lifetime_s;
 	struct cfg_issuer *issuers;
@@ -120,6 +123,7 @@ struct snap {
 	struct principal *principals;
 	size_t		 nprincipals;
 	struct eid_policy policy;
+	struct ssl_ctx_st *ssl_ctx;	/* tls.* of this cfg */
 };
 
 /* Build from cfg (taking ownership of it on success). */
@@ -205,10 +209,15 @@ struct counters {
 	_Atomic uint64_t handshake_failures;
 	_Atomic uint64_t protocol_errors;
 	_Atomic uint64_t forbidden;
+	_Atomic uint64_t cache_hits;
+	_Atomic uint64_t cache_misses;
 };
 
+struct store;
+struct store_reader;
+
 struct server {
-	struct ssl_ctx_st *ssl_ctx;
+	struct store	*store;		/* opened at start, not reloaded */
 	struct worker	*workers;
 	int		 nworkers;
 	pthread_mutex_t	 snap_mtx;
@@ -234,11 +243,13 @@ struct worker {
 	struct evconnlistener *listener;
 	struct event	*drain_ev;	/* cross-thread: start draining */
 	struct snap	*snap;		/* this worker's reference */
+	struct store_reader *rd;	/* reset once per event-loop pass */
 	uint64_t	 snap_gen;
 	uint64_t	 next_conn_id;
 	struct conn	*conns;		/* list of open connections */
 	size_t		 nconns;
 	bool		 draining;
+	bool		 accept_failing;	/* logged once per episode */
 	struct counters	 ctr;
 };
 

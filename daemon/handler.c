@@ -8,13 +8,19 @@
  * verify for their own audiences only, admins revoke, a certificate that
  * is not mapped gets FORBIDDEN for everything.
  *
- * Verification is the library's eid_verify() against the worker's
- * current snapshot.  The store (issue #4) plugs in at handler_verify():
- * a cache lookup before eid_verify_token(), revocation and consume checks
- * after eid_check_assertion().  Until a store is configured, Revoke and
- * consume-once answer UNAVAILABLE rather than pretend.
+ * Verification (handler_verify) is, in this order, on a hit and on a
+ * miss alike, so that a hit answers exactly what a miss would:
+ *   1. the cacheable half: a cache hit whose key is still in the current
+ *      key set, or eid_verify_token() (and, if OK, a cache insert);
+ *   2. eid_check_assertion(): key validity, times, audience, level, nonce
+ *      against this request and the current clock;
+ *   3. revocation by token id, subject or key id (a store error fails
+ *      closed, INTERNAL);
+ *   4. consume-once, durable before the answer.
+ * Only the signature and the static claims are ever cached (DESIGN.md 7).
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +30,7 @@
 
 #include "eid.pb-c.h"
 #include "eidd.h"
+#include "store.h"
 
 _Static_assert(HANDLER_BAD_REQUEST == EID__V1__ERROR_CODE__ERROR_BAD_REQUEST,
     "eidd.h mirrors eid.proto");
@@ -39,6 +46,7 @@ struct hres {
 	Eid__V1__Identity	 id;
 	struct eid_assertion	 a;
 	char			 aud[EID_AUD_MAX + 1];
+	char			 nonce[EID_NONCE_MAX + 1];
 };
 
 /* A refusal that is not a verdict: becomes the Error response. */
@@ -83,26 +91,82 @@ handler_log_verify(const struct conn_info *ci, const uint8_t *tok,
 }
 
 /*
- * One VerifyRequest.  Returns 0 with h filled (any verdict), or -1 with
- * e filled when the request itself is refused.
+ * The cacheable half: a cache hit whose signing key is still configured
+ * (a reload may have removed it), or the full signature and claims check.
+ * A token longer than the profile allows is MALFORMED, not an error.
+ */
+static enum eid_verdict
+handler_token(const struct conn_info *ci, const uint8_t *tok, size_t len,
+    struct eid_assertion *a, bool *hit)
+{
+	unsigned char		 key[STORE_KEY_LEN];
+	enum eid_verdict	 v;
+
+	*hit = false;
+	if (len == 0 || tok == NULL || len > EID_TOKEN_MAX)
+		return EID_VERDICT_MALFORMED;
+	SHA256(tok, len, key);
+	if (store_cache_get(ci->w->rd, key, a) == 1 &&
+	    eid_keyset_has_key(ci->snap->ks, a)) {
+		*hit = true;
+		atomic_fetch_add_explicit(&ci->w->ctr.cache_hits, 1,
+		    memory_order_relaxed);
+		return EID_VERDICT_OK;
+	}
+	atomic_fetch_add_explicit(&ci->w->ctr.cache_misses, 1,
+	    memory_order_relaxed);
+	v = eid_verify_token(ci->snap->ks, (const char *)tok, len,
+	    &ci->snap->policy, a);
+	if (v == EID_VERDICT_OK)
+		store_cache_put(ci->w->srv->store, key, a);
+	return v;
+}
+
+/* A bytes field as a C string: at most max bytes, no NUL inside. */
+static bool
+handler_bytes(const ProtobufCBinaryData *b, char *out, size_t outlen,
+    size_t max)
+{
+	if (b->len > max || b->len >= outlen ||
+	    (b->len > 0 && memchr(b->data, '\0', b->len) != NULL))
+		return false;
+	if (b->len > 0)
+		memcpy(out, b->data, b->len);
+	out[b->len] = '\0';
+	return true;
+}
+
+/*
+ * Everything about a VerifyRequest that can refuse it as a request (not
+ * a verdict): the audience the principal may ask for, the level, the
+ * nonce.  Fills aud and nonce.  Runs for every item of a batch before
+ * any is verified, so that a refused item consumes nothing.
  */
 static int
-handler_verify(const struct conn_info *ci, const Eid__V1__VerifyRequest *q,
-    struct hres *h, struct herr *e)
+handler_verify_check(const struct conn_info *ci,
+    const Eid__V1__VerifyRequest *q, char *aud, size_t audlen, char *nonce,
+    size_t noncelen, struct herr *e)
 {
 	const struct principal	*p = ci->principal;
-	struct eid_request	 rq;
-	enum eid_verdict	 v = EID_VERDICT_INTERNAL;
-	const char		*aud;
 
-	eid__v1__verify_result__init(&h->r);
-	eid__v1__identity__init(&h->id);
-	memset(&h->a, 0, sizeof(h->a));
-	h->aud[0] = '\0';
-
-	aud = q->audience != NULL && q->audience[0] != '\0' ? q->audience :
-	    p->cp->naudiences > 0 ? p->cp->audiences[0] : NULL;
-	if (aud == NULL || !snap_may_verify(p, aud)) {
+	e->code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
+	if (!handler_bytes(&q->audience, aud, audlen, EID_AUD_MAX)) {
+		snprintf(e->msg, sizeof(e->msg), "audience longer than %d "
+		    "bytes or holding a NUL", EID_AUD_MAX);
+		return -1;
+	}
+	if (!handler_bytes(&q->nonce, nonce, noncelen, EID_NONCE_MAX)) {
+		snprintf(e->msg, sizeof(e->msg), "nonce longer than %d bytes "
+		    "or holding a NUL", EID_NONCE_MAX);
+		return -1;
+	}
+	if (q->min_level > 2) {
+		snprintf(e->msg, sizeof(e->msg), "min_level must be 0, 1 or 2");
+		return -1;
+	}
+	if (aud[0] == '\0' && p->cp->naudiences > 0)
+		snprintf(aud, audlen, "%s", p->cp->audiences[0]);
+	if (!snap_may_verify(p, aud)) {
 		e->code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
 		snprintf(e->msg, sizeof(e->msg), "principal %s may not verify "
 		    "for this audience", p->cp->name);
@@ -110,31 +174,66 @@ handler_verify(const struct conn_info *ci, const Eid__V1__VerifyRequest *q,
 		    memory_order_relaxed);
 		return -1;
 	}
-	if (q->min_level > 2) {
-		e->code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
-		snprintf(e->msg, sizeof(e->msg), "min_level must be 0, 1 or 2");
+	return 0;
+}
+
+/*
+ * One VerifyRequest.  Returns 0 with h filled (any verdict), or -1 with
+ * e filled when the request itself is refused.
+ */
+static int
+handler_verify(const struct conn_info *ci, const Eid__V1__VerifyRequest *q,
+    struct hres *h, struct herr *e)
+{
+	struct eid_request	 rq;
+	enum eid_verdict	 v = EID_VERDICT_INTERNAL;
+	int64_t			 now;
+	bool			 hit = false;
+
+	eid__v1__verify_result__init(&h->r);
+	eid__v1__identity__init(&h->id);
+	memset(&h->a, 0, sizeof(h->a));
+	if (handler_verify_check(ci, q, h->aud, sizeof(h->aud), h->nonce,
+	    sizeof(h->nonce), e) != 0)
 		return -1;
-	}
-	if (q->nonce != NULL && strlen(q->nonce) > EID_NONCE_MAX) {
-		e->code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
-		snprintf(e->msg, sizeof(e->msg), "nonce longer than %d bytes",
-		    EID_NONCE_MAX);
-		return -1;
-	}
-	if (q->consume) {
-		e->code = EID__V1__ERROR_CODE__ERROR_UNAVAILABLE;
-		snprintf(e->msg, sizeof(e->msg), "consume-once needs the "
-		    "state store, which this server does not have");
-		return -1;
-	}
-	snprintf(h->aud, sizeof(h->aud), "%s", aud);
 
 	rq.audience = h->aud;
 	rq.min_level = (int)q->min_level;
-	rq.nonce = q->nonce != NULL && q->nonce[0] != '\0' ? q->nonce : NULL;
-	/* A token longer than the profile allows is MALFORMED, not an error. */
-	v = eid_verify(ci->snap->ks, (const char *)q->token.data,
-	    q->token.len, &rq, &ci->snap->policy, handler_now(), &h->a);
+	rq.nonce = h->nonce[0] != '\0' ? h->nonce : NULL;
+	now = handler_now();
+	v = handler_token(ci, q->token.data, q->token.len, &h->a, &hit);
+	if (v == EID_VERDICT_OK)
+		v = eid_check_assertion(&h->a, &rq, &ci->snap->policy, now);
+	if (v == EID_VERDICT_OK) {
+		switch (store_revoked(ci->w->rd, &h->a, now)) {
+		case 0:
+			break;
+		case 1:
+			v = EID_VERDICT_REVOKED;
+			break;
+		default:
+			v = EID_VERDICT_INTERNAL;
+			break;
+		}
+	}
+	if (v == EID_VERDICT_OK && q->consume) {
+		/* Remembered until exp + leeway: SECURITY.md finding 6. */
+		switch (store_consume(ci->w->srv->store, h->a.iss, h->a.jti,
+		    h->a.exp + ci->snap->policy.leeway_s, e->msg,
+		    sizeof(e->msg))) {
+		case 0:
+			break;
+		case 1:
+			v = EID_VERDICT_REPLAYED;
+			break;
+		default:
+			e->code = EID__V1__ERROR_CODE__ERROR_UNAVAILABLE;
+			return -1;
+		}
+	}
+	if (v != EID_VERDICT_OK)
+		memset(&h->a, 0, sizeof(h->a));
+	h->r.cached = hit;
 	h->r.verdict = (Eid__V1__Verdict)v;
 	h->r.audience = h->aud;
 	if (v == EID_VERDICT_OK) {
@@ -152,8 +251,7 @@ handler_verify(const struct conn_info *ci, const Eid__V1__VerifyRequest *q,
 		h->r.key_id = h->a.kid;
 		h->r.algorithm = (char *)(uintptr_t)eid_alg_name(h->a.alg);
 	}
-	/* eid_verify() fills the assertion only with OK: nothing else leaks. */
-	h->r.cached = false;
+	/* The identity goes out only with OK: nothing else leaks. */
 	handler_count(ci, v);
 	handler_log_verify(ci, q->token.data, q->token.len, h);
 	return 0;
@@ -219,7 +317,15 @@ handler_batch(const struct conn_info *ci,
 		snprintf(e->msg, sizeof(e->msg), "out of memory");
 		return -1;
 	}
-	/* All or nothing: one refused item refuses the batch. */
+	/*
+	 * All or nothing: one refused item refuses the batch, before any
+	 * item is verified (and so before any is consumed).
+	 */
+	for (i = 0; i < q->n_items; i++)
+		if (handler_verify_check(ci, q->items[i], (*hs)[i].aud,
+		    sizeof((*hs)[i].aud), (*hs)[i].nonce,
+		    sizeof((*hs)[i].nonce), e) != 0)
+			return -1;
 	for (i = 0; i < q->n_items; i++) {
 		if (handler_verify(ci, q->items[i], &(*hs)[i], e) != 0)
 			return -1;
@@ -230,6 +336,106 @@ handler_batch(const struct conn_info *ci,
 	br->results = *rs;
 	resp->body_case = EID__V1__RESPONSE__BODY_VERIFY_BATCH;
 	resp->verify_batch = br;
+	return 0;
+}
+
+/* Copy s (at most max bytes) into dst; false if longer or empty. */
+static bool
+handler_copy(char *dst, size_t dstlen, const char *s, size_t max,
+    bool empty_ok)
+{
+	size_t	 n = s != NULL ? strlen(s) : 0;
+
+	if (n > max || n >= dstlen || (n == 0 && !empty_ok))
+		return false;
+	memcpy(dst, s != NULL ? s : "", n + 1);
+	return true;
+}
+
+/* Twelve ASCII digits (not isdigit(): no locale, no other scripts). */
+static bool
+handler_is_pin(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < EID_PIN_LEN; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return s[EID_PIN_LEN] == '\0';
+}
+
+/* Revoke (admins only): validated, then durable before the answer. */
+static int
+handler_revoke(const struct conn_info *ci, const Eid__V1__RevokeRequest *q,
+    Eid__V1__Response *resp, Eid__V1__RevokeResult *rr, struct herr *e)
+{
+	struct store_revocation	 r;
+	char			 val[2 * EID_JTI_MAX + 8], why[600], pin[16];
+	int64_t			 now = handler_now();
+
+	memset(&r, 0, sizeof(r));
+	e->code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
+	switch (q->kind) {
+	case EID__V1__REVOKE_KIND__REVOKE_TOKEN:
+		r.kind = STORE_REV_TOKEN;
+		break;
+	case EID__V1__REVOKE_KIND__REVOKE_SUBJECT:
+		r.kind = STORE_REV_SUBJECT;
+		break;
+	case EID__V1__REVOKE_KIND__REVOKE_KEY:
+		r.kind = STORE_REV_KEY;
+		break;
+	default:
+		snprintf(e->msg, sizeof(e->msg), "kind must be token, subject "
+		    "or key");
+		return -1;
+	}
+	if (!handler_copy(r.value, sizeof(r.value), q->value, EID_JTI_MAX,
+	    false)) {
+		snprintf(e->msg, sizeof(e->msg), "value must be 1 to %d bytes",
+		    EID_JTI_MAX);
+		return -1;
+	}
+	if (r.kind == STORE_REV_SUBJECT && !handler_is_pin(r.value)) {
+		snprintf(e->msg, sizeof(e->msg), "a subject is a 12-digit "
+		    "personal identification number");
+		return -1;
+	}
+	if (!handler_copy(r.iss, sizeof(r.iss), q->issuer, EID_ISS_MAX,
+	    true) || !handler_copy(r.reason, sizeof(r.reason), q->reason,
+	    STORE_REASON_MAX, true)) {
+		snprintf(e->msg, sizeof(e->msg), "issuer or reason too long");
+		return -1;
+	}
+	if (q->issued_before < 0 || q->expires_at < 0 ||
+	    (q->expires_at != 0 && q->expires_at <= now)) {
+		snprintf(e->msg, sizeof(e->msg), "issued_before and expires_at "
+		    "must be 0 or times to come");
+		return -1;
+	}
+	r.issued_before = r.kind != STORE_REV_SUBJECT ? 0 :
+	    q->issued_before != 0 ? q->issued_before : now;
+	r.expires_at = q->expires_at;
+	r.created_at = now;
+	if (store_revoke(ci->w->srv->store, &r, 1, e->msg, sizeof(e->msg)) !=
+	    0) {
+		e->code = EID__V1__ERROR_CODE__ERROR_UNAVAILABLE;
+		log_warnx("revoke_refused", "principal=%s reason=%s",
+		    ci->principal->cp->name, log_escape(e->msg, why,
+		    sizeof(why)));
+		return -1;
+	}
+	/* An audit line: who revoked what, never a full PIN. */
+	log_info("revoked", "principal=%s kind=%s value=%s seq=%llu "
+	    "reason=%s", ci->principal->cp->name, r.kind == STORE_REV_TOKEN ?
+	    "token" : r.kind == STORE_REV_SUBJECT ? "subject" : "key",
+	    r.kind == STORE_REV_SUBJECT ? log_mask_pin(r.value, pin,
+	    sizeof(pin)) : log_escape(r.value, val, sizeof(val)),
+	    (unsigned long long)r.seq, log_escape(r.reason, why, sizeof(why)));
+	eid__v1__revoke_result__init(rr);
+	rr->sequence = r.seq;
+	resp->body_case = EID__V1__RESPONSE__BODY_REVOKE;
+	resp->revoke = rr;
 	return 0;
 }
 
@@ -249,6 +455,7 @@ handler_status(const struct conn_info *ci, struct hstatus *st,
     Eid__V1__Response *resp, struct herr *e)
 {
 	struct server		*srv = ci->w->srv;
+	struct store_stats	 ss;
 	struct counters		 c;
 	struct eid_key_info	 info;
 	size_t			 i, n;
@@ -267,6 +474,13 @@ handler_status(const struct conn_info *ci, struct hstatus *st,
 	st->s.connections_total = atomic_load(&c.conns_total);
 	st->s.requests_total = atomic_load(&c.requests);
 	st->s.reloads = atomic_load(&srv->reloads);
+	st->s.cache_hits = atomic_load(&c.cache_hits);
+	st->s.cache_misses = atomic_load(&c.cache_misses);
+	if (store_stats(ci->w->rd, &ss) == 0) {
+		st->s.cache_entries = ss.cache_entries;
+		st->s.revocations = ss.revocations;
+		st->s.consumed = ss.consumed;
+	}
 	for (i = 0; i < EID_VERDICT_COUNT; i++) {
 		eid__v1__verdict_count__init(&st->vc[i]);
 		st->vc[i].verdict = (Eid__V1__Verdict)i;
@@ -300,6 +514,44 @@ handler_status(const struct conn_info *ci, struct hstatus *st,
 	return 0;
 }
 
+/*
+ * protobuf-c allocates per field, and a frame of tiny repeated items
+ * unpacks into dozens of times its size: unpacking gets a budget.
+ */
+#define HANDLER_UNPACK_FACTOR	16
+#define HANDLER_UNPACK_SLACK	(64 * 1024)
+
+struct hbudget {
+	size_t	 left;
+};
+
+static void *
+handler_alloc(void *arg, size_t n)
+{
+	struct hbudget	*b = arg;
+	size_t		*p;
+
+	if (n > b->left || n > SIZE_MAX - sizeof(size_t))
+		return NULL;
+	if ((p = malloc(n + sizeof(size_t))) == NULL)
+		return NULL;
+	b->left -= n;
+	*p = n;
+	return p + 1;
+}
+
+static void
+handler_free(void *arg, void *ptr)
+{
+	struct hbudget	*b = arg;
+	size_t		*p = ptr;
+
+	if (p == NULL)
+		return;
+	b->left += p[-1];
+	free(p - 1);
+}
+
 int
 handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
     struct evbuffer *out)
@@ -308,17 +560,38 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	Eid__V1__Response		 resp;
 	Eid__V1__Error			 err;
 	Eid__V1__VerifyBatchResult	 br;
+	Eid__V1__RevokeResult		 rr;
 	Eid__V1__VerifyResult		**rs = NULL;
 	struct hres			*hs = NULL, one;
 	struct hstatus			 st;
 	struct herr			 e;
+	struct hbudget			 budget;
+	ProtobufCAllocator		 alloc;
 	int				 rc = 0, ok = -1;
 
 	eid__v1__response__init(&resp);
 	memset(&st, 0, sizeof(st));
 	atomic_fetch_add_explicit(&ci->w->ctr.requests, 1,
 	    memory_order_relaxed);
-	if ((req = eid__v1__request__unpack(NULL, len, buf)) == NULL) {
+	/*
+	 * Nothing of an unmapped peer is decoded, and it is not kept: it
+	 * could do nothing but hold a connection slot.
+	 */
+	if (ci->principal == NULL) {
+		atomic_fetch_add_explicit(&ci->w->ctr.forbidden, 1,
+		    memory_order_relaxed);
+		e.code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
+		snprintf(e.msg, sizeof(e.msg), "client certificate is not "
+		    "mapped to a principal");
+		handler_error(&resp, &err, &e);
+		handler_put(out, &resp);
+		return -1;
+	}
+	budget.left = len * HANDLER_UNPACK_FACTOR + HANDLER_UNPACK_SLACK;
+	alloc.alloc = handler_alloc;
+	alloc.free = handler_free;
+	alloc.allocator_data = &budget;
+	if ((req = eid__v1__request__unpack(&alloc, len, buf)) == NULL) {
 		atomic_fetch_add_explicit(&ci->w->ctr.protocol_errors, 1,
 		    memory_order_relaxed);
 		log_debug("bad_frame", "conn=%llu len=%zu reason=unpack",
@@ -330,14 +603,6 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 		return -1;
 	}
 	resp.id = req->id;
-	if (ci->principal == NULL) {
-		e.code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
-		snprintf(e.msg, sizeof(e.msg), "client certificate is not "
-		    "mapped to a principal");
-		atomic_fetch_add_explicit(&ci->w->ctr.forbidden, 1,
-		    memory_order_relaxed);
-		goto answer;
-	}
 	switch (req->body_case) {
 	case EID__V1__REQUEST__BODY_VERIFY:
 		if ((ok = handler_verify(ci, req->verify, &one, &e)) == 0) {
@@ -355,14 +620,19 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 			snprintf(e.msg, sizeof(e.msg), "only admins revoke");
 			atomic_fetch_add_explicit(&ci->w->ctr.forbidden, 1,
 			    memory_order_relaxed);
-		} else {
-			e.code = EID__V1__ERROR_CODE__ERROR_UNAVAILABLE;
-			snprintf(e.msg, sizeof(e.msg), "revocation needs the "
-			    "state store, which this server does not have");
-		}
+		} else
+			ok = handler_revoke(ci, req->revoke, &resp, &rr, &e);
 		break;
 	case EID__V1__REQUEST__BODY_STATUS:
-		ok = handler_status(ci, &st, &resp, &e);
+		/* Counters of every party and the key list: operators only. */
+		if (ci->principal->cp->role != CFG_ROLE_ADMIN) {
+			e.code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
+			snprintf(e.msg, sizeof(e.msg), "only admins read the "
+			    "status");
+			atomic_fetch_add_explicit(&ci->w->ctr.forbidden, 1,
+			    memory_order_relaxed);
+		} else
+			ok = handler_status(ci, &st, &resp, &e);
 		break;
 	case EID__V1__REQUEST__BODY__NOT_SET:
 	default:
@@ -370,7 +640,6 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 		snprintf(e.msg, sizeof(e.msg), "request without a body");
 		break;
 	}
-answer:
 	if (ok != 0)
 		handler_error(&resp, &err, &e);
 	if (handler_put(out, &resp) != 0)
@@ -379,6 +648,6 @@ answer:
 	free(st.kip);
 	free(hs);
 	free(rs);
-	eid__v1__request__free_unpacked(req, NULL);
+	eid__v1__request__free_unpacked(req, &alloc);
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include <event2/thread.h>
 
 #include "eidd.h"
+#include "store.h"
 
 #define MAIN_DEFAULT_CONFIG	"/etc/eidd/eidd.conf"
 
@@ -68,6 +69,20 @@ struct main_ctx {
 	struct event_base *base;
 };
 
+/* Settings bound at startup: a change is reported, not silently lost. */
+static void
+main_reload_warn(const struct cfg *o, const struct cfg *n)
+{
+	if (strcmp(o->listen, n->listen) != 0 || o->workers != n->workers ||
+	    strcmp(o->state_dir, n->state_dir) != 0 ||
+	    o->max_connections != n->max_connections ||
+	    o->cache_map_bytes != n->cache_map_bytes ||
+	    o->state_map_bytes != n->state_map_bytes)
+		log_warnx("reload_partial", "note=\"listen, workers, "
+		    "max_connections, state_dir and store map sizes take "
+		    "effect at the next start\"");
+}
+
 static void
 main_reload(struct main_ctx *m)
 {
@@ -82,6 +97,7 @@ main_reload(struct main_ctx *m)
 		    (unsigned long long)(gen - 1));
 		return;
 	}
+	main_reload_warn(srv->snap->cfg, s->cfg);
 	pthread_mutex_lock(&srv->snap_mtx);
 	old = srv->snap;
 	srv->snap = s;
@@ -115,6 +131,7 @@ int
 main(int argc, char *argv[])
 {
 	struct server	 srv;
+	struct store_cfg scfg;
 	struct main_ctx	 m;
 	struct event	*sig[3];
 	static const int sigs[3] = { SIGHUP, SIGTERM, SIGINT };
@@ -151,19 +168,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "eidd: %s\n", err);
 		return 1;
 	}
-	if ((srv.ssl_ctx = tls_ctx_new(srv.snap->cfg, err, sizeof(err))) ==
-	    NULL) {
-		fprintf(stderr, "eidd: %s: %s\n", path, err);
-		snap_unref(srv.snap);
-		return 1;
-	}
 	if (check) {
 		if (verbose)
 			cfg_print(srv.snap->cfg, stdout);
 		fprintf(stderr, "eidd: %s: configuration ok (%zu keys, %zu "
 		    "principals)\n", path, eid_keyset_count(srv.snap->ks),
 		    srv.snap->nprincipals);
-		tls_ctx_free(srv.ssl_ctx);
 		snap_unref(srv.snap);
 		return 0;
 	}
@@ -176,6 +186,13 @@ main(int argc, char *argv[])
 		fatalx("startup", "error=evthread_use_pthreads");
 	atomic_store(&srv.snap_gen, 1);
 	srv.started_at = (int64_t)time(NULL);
+	scfg.dir = srv.snap->cfg->state_dir;
+	scfg.cache_map_bytes = (size_t)srv.snap->cfg->cache_map_bytes;
+	scfg.state_map_bytes = (size_t)srv.snap->cfg->state_map_bytes;
+	scfg.leeway_s = srv.snap->cfg->leeway_s;
+	scfg.sweep_interval_s = srv.snap->cfg->sweep_interval_s;
+	if ((srv.store = store_open(&scfg, err, sizeof(err))) == NULL)
+		fatalx("store", "dir=%s error=\"%s\"", scfg.dir, err);
 	srv.max_connections = srv.snap->cfg->max_connections;
 	worker_setup(&srv, srv.snap->cfg);
 
@@ -199,7 +216,8 @@ main(int argc, char *argv[])
 	for (i = 0; i < 3; i++)
 		event_free(sig[i]);
 	event_base_free(m.base);
-	tls_ctx_free(srv.ssl_ctx);
+	/* Every answer is out; what the writer still holds is made durable. */
+	store_close(srv.store);
 	snap_unref(srv.snap);
 	pthread_mutex_destroy(&srv.snap_mtx);
 	log_info("exit", "status=0");

@@ -6,13 +6,19 @@
  * request in flight, and a failed reload leaves the old one in force.
  *
  * Principals are matched on the full subject DN of a client certificate
- * that OpenSSL has already validated against tls.client_ca, compared as
- * canonical DER with X509_NAME_cmp() (SECURITY.md 4.2), never as a
- * printed string.
+ * that OpenSSL has already validated against tls.client_ca: the same
+ * attributes in the same order with exactly the same values (as UTF-8,
+ * whatever ASN.1 string type carries them), never a printed string, and
+ * not X509_NAME_cmp(), whose canonical form folds case and spaces: a CA
+ * that issued "CN=ADMIN " to someone must not have made them "admin".
+ * Two principals whose subjects are equal even under that folding are
+ * refused at load, so no certificate can be ambiguous.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 
 #include "eidd.h"
@@ -105,7 +111,7 @@ snap_build(struct cfg *cfg, uint64_t gen, int64_t now, char *err,
     size_t errlen)
 {
 	struct snap	*s;
-	size_t		 i;
+	size_t		 i, j;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -117,6 +123,14 @@ snap_build(struct cfg *cfg, uint64_t gen, int64_t now, char *err,
 	s->policy.leeway_s = cfg->leeway_s;
 	s->policy.max_lifetime_s = cfg->max_lifetime_s;
 	if (snap_keys(s, now, err, errlen) != 0)
+		goto fail;
+	/*
+	 * A new TLS context with every reload: a client CA removed from
+	 * tls.client_ca stops authenticating new connections at once.
+	 * Connections keep the context they were accepted with (SSL_new
+	 * holds a reference).
+	 */
+	if ((s->ssl_ctx = tls_ctx_new(cfg, err, errlen)) == NULL)
 		goto fail;
 	if ((s->principals = calloc(cfg->nprincipals,
 	    sizeof(*s->principals))) == NULL) {
@@ -134,6 +148,17 @@ snap_build(struct cfg *cfg, uint64_t gen, int64_t now, char *err,
 			    cfg->principals[i].subject);
 			goto fail;
 		}
+		for (j = 0; j < i; j++)
+			if (X509_NAME_cmp(s->principals[j].name,
+			    s->principals[i].name) == 0) {
+				snprintf(err, errlen, "%s:%d: principals.subject: "
+				    "%s: the same name as principal %s up to "
+				    "case and spaces", cfg->path,
+				    cfg->principals[i].line,
+				    cfg->principals[i].subject,
+				    cfg->principals[j].name);
+				goto fail;
+			}
 	}
 	return s;
 fail:
@@ -163,8 +188,46 @@ snap_unref(struct snap *s)
 		X509_NAME_free(s->principals[i].name);
 	free(s->principals);
 	eid_keyset_unref(s->ks);
+	tls_ctx_free(s->ssl_ctx);
 	cfg_free(s->cfg);
 	free(s);
+}
+
+/* One attribute value as UTF-8 bytes; *out is OPENSSL_free'd. */
+static int
+snap_entry_utf8(const X509_NAME *n, int i, unsigned char **out)
+{
+	const X509_NAME_ENTRY	*e = X509_NAME_get_entry(n, i);
+
+	*out = NULL;
+	if (e == NULL)
+		return -1;
+	return ASN1_STRING_to_UTF8(out, X509_NAME_ENTRY_get_data(e));
+}
+
+static bool
+snap_name_equal(const X509_NAME *a, const X509_NAME *b)
+{
+	unsigned char	*ua, *ub;
+	int		 i, n = X509_NAME_entry_count(a), la, lb;
+	bool		 eq;
+
+	if (n != X509_NAME_entry_count(b))
+		return false;
+	for (i = 0; i < n; i++) {
+		if (OBJ_cmp(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(a,
+		    i)), X509_NAME_ENTRY_get_object(X509_NAME_get_entry(b,
+		    i))) != 0)
+			return false;
+		la = snap_entry_utf8(a, i, &ua);
+		lb = snap_entry_utf8(b, i, &ub);
+		eq = la >= 0 && la == lb && memcmp(ua, ub, (size_t)la) == 0;
+		OPENSSL_free(ua);
+		OPENSSL_free(ub);
+		if (!eq)
+			return false;
+	}
+	return true;
 }
 
 const struct principal *
@@ -177,7 +240,7 @@ snap_principal(const struct snap *s, struct x509_st *peer)
 	    (subj = X509_get_subject_name(peer)) == NULL)
 		return NULL;
 	for (i = 0; i < s->nprincipals; i++)
-		if (X509_NAME_cmp(subj, s->principals[i].name) == 0)
+		if (snap_name_equal(subj, s->principals[i].name))
 			return &s->principals[i];
 	return NULL;
 }

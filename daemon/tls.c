@@ -9,7 +9,11 @@
  * checks; ALPN eid/1 enforced twice, in the selection callback and after
  * the handshake, because the callback is not called when a client sends
  * no ALPN at all (SECURITY.md 4.1); no renegotiation, no compression, no
- * early data; security level 2.
+ * early data; security level 2.  No session resumption, neither tickets
+ * nor a cache: a resumed TLS 1.3 session carries the verify result of the
+ * first handshake, so a client certificate that has since expired (or a
+ * client CA removed by a reload) would keep authenticating.  Clients keep
+ * their connections open instead (docs/adr/0006-tls-no-resumption.md).
  */
 #include <string.h>
 
@@ -142,7 +146,10 @@ tls_ctx_new(const struct cfg *c, char *err, size_t errlen)
 	if (X509_VERIFY_PARAM_set_purpose(vp, X509_PURPOSE_SSL_CLIENT) != 1 ||
 	    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_X509_STRICT) != 1)
 		goto fail;
-	/* Required for resumption when client certificates are verified. */
+	/* No resumption; the id context is still set, as OpenSSL expects. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_set_num_tickets(ctx, 0) != 1)
+		goto fail;
 	if (SSL_CTX_set_session_id_context(ctx, sid_ctx,
 	    sizeof(sid_ctx) - 1) != 1)
 		goto fail;
@@ -186,10 +193,12 @@ tls_peer(struct ssl_st *ssl, char *err, size_t errlen)
 		    X509_verify_cert_error_string(vr));
 		return NULL;
 	}
-	/*
-	 * Re-read on every connection, resumed or not: the principal is
-	 * mapped from it with the snapshot current at the time.
-	 */
+	/* Never a resumed session (none are offered), but never trust one. */
+	if (SSL_session_reused(ssl)) {
+		snprintf(err, errlen, "resumed session");
+		return NULL;
+	}
+	/* The principal is mapped from it with the current snapshot. */
 	if ((peer = SSL_get1_peer_certificate(ssl)) == NULL) {
 		snprintf(err, errlen, "no client certificate");
 		return NULL;

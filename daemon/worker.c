@@ -22,6 +22,7 @@
 #include <event2/listener.h>
 
 #include "eidd.h"
+#include "store.h"
 
 #define WORKER_BACKLOG		1024
 #define WORKER_EMFILE_PAUSE_MS	100
@@ -42,10 +43,13 @@ static void
 worker_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
+	struct worker	*w = arg;
+
 	(void)l;
 	(void)sa;
 	(void)salen;
-	conn_accept(arg, fd);
+	w->accept_failing = false;
+	conn_accept(w, fd);
 }
 
 static void
@@ -55,7 +59,11 @@ worker_accept_error_cb(struct evconnlistener *l, void *arg)
 	struct timeval	 tv = { 0, WORKER_EMFILE_PAUSE_MS * 1000 };
 	int		 e = errno;
 
-	log_warnx("accept_error", "errno=%d error=\"%s\"", e, strerror(e));
+	/* One line per episode, not one per retry. */
+	if (!w->accept_failing)
+		log_warnx("accept_error", "errno=%d error=\"%s\"", e,
+		    strerror(e));
+	w->accept_failing = true;
 	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
 		evconnlistener_disable(l);
 		event_base_once(w->base, -1, EV_TIMEOUT, worker_resume_cb, w,
@@ -174,6 +182,8 @@ worker_setup(struct server *srv, const struct cfg *cfg)
 		w->srv = srv;
 		w->snap = server_snap(srv);
 		w->snap_gen = w->snap->gen;
+		if ((w->rd = store_reader_new(srv->store)) == NULL)
+			fatalx("store", "error=\"cannot make a reader\"");
 		if ((w->base = event_base_new()) == NULL)
 			fatalx("event_base", "worker=%d", w->id);
 		/* The first socket resolves a port 0; the others share it. */
@@ -194,13 +204,21 @@ worker_setup(struct server *srv, const struct cfg *cfg)
 	    port);
 }
 
+/*
+ * One event-loop pass at a time, so that the store's read snapshot is
+ * released after each: a reader never pins old pages across passes, and
+ * every pass sees revocations committed before it began.
+ */
 static void *
 worker_main(void *arg)
 {
 	struct worker	*w = arg;
 
 	log_set_worker(w->id);
-	event_base_dispatch(w->base);
+	while (!event_base_got_exit(w->base) &&
+	    event_base_loop(w->base, EVLOOP_ONCE) == 0)
+		store_reader_reset(w->rd);
+	store_reader_reset(w->rd);
 	conn_close_all(w);
 	return NULL;
 }
@@ -237,6 +255,7 @@ worker_wait_all(struct server *srv)
 		evconnlistener_free(w->listener);
 		event_free(w->drain_ev);
 		event_base_free(w->base);
+		store_reader_free(w->rd);
 		snap_unref(w->snap);
 	}
 	free(srv->workers);

@@ -32,6 +32,44 @@
 #define TH_START_MS	20000	/* generous: the daemon may run under ASan */
 #define TH_STOP_MS	20000
 
+/*
+ * Every daemon started and not yet reaped: a failing test jumps out of
+ * its function before it can stop what it started, so the process
+ * stops them at exit instead.
+ */
+#define TH_MAX_DAEMONS	16
+static pid_t th_pids[TH_MAX_DAEMONS];
+
+static void
+th_kill_all(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < TH_MAX_DAEMONS; i++)
+		if (th_pids[i] > 0) {
+			kill(th_pids[i], SIGKILL);
+			waitpid(th_pids[i], NULL, 0);
+			th_pids[i] = 0;
+		}
+}
+
+static void
+th_track(pid_t pid, bool on)
+{
+	static bool	 registered;
+	size_t		 i;
+
+	if (!registered) {
+		atexit(th_kill_all);
+		registered = true;
+	}
+	for (i = 0; i < TH_MAX_DAEMONS; i++)
+		if (on ? th_pids[i] == 0 : th_pids[i] == pid) {
+			th_pids[i] = on ? pid : 0;
+			return;
+		}
+}
+
 static const char *
 th_build(void)
 {
@@ -85,6 +123,7 @@ th_eidd_conf_text(const char *limits, const char *extra_certs)
 	n = asprintf(&text,
 	    "listen = \"127.0.0.1:0\";\n"
 	    "workers = 2;\n"
+	    "state_dir = \"var\";\n"
 	    "log_level = \"debug\";\n"
 	    "tls = { certificate = \"%s\"; key = \"%s\"; client_ca = \"%s\"; };\n"
 	    "limits = { %s };\n"
@@ -167,6 +206,8 @@ th_eidd_start_conf(struct th_eidd *d, const char *conf)
 
 	d->pid = fork();
 	assert_true(d->pid >= 0);
+	if (d->pid > 0)
+		th_track(d->pid, true);
 	if (d->pid == 0) {
 		fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 ||
@@ -193,6 +234,7 @@ th_eidd_start_conf(struct th_eidd *d, const char *conf)
 			break;
 		}
 		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+			th_track(d->pid, false);
 			d->pid = 0;
 			fail_msg("eidd exited at startup (status %d): %s", st,
 			    log != NULL ? log : "");
@@ -224,6 +266,7 @@ th_eidd_reap(struct th_eidd *d)
 
 	for (waited = 0; waited < TH_STOP_MS; waited += 10) {
 		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+			th_track(d->pid, false);
 			d->pid = 0;
 			return st;
 		}
@@ -231,6 +274,7 @@ th_eidd_reap(struct th_eidd *d)
 	}
 	kill(d->pid, SIGKILL);
 	waitpid(d->pid, &st, 0);
+	th_track(d->pid, false);
 	d->pid = 0;
 	return -1;
 }
@@ -258,15 +302,13 @@ th_eidd_stop(struct th_eidd *d)
 void
 th_eidd_cleanup(struct th_eidd *d)
 {
-	char	 path[700];
+	char	 cmd[700];
 
-	if (d->pid > 0 || d->dir[0] == '\0')
+	if (d->pid > 0 || d->dir[0] == '\0' || strchr(d->dir, '\'') != NULL)
 		return;
-	snprintf(path, sizeof(path), "%s.tmp", d->conf);
-	remove(path);
-	remove(d->conf);
-	remove(d->log);
-	rmdir(d->dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+	if (system(cmd) != 0)
+		print_error("cannot remove %s\n", d->dir);
 	d->dir[0] = '\0';
 }
 

@@ -159,7 +159,7 @@ test_config_check(void **state)
 	st = pclose(p);
 	assert_int_equal(WEXITSTATUS(st), 1);
 	/* The file, the line, the option and what is wrong with it. */
-	if (strstr(out, "check.conf:5: limits.idle_timeout_ms: 5 is out of "
+	if (strstr(out, "check.conf:6: limits.idle_timeout_ms: 5 is out of "
 	    "range") == NULL)
 		fail_msg("unexpected: %s", out);
 	free(out);

@@ -215,6 +215,8 @@ test_status_counts(void **state)
 	assert_int_equal(th_verify(c, "x.y.z", "bhxh"),
 	    EID_VERDICT_MALFORMED);
 	free(tok);
+	eid_client_close(c);
+	c = th_client(&d, "admin");
 	assert_int_equal(eid_client_status(c, &s1), EID_CLIENT_OK);
 	assert_int_equal(s1.verdicts[EID_VERDICT_OK],
 	    s0.verdicts[EID_VERDICT_OK] + 1);

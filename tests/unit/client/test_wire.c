@@ -90,10 +90,13 @@ test_encode_verify(void **state)
 	assert_int_equal(r->body_case, EID__V1__REQUEST__BODY_VERIFY);
 	assert_int_equal(r->verify->token.len, sizeof(tok) - 1);
 	assert_memory_equal(r->verify->token.data, tok, sizeof(tok) - 1);
-	assert_string_equal(r->verify->audience, "dichvucong");
+	assert_int_equal(r->verify->audience.len, strlen("dichvucong"));
+	assert_memory_equal(r->verify->audience.data, "dichvucong",
+	    strlen("dichvucong"));
 	assert_int_equal(r->verify->min_level, 2);
 	assert_true(r->verify->consume);
-	assert_string_equal(r->verify->nonce, "n-1");
+	assert_int_equal(r->verify->nonce.len, 3);
+	assert_memory_equal(r->verify->nonce.data, "n-1", 3);
 	eid__v1__request__free_unpacked(r, NULL);
 
 	/* NULL audience and nonce are sent empty. */
@@ -104,8 +107,8 @@ test_encode_verify(void **state)
 	    EID_CLIENT_OK);
 	r = unpack_request(&buf);
 	assert_non_null(r);
-	assert_string_equal(r->verify->audience, "");
-	assert_string_equal(r->verify->nonce, "");
+	assert_int_equal(r->verify->audience.len, 0);
+	assert_int_equal(r->verify->nonce.len, 0);
 	eid__v1__request__free_unpacked(r, NULL);
 	wire_buf_reset(&buf);
 }

@@ -1,0 +1,1717 @@
+/*
+ * daemon/store.c -- eidd's memory (DESIGN.md section 7): the verified-token
+ * cache and the durable state (revocations, consumed token ids, metadata)
+ * in two LMDB environments, the one writer thread that commits to both in
+ * groups, and the per-worker readers.  This is the only file of eidd that
+ * includes lmdb.h; no MDB_* type and no pointer into the map leaves it.
+ *
+ * Everything read from the map is input: every length is checked before
+ * it is used, a cache value that does not decode is a miss, and a state
+ * value that does not decode is a store error, so that the caller fails
+ * closed.  Nothing read from the map may reach assert() or fatalx().
+ *
+ * Encodings (integers little-endian, strings length-prefixed by a u16
+ * and never NUL-terminated on disk):
+ *
+ *   cache    key   SHA-256 of the token (32 bytes)
+ *            value u8 format (2), u8 alg, u8 gender, u8 flags (1 has_nbf,
+ *                  2 has_nonce), u8 aud_count, i32 level, i64 iat, exp,
+ *                  nbf, key_not_before, key_not_after, 32 bytes of the
+ *                  signing key's SPKI SHA-256, then the strings
+ *                  kid, iss, sub, aud[0..aud_count), jti, name, birthdate,
+ *                  nonce.
+ *   meta     "schema_version" -> u32; "rev_seq" -> u64 (last number given)
+ *   rev_token, rev_subject, rev_key
+ *            key   iss '\0' value: an issuer holds no NUL, so two pairs
+ *                  never share a key and key order is (iss, value) order;
+ *                  iss "" means every issuer.
+ *            value u8 format (1), i64 issued_before, expires_at,
+ *                  created_at, u64 seq, then the string reason.
+ *   consumed key   iss '\0' jti; value i64 until.
+ *
+ * Key ids are global in the key set (a kid configured twice is refused),
+ * so a key revocation is normally stored with iss "".  One stored with an
+ * issuer applies to that issuer's tokens only, exactly like the other two
+ * kinds: every kind is looked up under (token iss, value) and ("", value).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <lmdb.h>
+
+#include "eidd.h"
+#include "store.h"
+
+#define STORE_CACHE_FORMAT	2
+#define STORE_REV_FORMAT	1
+#define STORE_MAXREADERS	126
+/* Cache puts waiting for the writer; more are dropped and counted. */
+#define STORE_QUEUE_MAX		4096
+/* A sweep or eviction transaction deletes at most this many entries. */
+#define STORE_SWEEP_CHUNK	1000
+/* ... and looks at no more than this many, so none holds the lock long. */
+#define STORE_SCAN_CHUNK	20000
+/* Cache puts per transaction: bounds the pages one commit touches. */
+#define STORE_PUT_CHUNK		256
+#define STORE_ERR_MAX		160
+/* iss '\0' value, the largest key this file writes. */
+#define STORE_KEY_MAX		(EID_ISS_MAX + 1 + EID_JTI_MAX)
+#define STORE_CACHE_VAL_MAX	(5 + 4 + 5 * 8 + 32 + 2 * (7 + EID_AUD_MAX_COUNT) + \
+	EID_KID_MAX + EID_ISS_MAX + EID_PIN_LEN +			\
+	EID_AUD_MAX_COUNT * EID_AUD_MAX + EID_JTI_MAX + EID_NAME_MAX +	\
+	10 + EID_NONCE_MAX)
+#define STORE_REV_VAL_MAX	(1 + 4 * 8 + 2 + STORE_REASON_MAX)
+
+enum store_which {
+	STORE_CACHE = 0,
+	STORE_STATE = 1
+};
+
+enum store_op_type {
+	STORE_OP_PUT = 1,
+	STORE_OP_REVOKE,
+	STORE_OP_CONSUME,
+	STORE_OP_SWEEP,
+	STORE_OP_SYNC
+};
+
+/*
+ * One request to the writer.  A cache put is malloc'ed by the worker and
+ * freed by the writer.  Every other op lives on its caller's stack; the
+ * caller sleeps on cv (with the store's mutex) until the writer sets done,
+ * and the writer never touches the op after that.
+ */
+struct store_op {
+	struct store_op		*next;
+	enum store_op_type	 type;
+	pthread_cond_t		 cv;
+	bool			 done;
+	long			 rc;
+	char			 err[STORE_ERR_MAX];
+	/* STORE_OP_REVOKE */
+	struct store_revocation	*rev;
+	size_t			 nrev;
+	/* STORE_OP_CONSUME */
+	const char		*iss;
+	const char		*jti;
+	int64_t			 until;
+	/* STORE_OP_SWEEP */
+	int64_t			 now;
+	/* STORE_OP_PUT: the key and the encoded assertion */
+	unsigned char		 key[STORE_KEY_LEN];
+	size_t			 vlen;
+	unsigned char		 val[];
+};
+
+struct store {
+	MDB_env			*env[2];	/* by enum store_which */
+	MDB_dbi			 cache_dbi;
+	MDB_dbi			 meta_dbi;
+	MDB_dbi			 rev_dbi[3];	/* by kind - 1 */
+	MDB_dbi			 consumed_dbi;
+	int64_t			 leeway_s;
+	int64_t			 sweep_interval_s;
+	size_t			 cache_map_bytes;
+
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 work_cv;	/* CLOCK_MONOTONIC */
+	bool			 sync_ready;
+	struct store_op		*head;
+	struct store_op		*tail;
+	size_t			 nputs;
+	bool			 stopping;
+	bool			 writer_started;
+	pthread_t		 writer;
+
+	atomic_uint_least64_t	 puts_dropped;
+	atomic_uint_least64_t	 evictions;
+};
+
+/*
+ * Read transactions, begun lazily on first use in an event-loop pass and
+ * reset at its end.  LMDB gives a reader the snapshot of its begin or
+ * renew, so a worker sees the writer's commits from its next pass on.
+ * Without MDB_NOTLS LMDB ties a reader slot to a thread: a reader is used
+ * by one thread, and a thread holds one reader of a store.
+ */
+struct store_reader {
+	struct store		*s;
+	MDB_txn			*txn[2];
+	bool			 live[2];
+};
+
+/* Decides, for a sweep, whether the entry k/v goes. */
+typedef bool	(*store_pred)(const struct store *, const MDB_val *k,
+		    const MDB_val *v, int64_t now);
+
+struct store_wbuf {
+	unsigned char		*p;
+	size_t			 len;
+	size_t			 off;
+	bool			 bad;
+};
+
+struct store_rbuf {
+	const unsigned char	*p;
+	size_t			 len;
+	size_t			 off;
+	bool			 bad;
+};
+
+static const char *const store_rev_names[3] = {
+	"rev_token", "rev_subject", "rev_key"
+};
+
+/* --- encoding ----------------------------------------------------------- */
+
+static void
+store_w8(struct store_wbuf *b, unsigned int v)
+{
+	if (b->bad || b->len - b->off < 1) {
+		b->bad = true;
+		return;
+	}
+	b->p[b->off++] = (unsigned char)v;
+}
+
+static void
+store_wn(struct store_wbuf *b, uint64_t v, size_t n)
+{
+	size_t	 i;
+
+	if (b->bad || b->len - b->off < n) {
+		b->bad = true;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		b->p[b->off++] = (unsigned char)(v >> (8 * i));
+}
+
+static void
+store_wraw(struct store_wbuf *b, const unsigned char *v, size_t n)
+{
+	if (b->bad || b->len - b->off < n) {
+		b->bad = true;
+		return;
+	}
+	memcpy(b->p + b->off, v, n);
+	b->off += n;
+}
+
+static void
+store_rraw(struct store_rbuf *r, unsigned char *v, size_t n)
+{
+	if (r->bad || r->len - r->off < n) {
+		r->bad = true;
+		return;
+	}
+	memcpy(v, r->p + r->off, n);
+	r->off += n;
+}
+
+/* A NUL-terminated string of at most max bytes, held in a size-max+1 buffer. */
+static void
+store_wstr(struct store_wbuf *b, const char *s, size_t max)
+{
+	size_t	 n = strnlen(s, max + 1);
+
+	if (n > max || n > UINT16_MAX) {
+		b->bad = true;
+		return;
+	}
+	store_wn(b, n, 2);
+	if (b->bad || b->len - b->off < n) {
+		b->bad = true;
+		return;
+	}
+	memcpy(b->p + b->off, s, n);
+	b->off += n;
+}
+
+static uint64_t
+store_rn(struct store_rbuf *r, size_t n)
+{
+	uint64_t	 v = 0;
+	size_t		 i;
+
+	if (r->bad || r->len - r->off < n) {
+		r->bad = true;
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)r->p[r->off++] << (8 * i);
+	return v;
+}
+
+/* Two's complement back to signed without implementation-defined casts. */
+static int64_t
+store_ri64(struct store_rbuf *r)
+{
+	uint64_t	 u = store_rn(r, 8);
+
+	if (u <= INT64_MAX)
+		return (int64_t)u;
+	return -(int64_t)(~u) - 1;
+}
+
+static int32_t
+store_ri32(struct store_rbuf *r)
+{
+	uint32_t	 u = (uint32_t)store_rn(r, 4);
+
+	if (u <= INT32_MAX)
+		return (int32_t)u;
+	return -(int32_t)(~u) - 1;
+}
+
+/* Into dst (size bytes): refused unless it fits with its NUL and has none. */
+static void
+store_rstr(struct store_rbuf *r, char *dst, size_t size)
+{
+	size_t	 n = (size_t)store_rn(r, 2);
+
+	if (r->bad || n >= size || r->len - r->off < n ||
+	    memchr(r->p + r->off, '\0', n) != NULL) {
+		r->bad = true;
+		dst[0] = '\0';
+		return;
+	}
+	memcpy(dst, r->p + r->off, n);
+	dst[n] = '\0';
+	r->off += n;
+}
+
+/* Returns the encoded length, 0 if the assertion cannot be encoded. */
+static size_t
+store_cache_encode(const struct eid_assertion *a, unsigned char *out,
+    size_t len)
+{
+	struct store_wbuf	 b = { out, len, 0, false };
+	unsigned int		 i;
+
+	if ((unsigned int)a->alg > EID_ALG_EDDSA ||
+	    (unsigned int)a->gender > EID_GENDER_FEMALE ||
+	    a->aud_count > EID_AUD_MAX_COUNT)
+		return 0;
+	store_w8(&b, STORE_CACHE_FORMAT);
+	store_w8(&b, (unsigned int)a->alg);
+	store_w8(&b, (unsigned int)a->gender);
+	store_w8(&b, (a->has_nbf ? 1u : 0u) | (a->has_nonce ? 2u : 0u));
+	store_w8(&b, a->aud_count);
+	store_wn(&b, (uint32_t)a->level, 4);
+	store_wn(&b, (uint64_t)a->iat, 8);
+	store_wn(&b, (uint64_t)a->exp, 8);
+	store_wn(&b, (uint64_t)a->nbf, 8);
+	store_wn(&b, (uint64_t)a->key_not_before, 8);
+	store_wn(&b, (uint64_t)a->key_not_after, 8);
+	store_wraw(&b, a->key_sha256, sizeof(a->key_sha256));
+	store_wstr(&b, a->kid, EID_KID_MAX);
+	store_wstr(&b, a->iss, EID_ISS_MAX);
+	store_wstr(&b, a->sub, EID_PIN_LEN);
+	for (i = 0; i < a->aud_count; i++)
+		store_wstr(&b, a->aud[i], EID_AUD_MAX);
+	store_wstr(&b, a->jti, EID_JTI_MAX);
+	store_wstr(&b, a->name, EID_NAME_MAX);
+	store_wstr(&b, a->birthdate, sizeof(a->birthdate) - 1);
+	store_wstr(&b, a->nonce, EID_NONCE_MAX);
+	return b.bad ? 0 : b.off;
+}
+
+/* -1 unless v is exactly one well-formed encoding; *a is then filled. */
+static int
+store_cache_decode(const void *v, size_t len, struct eid_assertion *a)
+{
+	struct store_rbuf	 r = { v, len, 0, false };
+	unsigned int		 alg, gender, flags, i;
+
+	memset(a, 0, sizeof(*a));
+	if (store_rn(&r, 1) != STORE_CACHE_FORMAT)
+		goto fail;
+	alg = (unsigned int)store_rn(&r, 1);
+	gender = (unsigned int)store_rn(&r, 1);
+	flags = (unsigned int)store_rn(&r, 1);
+	a->aud_count = (unsigned int)store_rn(&r, 1);
+	if (r.bad || alg > EID_ALG_EDDSA || gender > EID_GENDER_FEMALE ||
+	    (flags & ~3u) != 0 || a->aud_count > EID_AUD_MAX_COUNT)
+		goto fail;
+	a->alg = (enum eid_alg)alg;
+	a->gender = (enum eid_gender)gender;
+	a->has_nbf = (flags & 1u) != 0;
+	a->has_nonce = (flags & 2u) != 0;
+	a->level = store_ri32(&r);
+	a->iat = store_ri64(&r);
+	a->exp = store_ri64(&r);
+	a->nbf = store_ri64(&r);
+	a->key_not_before = store_ri64(&r);
+	a->key_not_after = store_ri64(&r);
+	store_rraw(&r, a->key_sha256, sizeof(a->key_sha256));
+	store_rstr(&r, a->kid, sizeof(a->kid));
+	store_rstr(&r, a->iss, sizeof(a->iss));
+	store_rstr(&r, a->sub, sizeof(a->sub));
+	for (i = 0; i < a->aud_count; i++)
+		store_rstr(&r, a->aud[i], sizeof(a->aud[i]));
+	store_rstr(&r, a->jti, sizeof(a->jti));
+	store_rstr(&r, a->name, sizeof(a->name));
+	store_rstr(&r, a->birthdate, sizeof(a->birthdate));
+	store_rstr(&r, a->nonce, sizeof(a->nonce));
+	if (r.bad || r.off != r.len)
+		goto fail;
+	return 0;
+fail:
+	memset(a, 0, sizeof(*a));
+	return -1;
+}
+
+static size_t
+store_rev_encode(const struct store_revocation *rv, unsigned char *out,
+    size_t len)
+{
+	struct store_wbuf	 b = { out, len, 0, false };
+
+	store_w8(&b, STORE_REV_FORMAT);
+	store_wn(&b, (uint64_t)rv->issued_before, 8);
+	store_wn(&b, (uint64_t)rv->expires_at, 8);
+	store_wn(&b, (uint64_t)rv->created_at, 8);
+	store_wn(&b, rv->seq, 8);
+	store_wstr(&b, rv->reason, STORE_REASON_MAX);
+	return b.bad ? 0 : b.off;
+}
+
+static int
+store_rev_decode(const MDB_val *v, struct store_revocation *rv)
+{
+	struct store_rbuf	 r = { v->mv_data, v->mv_size, 0, false };
+
+	if (store_rn(&r, 1) != STORE_REV_FORMAT)
+		return -1;
+	rv->issued_before = store_ri64(&r);
+	rv->expires_at = store_ri64(&r);
+	rv->created_at = store_ri64(&r);
+	rv->seq = store_rn(&r, 8);
+	store_rstr(&r, rv->reason, sizeof(rv->reason));
+	return r.bad || r.off != r.len ? -1 : 0;
+}
+
+/* iss '\0' value into buf; the key's length, 0 if either does not fit. */
+static size_t
+store_pair_key(const char *iss, const char *value, size_t value_max,
+    unsigned char *buf)
+{
+	size_t	 il = strnlen(iss, EID_ISS_MAX + 1);
+	size_t	 vl = strnlen(value, value_max + 1);
+
+	if (il > EID_ISS_MAX || vl > value_max)
+		return 0;
+	memcpy(buf, iss, il);
+	buf[il] = '\0';
+	memcpy(buf + il + 1, value, vl);
+	return il + 1 + vl;
+}
+
+/* Split a stored iss '\0' value key; -1 if it is not one. */
+static int
+store_pair_split(const MDB_val *k, char *iss, size_t isslen, char *value,
+    size_t valuelen)
+{
+	const unsigned char	*p = k->mv_data, *nul;
+	size_t			 il, vl;
+
+	if ((nul = memchr(p, '\0', k->mv_size)) == NULL)
+		return -1;
+	il = (size_t)(nul - p);
+	vl = k->mv_size - il - 1;
+	if (il >= isslen || vl >= valuelen || vl == 0 ||
+	    memchr(nul + 1, '\0', vl) != NULL)
+		return -1;
+	memcpy(iss, p, il);
+	iss[il] = '\0';
+	memcpy(value, nul + 1, vl);
+	value[vl] = '\0';
+	return 0;
+}
+
+static int64_t
+store_get_i64(const MDB_val *v)
+{
+	struct store_rbuf	 r = { v->mv_data, v->mv_size, 0, false };
+
+	return store_ri64(&r);
+}
+
+static uint64_t
+store_get_u64(const MDB_val *v)
+{
+	struct store_rbuf	 r = { v->mv_data, v->mv_size, 0, false };
+
+	return store_rn(&r, 8);
+}
+
+/* Is t + leeway < now, without overflow? */
+static bool
+store_is_past(int64_t t, int64_t leeway, int64_t now)
+{
+	if (t >= now)
+		return false;
+	return (uint64_t)now - (uint64_t)t > (uint64_t)leeway;
+}
+
+/* --- opening and closing ------------------------------------------------ */
+
+static int
+store_mkdir(const char *path, char *err, size_t errlen)
+{
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_env_open(struct store *s, enum store_which w, const char *dir,
+    size_t map_bytes, unsigned int flags, char *err, size_t errlen)
+{
+	const char	*what = w == STORE_CACHE ? "cache" : "state";
+	char		 path[4096];
+	int		 rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, what) >=
+	    sizeof(path)) {
+		snprintf(err, errlen, "%s store: path too long", what);
+		return -1;
+	}
+	if (store_mkdir(path, err, errlen) == -1)
+		return -1;
+	if ((rc = mdb_env_create(&s->env[w])) != 0)
+		goto fail;
+	if ((rc = mdb_env_set_mapsize(s->env[w], map_bytes)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env[w], 8)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(s->env[w], STORE_MAXREADERS)) != 0 ||
+	    (rc = mdb_env_open(s->env[w], path, flags, 0600)) != 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s store %s: %s", what, path, mdb_strerror(rc));
+	return -1;
+}
+
+static int
+store_open_dbis(struct store *s, char *err, size_t errlen)
+{
+	MDB_txn		*txn = NULL;
+	MDB_val		 k, v;
+	unsigned char	 ver[4];
+	uint32_t	 have;
+	int		 rc, i;
+
+	if (mdb_env_get_maxkeysize(s->env[STORE_STATE]) < STORE_KEY_MAX) {
+		snprintf(err, errlen, "this LMDB's keys are shorter than %d "
+		    "bytes", STORE_KEY_MAX);
+		return -1;
+	}
+	if ((rc = mdb_txn_begin(s->env[STORE_CACHE], NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "cache", MDB_CREATE, &s->cache_dbi)) != 0)
+		goto lmdb;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0)
+		goto lmdb;
+
+	if ((rc = mdb_txn_begin(s->env[STORE_STATE], NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta_dbi)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "consumed", MDB_CREATE,
+	    &s->consumed_dbi)) != 0)
+		goto lmdb;
+	for (i = 0; i < 3; i++)
+		if ((rc = mdb_dbi_open(txn, store_rev_names[i], MDB_CREATE,
+		    &s->rev_dbi[i])) != 0)
+			goto lmdb;
+
+	k.mv_data = (void *)(uintptr_t)"schema_version";
+	k.mv_size = strlen("schema_version");
+	rc = mdb_get(txn, s->meta_dbi, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		/* A new store: this version wrote it. */
+		ver[0] = STORE_SCHEMA_VERSION;
+		ver[1] = ver[2] = ver[3] = 0;
+		v.mv_data = ver;
+		v.mv_size = sizeof(ver);
+		if ((rc = mdb_put(txn, s->meta_dbi, &k, &v, 0)) != 0)
+			goto lmdb;
+	} else if (rc != 0) {
+		goto lmdb;
+	} else {
+		if (v.mv_size != sizeof(ver)) {
+			snprintf(err, errlen, "state store schema version is "
+			    "unreadable (%zu bytes)", v.mv_size);
+			goto fail;
+		}
+		memcpy(ver, v.mv_data, sizeof(ver));
+		have = (uint32_t)ver[0] | (uint32_t)ver[1] << 8 |
+		    (uint32_t)ver[2] << 16 | (uint32_t)ver[3] << 24;
+		if (have != STORE_SCHEMA_VERSION) {
+			snprintf(err, errlen, "state store schema version %u "
+			    "is not supported (this eidd knows %d)", have,
+			    STORE_SCHEMA_VERSION);
+			goto fail;
+		}
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0)
+		goto lmdb;
+	return 0;
+lmdb:
+	snprintf(err, errlen, "opening store databases: %s", mdb_strerror(rc));
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return -1;
+}
+
+static int
+store_sync_init(struct store *s)
+{
+	pthread_condattr_t	 ca;
+	int			 rc;
+
+	if (pthread_condattr_init(&ca) != 0)
+		return -1;
+	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (rc == 0 && (rc = pthread_cond_init(&s->work_cv, &ca)) == 0 &&
+	    (rc = pthread_mutex_init(&s->mtx, NULL)) != 0)
+		pthread_cond_destroy(&s->work_cv);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0)
+		return -1;
+	s->sync_ready = true;
+	return 0;
+}
+
+static void	*store_writer_main(void *);
+
+struct store *
+store_open(const struct store_cfg *cfg, char *err, size_t errlen)
+{
+	struct store	*s;
+
+	if (cfg == NULL || cfg->dir == NULL || cfg->cache_map_bytes == 0 ||
+	    cfg->state_map_bytes == 0 || cfg->leeway_s < 0 ||
+	    cfg->sweep_interval_s < 0) {
+		snprintf(err, errlen, "store: invalid configuration");
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "store: out of memory");
+		return NULL;
+	}
+	s->leeway_s = cfg->leeway_s;
+	s->sweep_interval_s = cfg->sweep_interval_s;
+	s->cache_map_bytes = cfg->cache_map_bytes;
+	atomic_init(&s->puts_dropped, 0);
+	atomic_init(&s->evictions, 0);
+	if (store_sync_init(s) == -1) {
+		snprintf(err, errlen, "store: cannot create locks");
+		goto fail;
+	}
+	if (store_mkdir(cfg->dir, err, errlen) == -1)
+		goto fail;
+	/*
+	 * The cache may lose its last commits in a crash: that costs only
+	 * re-verification.  The state syncs on every commit, since a
+	 * revocation or a consumed id is acknowledged only after it.
+	 */
+	if (store_env_open(s, STORE_CACHE, cfg->dir, cfg->cache_map_bytes,
+	    MDB_NOSYNC | MDB_NOMETASYNC, err, errlen) == -1 ||
+	    store_env_open(s, STORE_STATE, cfg->dir, cfg->state_map_bytes, 0,
+	    err, errlen) == -1)
+		goto fail;
+	if (store_open_dbis(s, err, errlen) == -1)
+		goto fail;
+	if (pthread_create(&s->writer, NULL, store_writer_main, s) != 0) {
+		snprintf(err, errlen, "store: cannot start the writer thread");
+		goto fail;
+	}
+	s->writer_started = true;
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	struct store_op	*op;
+	int		 rc;
+
+	if (s == NULL)
+		return;
+	if (s->writer_started) {
+		/* The writer drains the queue before it returns. */
+		pthread_mutex_lock(&s->mtx);
+		s->stopping = true;
+		pthread_cond_signal(&s->work_cv);
+		pthread_mutex_unlock(&s->mtx);
+		pthread_join(s->writer, NULL);
+	}
+	while ((op = s->head) != NULL) {
+		s->head = op->next;
+		free(op);
+	}
+	if (s->env[STORE_CACHE] != NULL) {
+		/* MDB_NOSYNC: this is the one flush the cache gets. */
+		if ((rc = mdb_env_sync(s->env[STORE_CACHE], 1)) != 0)
+			log_warnx("store_close", "store=cache error=\"%s\"",
+			    mdb_strerror(rc));
+		mdb_env_close(s->env[STORE_CACHE]);
+	}
+	if (s->env[STORE_STATE] != NULL)
+		mdb_env_close(s->env[STORE_STATE]);
+	if (s->sync_ready) {
+		pthread_cond_destroy(&s->work_cv);
+		pthread_mutex_destroy(&s->mtx);
+	}
+	free(s);
+}
+
+/* --- readers ------------------------------------------------------------ */
+
+struct store_reader *
+store_reader_new(struct store *s)
+{
+	struct store_reader	*rd;
+
+	if ((rd = calloc(1, sizeof(*rd))) == NULL)
+		return NULL;
+	rd->s = s;
+	return rd;
+}
+
+void
+store_reader_free(struct store_reader *rd)
+{
+	int	 i;
+
+	if (rd == NULL)
+		return;
+	for (i = 0; i < 2; i++)
+		if (rd->txn[i] != NULL)
+			mdb_txn_abort(rd->txn[i]);
+	free(rd);
+}
+
+void
+store_reader_reset(struct store_reader *rd)
+{
+	int	 i;
+
+	for (i = 0; i < 2; i++) {
+		if (rd->live[i])
+			mdb_txn_reset(rd->txn[i]);
+		rd->live[i] = false;
+	}
+}
+
+/* The pass's snapshot of one environment; NULL on an LMDB error. */
+static MDB_txn *
+store_reader_txn(struct store_reader *rd, enum store_which w)
+{
+	int	 rc;
+
+	if (rd->live[w])
+		return rd->txn[w];
+	if (rd->txn[w] == NULL)
+		rc = mdb_txn_begin(rd->s->env[w], NULL, MDB_RDONLY,
+		    &rd->txn[w]);
+	else if ((rc = mdb_txn_renew(rd->txn[w])) != 0) {
+		mdb_txn_abort(rd->txn[w]);
+		rd->txn[w] = NULL;
+	}
+	if (rc != 0) {
+		rd->txn[w] = NULL;
+		log_warnx("store_read", "store=%s error=\"%s\"",
+		    w == STORE_CACHE ? "cache" : "state", mdb_strerror(rc));
+		return NULL;
+	}
+	rd->live[w] = true;
+	return rd->txn[w];
+}
+
+int
+store_cache_get(struct store_reader *rd, const unsigned char key[STORE_KEY_LEN],
+    struct eid_assertion *out)
+{
+	MDB_txn	*txn;
+	MDB_val	 k, v;
+	int	 rc;
+
+	if ((txn = store_reader_txn(rd, STORE_CACHE)) == NULL)
+		return -1;
+	k.mv_data = (void *)(uintptr_t)key;
+	k.mv_size = STORE_KEY_LEN;
+	if ((rc = mdb_get(txn, rd->s->cache_dbi, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		log_warnx("store_read", "store=cache error=\"%s\"",
+		    mdb_strerror(rc));
+		return -1;
+	}
+	/* A value that does not decode is a miss; the sweeper deletes it. */
+	if (store_cache_decode(v.mv_data, v.mv_size, out) == -1) {
+		log_debug("store_cache_corrupt", "len=%zu", v.mv_size);
+		return 0;
+	}
+	return 1;
+}
+
+/* 1 and *rv filled if (iss, value) is revoked in dbi, 0 if not, -1 error. */
+static int
+store_rev_find(MDB_txn *txn, MDB_dbi dbi, const char *iss, const char *value,
+    struct store_revocation *rv)
+{
+	unsigned char	 buf[STORE_KEY_MAX];
+	MDB_val		 k, v;
+	int		 rc;
+
+	if ((k.mv_size = store_pair_key(iss, value, EID_JTI_MAX, buf)) == 0)
+		return -1;
+	k.mv_data = buf;
+	if ((rc = mdb_get(txn, dbi, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		log_warnx("store_read", "store=state error=\"%s\"",
+		    mdb_strerror(rc));
+		return -1;
+	}
+	if (store_rev_decode(&v, rv) == -1) {
+		log_err("store_corrupt", "store=state db=revocations len=%zu",
+		    v.mv_size);
+		return -1;
+	}
+	return 1;
+}
+
+int
+store_revoked(struct store_reader *rd, const struct eid_assertion *a,
+    int64_t now)
+{
+	struct store_revocation	 rv;
+	const char		*issv[2] = { a->iss, "" };
+	const char		*val;
+	MDB_txn			*txn;
+	int			 kind, i, rc;
+
+	if ((txn = store_reader_txn(rd, STORE_STATE)) == NULL)
+		return -1;
+	for (kind = STORE_REV_TOKEN; kind <= STORE_REV_KEY; kind++) {
+		val = kind == STORE_REV_TOKEN ? a->jti :
+		    kind == STORE_REV_SUBJECT ? a->sub : a->kid;
+		/* An empty value cannot be revoked (store_revoke refuses). */
+		if (val[0] == '\0')
+			continue;
+		for (i = 0; i < 2; i++) {
+			if (i == 1 && a->iss[0] == '\0')
+				break;
+			rc = store_rev_find(txn, rd->s->rev_dbi[kind - 1],
+			    issv[i], val, &rv);
+			if (rc == -1)
+				return -1;
+			if (rc == 0)
+				continue;
+			/* Expired ones wait for the sweeper. */
+			if (rv.expires_at != 0 && rv.expires_at < now)
+				continue;
+			if (kind == STORE_REV_SUBJECT &&
+			    !(a->iat < rv.issued_before))
+				continue;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+store_revocations_list(struct store_reader *rd, enum store_rev_kind kind,
+    const struct store_revocation *after, size_t max, store_list_cb cb,
+    void *arg)
+{
+	struct store_revocation	 rv;
+	unsigned char		 buf[STORE_KEY_MAX];
+	MDB_cursor		*c = NULL;
+	MDB_txn			*txn;
+	MDB_val			 k, v;
+	MDB_cursor_op		 op;
+	size_t			 alen = 0;
+	int			 first, last, kd, rc, n = 0;
+
+	if ((int)kind < 0 || kind > STORE_REV_KEY)
+		return -1;
+	first = kind == 0 ? STORE_REV_TOKEN : (int)kind;
+	last = kind == 0 ? STORE_REV_KEY : (int)kind;
+	if (after != NULL) {
+		if ((int)after->kind > last)
+			return 0;
+		if ((int)after->kind > first)
+			first = (int)after->kind;
+		if ((alen = store_pair_key(after->iss, after->value,
+		    EID_JTI_MAX, buf)) == 0)
+			return -1;
+	}
+	if ((txn = store_reader_txn(rd, STORE_STATE)) == NULL)
+		return -1;
+	for (kd = first; kd <= last; kd++) {
+		rc = mdb_cursor_open(txn, rd->s->rev_dbi[kd - 1], &c);
+		if (rc != 0)
+			goto lmdb;
+		op = MDB_FIRST;
+		if (after != NULL && (int)after->kind == kd) {
+			k.mv_data = buf;
+			k.mv_size = alen;
+			op = MDB_SET_RANGE;
+		}
+		rc = mdb_cursor_get(c, &k, &v, op);
+		/* "after" itself is not listed again. */
+		if (rc == 0 && op == MDB_SET_RANGE && k.mv_size == alen &&
+		    memcmp(k.mv_data, buf, alen) == 0)
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			memset(&rv, 0, sizeof(rv));
+			rv.kind = (enum store_rev_kind)kd;
+			if (store_pair_split(&k, rv.iss, sizeof(rv.iss),
+			    rv.value, sizeof(rv.value)) == -1 ||
+			    store_rev_decode(&v, &rv) == -1) {
+				log_err("store_corrupt", "store=state db=%s "
+				    "len=%zu", store_rev_names[kd - 1],
+				    v.mv_size);
+				goto fail;
+			}
+			n++;
+			if (cb(&rv, arg) != 0 || (max != 0 && (size_t)n >= max))
+				goto out;
+		}
+		if (rc != MDB_NOTFOUND)
+			goto lmdb;
+		mdb_cursor_close(c);
+		c = NULL;
+	}
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	return n;
+lmdb:
+	log_warnx("store_read", "store=state error=\"%s\"", mdb_strerror(rc));
+fail:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	return -1;
+}
+
+static int
+store_env_used(MDB_env *env, uint64_t *map, uint64_t *used)
+{
+	MDB_envinfo	 info;
+	MDB_stat	 st;
+	int		 rc;
+
+	if ((rc = mdb_env_info(env, &info)) != 0 ||
+	    (rc = mdb_env_stat(env, &st)) != 0)
+		return rc;
+	*map = info.me_mapsize;
+	*used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	return 0;
+}
+
+int
+store_stats(struct store_reader *rd, struct store_stats *st)
+{
+	struct store	*s = rd->s;
+	MDB_txn		*ctxn, *stxn;
+	MDB_stat	 ms;
+	MDB_val		 k, v;
+	int		 rc, i;
+
+	memset(st, 0, sizeof(*st));
+	if ((ctxn = store_reader_txn(rd, STORE_CACHE)) == NULL ||
+	    (stxn = store_reader_txn(rd, STORE_STATE)) == NULL)
+		return -1;
+	if ((rc = mdb_stat(ctxn, s->cache_dbi, &ms)) != 0)
+		goto lmdb;
+	st->cache_entries = ms.ms_entries;
+	for (i = 0; i < 3; i++) {
+		if ((rc = mdb_stat(stxn, s->rev_dbi[i], &ms)) != 0)
+			goto lmdb;
+		st->revocations += ms.ms_entries;
+	}
+	if ((rc = mdb_stat(stxn, s->consumed_dbi, &ms)) != 0)
+		goto lmdb;
+	st->consumed = ms.ms_entries;
+	k.mv_data = (void *)(uintptr_t)"rev_seq";
+	k.mv_size = strlen("rev_seq");
+	rc = mdb_get(stxn, s->meta_dbi, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		st->rev_seq = store_get_u64(&v);
+	else if (rc != MDB_NOTFOUND)
+		goto lmdb;
+	if ((rc = store_env_used(s->env[STORE_CACHE], &st->cache_map_bytes,
+	    &st->cache_used_bytes)) != 0 ||
+	    (rc = store_env_used(s->env[STORE_STATE], &st->state_map_bytes,
+	    &st->state_used_bytes)) != 0)
+		goto lmdb;
+	st->cache_puts_dropped = atomic_load_explicit(&s->puts_dropped,
+	    memory_order_relaxed);
+	st->evictions = atomic_load_explicit(&s->evictions,
+	    memory_order_relaxed);
+	return 0;
+lmdb:
+	/* rc is 0 for a rev_seq of the wrong size. */
+	log_warnx("store_read", "store=state error=\"%s\"",
+	    rc == 0 ? "rev_seq is corrupt" : mdb_strerror(rc));
+	return -1;
+}
+
+/* --- the writer's queue ------------------------------------------------- */
+
+/* Queue op and sleep until the writer is done with it; -1 if closing. */
+static int
+store_submit(struct store *s, struct store_op *op)
+{
+	if (pthread_cond_init(&op->cv, NULL) != 0)
+		return -1;
+	op->done = false;
+	op->next = NULL;
+	pthread_mutex_lock(&s->mtx);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->mtx);
+		pthread_cond_destroy(&op->cv);
+		return -1;
+	}
+	if (s->tail != NULL)
+		s->tail->next = op;
+	else
+		s->head = op;
+	s->tail = op;
+	pthread_cond_signal(&s->work_cv);
+	while (!op->done)
+		pthread_cond_wait(&op->cv, &s->mtx);
+	pthread_mutex_unlock(&s->mtx);
+	pthread_cond_destroy(&op->cv);
+	return 0;
+}
+
+void
+store_cache_put(struct store *s, const unsigned char key[STORE_KEY_LEN],
+    const struct eid_assertion *a)
+{
+	unsigned char	 val[STORE_CACHE_VAL_MAX];
+	struct store_op	*op;
+	size_t		 n;
+
+	if ((n = store_cache_encode(a, val, sizeof(val))) == 0) {
+		log_debug("store_cache_put", "dropped=unencodable");
+		return;
+	}
+	if ((op = malloc(sizeof(*op) + n)) == NULL)
+		goto drop;
+	memset(op, 0, sizeof(*op));
+	op->type = STORE_OP_PUT;
+	memcpy(op->key, key, STORE_KEY_LEN);
+	memcpy(op->val, val, n);
+	op->vlen = n;
+	pthread_mutex_lock(&s->mtx);
+	/* A worker never waits for the cache: a full queue drops the put. */
+	if (s->stopping || s->nputs >= STORE_QUEUE_MAX) {
+		pthread_mutex_unlock(&s->mtx);
+		free(op);
+		goto drop;
+	}
+	if (s->tail != NULL)
+		s->tail->next = op;
+	else
+		s->head = op;
+	s->tail = op;
+	s->nputs++;
+	pthread_cond_signal(&s->work_cv);
+	pthread_mutex_unlock(&s->mtx);
+	return;
+drop:
+	atomic_fetch_add_explicit(&s->puts_dropped, 1, memory_order_relaxed);
+}
+
+static int
+store_rev_check(const struct store_revocation *rv)
+{
+	size_t	 vl = strnlen(rv->value, sizeof(rv->value));
+
+	if (rv->kind < STORE_REV_TOKEN || rv->kind > STORE_REV_KEY)
+		return -1;
+	if (vl == 0 || vl >= sizeof(rv->value) ||
+	    strnlen(rv->iss, sizeof(rv->iss)) >= sizeof(rv->iss) ||
+	    strnlen(rv->reason, sizeof(rv->reason)) >= sizeof(rv->reason))
+		return -1;
+	return 0;
+}
+
+int
+store_revoke(struct store *s, struct store_revocation *r, size_t n,
+    char *err, size_t errlen)
+{
+	struct store_op	 op;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if (store_rev_check(&r[i]) == -1) {
+			snprintf(err, errlen, "revocation %zu is invalid "
+			    "(kind, empty value or unterminated string)", i);
+			return -1;
+		}
+	}
+	if (n == 0)
+		return 0;
+	memset(&op, 0, sizeof(op));
+	op.type = STORE_OP_REVOKE;
+	op.rev = r;
+	op.nrev = n;
+	if (store_submit(s, &op) == -1) {
+		snprintf(err, errlen, "store is closing");
+		return -1;
+	}
+	if (op.rc != 0)
+		snprintf(err, errlen, "%s", op.err);
+	return op.rc == 0 ? 0 : -1;
+}
+
+int
+store_consume(struct store *s, const char *iss, const char *jti,
+    int64_t until, char *err, size_t errlen)
+{
+	struct store_op	 op;
+	size_t		 jl;
+
+	jl = jti != NULL ? strnlen(jti, EID_JTI_MAX + 1) : 0;
+	if (iss == NULL || strnlen(iss, EID_ISS_MAX + 1) > EID_ISS_MAX ||
+	    jl == 0 || jl > EID_JTI_MAX) {
+		snprintf(err, errlen, "consume: invalid issuer or token id");
+		return -1;
+	}
+	memset(&op, 0, sizeof(op));
+	op.type = STORE_OP_CONSUME;
+	op.iss = iss;
+	op.jti = jti;
+	op.until = until;
+	if (store_submit(s, &op) == -1) {
+		snprintf(err, errlen, "store is closing");
+		return -1;
+	}
+	if (op.rc == -1)
+		snprintf(err, errlen, "%s", op.err);
+	return (int)op.rc;
+}
+
+void
+store_sync(struct store *s)
+{
+	struct store_op	 op;
+
+	memset(&op, 0, sizeof(op));
+	op.type = STORE_OP_SYNC;
+	(void)store_submit(s, &op);
+}
+
+long
+store_sweep(struct store *s, int64_t now)
+{
+	struct store_op	 op;
+
+	memset(&op, 0, sizeof(op));
+	op.type = STORE_OP_SWEEP;
+	op.now = now;
+	if (store_submit(s, &op) == -1)
+		return -1;
+	return op.rc;
+}
+
+/* --- the writer --------------------------------------------------------- */
+
+/*
+ * Delete the entries of dbi that pred selects, at most limit of them, in
+ * transactions of at most STORE_SWEEP_CHUNK deletions, resuming each one
+ * where the last stopped.  Returns the number deleted, -1 on error.
+ */
+static long
+store_sweep_db(struct store *s, enum store_which w, MDB_dbi dbi,
+    store_pred pred, int64_t now, long limit)
+{
+	unsigned char	 resume[STORE_KEY_MAX > 512 ? STORE_KEY_MAX : 512];
+	MDB_cursor	*c = NULL;
+	MDB_txn		*txn = NULL;
+	MDB_val		 k, v;
+	size_t		 rlen = 0;
+	long		 removed = 0, n, scanned;
+	bool		 more = true, resuming = false;
+	int		 rc;
+
+	while (more) {
+		more = false;
+		if ((rc = mdb_txn_begin(s->env[w], NULL, 0, &txn)) != 0 ||
+		    (rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+			goto fail;
+		if (resuming) {
+			k.mv_data = resume;
+			k.mv_size = rlen;
+			rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		} else
+			rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+		for (n = 0, scanned = 0; rc == 0; scanned++) {
+			if (removed + n >= limit)
+				break;
+			if (n >= STORE_SWEEP_CHUNK ||
+			    scanned >= STORE_SCAN_CHUNK) {
+				if (k.mv_size > sizeof(resume)) {
+					rc = MDB_BAD_VALSIZE;
+					break;
+				}
+				/* The key is in the map: copy it now. */
+				memcpy(resume, k.mv_data, k.mv_size);
+				rlen = k.mv_size;
+				resuming = more = true;
+				break;
+			}
+			if (pred(s, &k, &v, now)) {
+				if ((rc = mdb_cursor_del(c, 0)) != 0)
+					break;
+				n++;
+			}
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			goto fail;
+		mdb_cursor_close(c);
+		c = NULL;
+		if (n == 0)
+			mdb_txn_abort(txn);
+		else if ((rc = mdb_txn_commit(txn)) != 0) {
+			txn = NULL;
+			goto fail;
+		}
+		txn = NULL;
+		removed += n;
+	}
+	return removed;
+fail:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	log_warnx("store_sweep_failed", "store=%s error=\"%s\"",
+	    w == STORE_CACHE ? "cache" : "state", mdb_strerror(rc));
+	return -1;
+}
+
+static bool
+store_pred_cache(const struct store *s, const MDB_val *k, const MDB_val *v,
+    int64_t now)
+{
+	struct eid_assertion	 a;
+
+	(void)k;
+	/* Undecodable values are only ever misses: they go too. */
+	if (store_cache_decode(v->mv_data, v->mv_size, &a) == -1)
+		return true;
+	return store_is_past(a.exp, s->leeway_s, now);
+}
+
+static bool
+store_pred_consumed(const struct store *s, const MDB_val *k, const MDB_val *v,
+    int64_t now)
+{
+	(void)s;
+	(void)k;
+	/* A corrupt mark is kept: dropping it could allow a replay. */
+	if (v->mv_size != 8)
+		return false;
+	return store_get_i64(v) < now;
+}
+
+static bool
+store_pred_rev(const struct store *s, const MDB_val *k, const MDB_val *v,
+    int64_t now)
+{
+	struct store_revocation	 rv;
+
+	(void)s;
+	(void)k;
+	/* A corrupt revocation is kept: store_revoked() fails closed on it. */
+	if (store_rev_decode(v, &rv) == -1)
+		return false;
+	return rv.expires_at != 0 && rv.expires_at < now;
+}
+
+static bool
+store_pred_all(const struct store *s, const MDB_val *k, const MDB_val *v,
+    int64_t now)
+{
+	(void)s;
+	(void)k;
+	(void)v;
+	(void)now;
+	return true;
+}
+
+static long
+store_sweep_pass(struct store *s, int64_t now)
+{
+	long	 n, total = 0;
+	int	 i;
+
+	if ((n = store_sweep_db(s, STORE_CACHE, s->cache_dbi, store_pred_cache,
+	    now, LONG_MAX)) == -1)
+		return -1;
+	total += n;
+	if ((n = store_sweep_db(s, STORE_STATE, s->consumed_dbi,
+	    store_pred_consumed, now, LONG_MAX)) == -1)
+		return -1;
+	total += n;
+	for (i = 0; i < 3; i++) {
+		if ((n = store_sweep_db(s, STORE_STATE, s->rev_dbi[i],
+		    store_pred_rev, now, LONG_MAX)) == -1)
+			return -1;
+		total += n;
+	}
+	return total;
+}
+
+/* Entries and pages of the cache, the map's size in pages, a page's size. */
+static int
+store_cache_fill(struct store *s, uint64_t *entries, uint64_t *pages,
+    uint64_t *map_pages, uint64_t *psize)
+{
+	MDB_envinfo	 info;
+	MDB_stat	 st;
+	MDB_txn		*txn;
+	int		 rc;
+
+	if ((rc = mdb_txn_begin(s->env[STORE_CACHE], NULL, MDB_RDONLY,
+	    &txn)) != 0)
+		return rc;
+	rc = mdb_stat(txn, s->cache_dbi, &st);
+	mdb_txn_abort(txn);
+	if (rc != 0 || (rc = mdb_env_info(s->env[STORE_CACHE], &info)) != 0)
+		return rc;
+	*entries = st.ms_entries;
+	*pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+	*map_pages = info.me_mapsize / st.ms_psize;
+	*psize = st.ms_psize;
+	return 0;
+}
+
+/* Delete the first k entries in two commits; counted as evictions. */
+static void
+store_cache_slice(struct store *s, uint64_t k)
+{
+	long	 n;
+	int	 i;
+
+	/*
+	 * LMDB reuses a freed page only two commits after the one that
+	 * freed it (the previous meta page may still point at it), so the
+	 * slice goes in two transactions: the put retried after them can use
+	 * the pages the first one freed.  Deleting a run of keys frees whole
+	 * leaves and needs few new pages, unlike the scattered deletions of
+	 * the expiry pass.
+	 */
+	for (i = 0; i < 2; i++) {
+		n = store_sweep_db(s, STORE_CACHE, s->cache_dbi,
+		    store_pred_all, 0, (long)(i == 0 ? (k + 1) / 2 : k / 2));
+		if (n > 0)
+			atomic_fetch_add_explicit(&s->evictions, (uint64_t)n,
+			    memory_order_relaxed);
+	}
+}
+
+/*
+ * Keep room in the cache map for the next nputs puts of bytes bytes.
+ * LMDB needs a free page for every page a transaction touches, and the
+ * pages the previous commit freed are not usable yet; once the map is
+ * completely full even a delete fails, and the cache could never be
+ * written again.  So the live pages are kept below the map size minus a
+ * reserve (a fifth of the map plus twice the pages the puts may touch or
+ * add), and when they pass it expired entries go first, then the first
+ * entries in key order down to a tenth of the map below the mark.  Keys
+ * are SHA-256 values, so that slice is a random sample.  forced (the put
+ * hit MDB_MAP_FULL anyway) also evicts at least max(nputs, entries / 8).
+ */
+static void
+store_cache_room(struct store *s, size_t nputs, size_t bytes, bool forced)
+{
+	uint64_t	 entries, live, map, psize, reserve, target, k = 0;
+	long		 expired;
+
+	if (store_cache_fill(s, &entries, &live, &map, &psize) != 0)
+		return;
+	reserve = map / 5 + 2 * (nputs + bytes / psize + 4) + 16;
+	if (!forced && live + reserve <= map)
+		return;
+	target = map > reserve + map / 10 ? map - reserve - map / 10 : 0;
+	/* On a full map this may fail; the slice below still works. */
+	expired = store_sweep_db(s, STORE_CACHE, s->cache_dbi,
+	    store_pred_cache, (int64_t)time(NULL), LONG_MAX);
+	if (store_cache_fill(s, &entries, &live, &map, &psize) != 0)
+		return;
+	if (live > target && live > 0)
+		k = entries - entries * target / live + 1;
+	if (forced && k < entries / 8)
+		k = entries / 8;
+	if (forced && k < nputs)
+		k = nputs;
+	if (k > entries)
+		k = entries;
+	if (k > 0)
+		store_cache_slice(s, k);
+	log_debug("store_evict", "forced=%d expired=%ld evicted=%llu "
+	    "entries=%llu pages=%llu map_pages=%llu", forced ? 1 : 0,
+	    expired, (unsigned long long)k, (unsigned long long)entries,
+	    (unsigned long long)live, (unsigned long long)map);
+}
+
+/* Up to n cache puts from first on, in one transaction; an LMDB code. */
+static int
+store_cache_txn(struct store *s, struct store_op *first, size_t n)
+{
+	struct store_op	*op;
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	int		 rc;
+
+	if ((rc = mdb_txn_begin(s->env[STORE_CACHE], NULL, 0, &txn)) != 0)
+		return rc;
+	for (op = first; op != NULL && n > 0; op = op->next) {
+		if (op->type != STORE_OP_PUT)
+			continue;
+		k.mv_data = op->key;
+		k.mv_size = STORE_KEY_LEN;
+		v.mv_data = op->val;
+		v.mv_size = op->vlen;
+		if ((rc = mdb_put(txn, s->cache_dbi, &k, &v, 0)) != 0) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+		n--;
+	}
+	return mdb_txn_commit(txn);
+}
+
+/*
+ * The batch's cache puts, at most STORE_PUT_CHUNK of them and at most a
+ * sixteenth of the map to a transaction, so that one commit touches a
+ * bounded share of the map.  A put that finds no room even after eviction
+ * is dropped and counted: a cache write never fails a request.
+ */
+static void
+store_cache_write(struct store *s, struct store_op *batch)
+{
+	struct store_op	*op = batch, *first;
+	size_t		 n, bytes, max_bytes;
+	int		 rc;
+
+	max_bytes = s->cache_map_bytes / 16;
+	while (op != NULL) {
+		first = op;
+		for (n = 0, bytes = 0; op != NULL && n < STORE_PUT_CHUNK &&
+		    (n == 0 || bytes + op->vlen <= max_bytes); op = op->next) {
+			if (op->type != STORE_OP_PUT)
+				continue;
+			n++;
+			bytes += STORE_KEY_LEN + op->vlen;
+		}
+		if (n == 0)
+			break;
+		store_cache_room(s, n, bytes, false);
+		if ((rc = store_cache_txn(s, first, n)) == MDB_MAP_FULL) {
+			store_cache_room(s, n, bytes, true);
+			rc = store_cache_txn(s, first, n);
+		}
+		if (rc != 0) {
+			atomic_fetch_add_explicit(&s->puts_dropped, n,
+			    memory_order_relaxed);
+			log_debug("store_cache_put", "dropped=%zu error=\"%s\"",
+			    n, mdb_strerror(rc));
+		}
+	}
+}
+
+static int
+store_seq_get(MDB_txn *txn, MDB_dbi dbi, uint64_t *seq)
+{
+	MDB_val	 k, v;
+	int	 rc;
+
+	k.mv_data = (void *)(uintptr_t)"rev_seq";
+	k.mv_size = strlen("rev_seq");
+	*seq = 0;
+	if ((rc = mdb_get(txn, dbi, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return MDB_CORRUPTED;
+	*seq = store_get_u64(&v);
+	return 0;
+}
+
+/* One revoke op inside its own child transaction; an LMDB code. */
+static int
+store_revoke_apply(struct store *s, MDB_txn *txn, struct store_op *op)
+{
+	unsigned char		 kb[STORE_KEY_MAX], vb[STORE_REV_VAL_MAX];
+	unsigned char		 sb[8];
+	struct store_revocation	*rv;
+	struct store_wbuf	 b = { sb, sizeof(sb), 0, false };
+	MDB_val			 k, v;
+	uint64_t		 seq;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = store_seq_get(txn, s->meta_dbi, &seq)) != 0)
+		return rc;
+	for (i = 0; i < op->nrev; i++) {
+		rv = &op->rev[i];
+		rv->seq = ++seq;
+		k.mv_size = store_pair_key(rv->iss, rv->value, EID_JTI_MAX, kb);
+		v.mv_size = store_rev_encode(rv, vb, sizeof(vb));
+		/* store_revoke() checked both: this cannot happen. */
+		if (k.mv_size == 0 || v.mv_size == 0)
+			return EINVAL;
+		k.mv_data = kb;
+		v.mv_data = vb;
+		if ((rc = mdb_put(txn, s->rev_dbi[rv->kind - 1], &k, &v,
+		    0)) != 0)
+			return rc;
+	}
+	store_wn(&b, seq, 8);
+	k.mv_data = (void *)(uintptr_t)"rev_seq";
+	k.mv_size = strlen("rev_seq");
+	v.mv_data = sb;
+	v.mv_size = sizeof(sb);
+	return mdb_put(txn, s->meta_dbi, &k, &v, 0);
+}
+
+/* Check-and-set of (iss, jti) inside the writer's transaction. */
+static int
+store_consume_apply(struct store *s, MDB_txn *txn, struct store_op *op,
+    int64_t now)
+{
+	unsigned char		 kb[STORE_KEY_MAX], vb[8];
+	struct store_wbuf	 b = { vb, sizeof(vb), 0, false };
+	MDB_val			 k, v;
+	int			 rc;
+
+	if ((k.mv_size = store_pair_key(op->iss, op->jti, EID_JTI_MAX,
+	    kb)) == 0)
+		return EINVAL;
+	k.mv_data = kb;
+	rc = mdb_get(txn, s->consumed_dbi, &k, &v);
+	if (rc == 0) {
+		/* A mark that does not decode is an error, not a first use. */
+		if (v.mv_size != 8)
+			return MDB_CORRUPTED;
+		if (store_get_i64(&v) >= now) {
+			op->rc = 1;
+			return 0;
+		}
+	} else if (rc != MDB_NOTFOUND)
+		return rc;
+	store_wn(&b, (uint64_t)op->until, 8);
+	v.mv_data = vb;
+	v.mv_size = sizeof(vb);
+	if ((rc = mdb_put(txn, s->consumed_dbi, &k, &v, 0)) != 0)
+		return rc;
+	op->rc = 0;
+	return 0;
+}
+
+static bool
+store_op_is_state(const struct store_op *op)
+{
+	return op->type == STORE_OP_REVOKE || op->type == STORE_OP_CONSUME;
+}
+
+static void
+store_op_fail(struct store_op *op, int rc, const char *what)
+{
+	const char	*act = op->type == STORE_OP_REVOKE ? "revocation" :
+	    "consume";
+	size_t		 i;
+
+	op->rc = -1;
+	if (rc == MDB_MAP_FULL)
+		snprintf(op->err, sizeof(op->err), "state store full: %s "
+		    "refused", act);
+	else
+		snprintf(op->err, sizeof(op->err), "state store %s: %s", what,
+		    mdb_strerror(rc));
+	if (op->type == STORE_OP_REVOKE)
+		for (i = 0; i < op->nrev; i++)
+			op->rev[i].seq = 0;
+}
+
+/*
+ * Every revoke and consume of the batch in one durable transaction, each
+ * in a child transaction of its own: an op that fails (a full map, most
+ * often) is rolled back alone and the others still commit.  No op gets
+ * its answer before the parent's commit is synced.
+ */
+static void
+store_state_write(struct store *s, struct store_op *batch)
+{
+	struct store_op	*op;
+	MDB_txn		*txn = NULL, *child;
+	int64_t		 now = (int64_t)time(NULL);
+	int		 rc;
+
+	if ((rc = mdb_txn_begin(s->env[STORE_STATE], NULL, 0, &txn)) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	for (op = batch; op != NULL; op = op->next) {
+		if (!store_op_is_state(op))
+			continue;
+		if ((rc = mdb_txn_begin(s->env[STORE_STATE], txn, 0,
+		    &child)) != 0) {
+			store_op_fail(op, rc, "write");
+			continue;
+		}
+		if (op->type == STORE_OP_REVOKE)
+			rc = store_revoke_apply(s, child, op);
+		else
+			rc = store_consume_apply(s, child, op, now);
+		if (rc != 0) {
+			mdb_txn_abort(child);
+			store_op_fail(op, rc, "write");
+			continue;
+		}
+		/* A failed child commit may leave the parent unusable. */
+		if ((rc = mdb_txn_commit(child)) != 0)
+			goto fail;
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0)
+		goto fail;
+	return;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	log_err("store_commit_failed", "store=state error=\"%s\"",
+	    mdb_strerror(rc));
+	for (op = batch; op != NULL; op = op->next)
+		if (store_op_is_state(op) && op->rc != -1)
+			store_op_fail(op, rc, "commit");
+}
+
+static void
+store_apply(struct store *s, struct store_op *batch)
+{
+	struct store_op	*op, *next;
+	size_t		 nputs = 0;
+	bool		 state = false;
+
+	for (op = batch; op != NULL; op = op->next) {
+		if (op->type == STORE_OP_PUT)
+			nputs++;
+		else if (store_op_is_state(op))
+			state = true;
+	}
+	if (nputs > 0)
+		store_cache_write(s, batch);
+	if (state)
+		store_state_write(s, batch);
+	for (op = batch; op != NULL; op = op->next)
+		if (op->type == STORE_OP_SWEEP)
+			op->rc = store_sweep_pass(s, op->now);
+
+	pthread_mutex_lock(&s->mtx);
+	for (op = batch; op != NULL; op = next) {
+		/* After done is set the op may be gone: read next first. */
+		next = op->next;
+		if (op->type == STORE_OP_PUT) {
+			free(op);
+			continue;
+		}
+		op->done = true;
+		pthread_cond_signal(&op->cv);
+	}
+	pthread_mutex_unlock(&s->mtx);
+}
+
+static void
+store_deadline(const struct store *s, struct timespec *ts)
+{
+	int64_t	 d = s->sweep_interval_s;
+
+	/* Longer than a day is as good as a day, and cannot overflow. */
+	if (d > 86400)
+		d = 86400;
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)d;
+}
+
+static bool
+store_is_due(const struct timespec *deadline)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec || (now.tv_sec ==
+	    deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+/*
+ * The writer: takes everything queued, applies it as one group, answers
+ * the waiters, and sweeps every sweep_interval_s.  On stop it drains the
+ * queue first, so that every op queued before store_close() is applied.
+ */
+static void *
+store_writer_main(void *arg)
+{
+	struct store	*s = arg;
+	struct store_op	*batch;
+	struct timespec	 deadline;
+	long		 n;
+
+	store_deadline(s, &deadline);
+	pthread_mutex_lock(&s->mtx);
+	for (;;) {
+		while (s->head == NULL && !s->stopping) {
+			if (s->sweep_interval_s == 0)
+				pthread_cond_wait(&s->work_cv, &s->mtx);
+			else if (pthread_cond_timedwait(&s->work_cv, &s->mtx,
+			    &deadline) == ETIMEDOUT)
+				break;
+		}
+		if (s->head == NULL && s->stopping)
+			break;
+		batch = s->head;
+		s->head = s->tail = NULL;
+		s->nputs = 0;
+		pthread_mutex_unlock(&s->mtx);
+		if (batch != NULL)
+			store_apply(s, batch);
+		if (s->sweep_interval_s > 0 && store_is_due(&deadline)) {
+			n = store_sweep_pass(s, (int64_t)time(NULL));
+			if (n > 0)
+				log_info("store_sweep", "removed=%ld", n);
+			store_deadline(s, &deadline);
+		}
+		pthread_mutex_lock(&s->mtx);
+	}
+	pthread_mutex_unlock(&s->mtx);
+	return NULL;
+}

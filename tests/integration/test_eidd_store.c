@@ -1,0 +1,576 @@
+/*
+ * tests/integration/test_eidd_store.c -- eidd's memory, end to end: a
+ * cached token revoked by token id, subject or key id is REVOKED on the
+ * next request; a warm cache answers exactly what a cold one does;
+ * consume-once holds across restarts and against ECDSA malleability; a
+ * crash right after an acknowledged revocation loses nothing; full maps
+ * behave; bad revocations are refused with a reason.
+ */
+/* asprintf. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "eid.pb-c.h"
+#include "harness.h"
+#include "helpers.h"
+#include "kinds.h"
+
+static struct eid_verify_res
+verify(struct eid_client *c, const char *tok, bool consume)
+{
+	struct eid_verify_req	 q;
+	struct eid_verify_res	 r;
+
+	memset(&q, 0, sizeof(q));
+	q.token = tok;
+	q.token_len = strlen(tok);
+	q.consume = consume;
+	if (eid_client_verify(c, &q, &r) != EID_CLIENT_OK)
+		fail_msg("verify: %s", eid_client_last_error(c));
+	return r;
+}
+
+static uint64_t
+st_revoke(struct eid_client *c, enum eid_revoke_kind kind, const char *value,
+    int64_t before)
+{
+	struct eid_revoke_req	 rv;
+	uint64_t		 seq = 0;
+
+	memset(&rv, 0, sizeof(rv));
+	rv.kind = kind;
+	rv.value = value;
+	rv.issued_before = before;
+	rv.reason = "test";
+	if (eid_client_revoke(c, &rv, &seq) != EID_CLIENT_OK)
+		fail_msg("revoke %s: %s", value, eid_client_last_error(c));
+	return seq;
+}
+
+static void
+stop_ok(struct th_eidd *d)
+{
+	int	 st = th_eidd_stop(d);
+
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* The configuration with its state kept in a directory of our own. */
+static char *
+conf_with_state(const char *dir, const char *limits)
+{
+	char	*base = th_eidd_conf_text(limits, NULL), *t, *at;
+
+	/* The harness's state_dir "var" (next to the config) replaced. */
+	at = strstr(base, "state_dir = \"var\";");
+	assert_non_null(at);
+	*at = '\0';
+	assert_true(asprintf(&t, "%sstate_dir = \"%s\";%s", base, dir,
+	    at + strlen("state_dir = \"var\";")) > 0);
+	free(base);
+	return t;
+}
+
+/* A fresh state directory, absolute (the config may live elsewhere). */
+static char *
+state_dir(void)
+{
+	const char	*b = getenv("EID_BUILD");
+	char		*d, *abs;
+
+	assert_true(asprintf(&d, "%s/test-tmp/state-XXXXXX",
+	    b != NULL && *b ? b : "build") > 0);
+	assert_non_null(mkdtemp(d));
+	abs = realpath(d, NULL);
+	assert_non_null(abs);
+	free(d);
+	return abs;
+}
+
+static void
+rm_state_dir(char *dir)
+{
+	char	*cmd;
+
+	if (strchr(dir, '\'') == NULL &&
+	    asprintf(&cmd, "rm -rf '%s'", dir) > 0) {
+		if (system(cmd) != 0)
+			print_error("cannot remove %s\n", dir);
+		free(cmd);
+	}
+	free(dir);
+}
+
+/*
+ * Verify until the answer comes from the cache: inserts are written
+ * behind the answer by the store's writer thread (bounded: 2 s).
+ */
+static struct eid_verify_res
+verify_cached(struct eid_client *c, const char *tok)
+{
+	struct timespec		 ms = { 0, 10 * 1000000L };
+	struct eid_verify_res	 r;
+	int			 i;
+
+	for (i = 0; i < 200; i++) {
+		r = verify(c, tok, false);
+		if (r.cached)
+			return r;
+		nanosleep(&ms, NULL);
+	}
+	fail_msg("never answered from the cache");
+	return r;
+}
+
+/*
+ * A Revoke built by hand, past the client library's own checks, so that
+ * the server's are what is tested.  Returns the Error code, or -1 when
+ * the revocation was accepted.
+ */
+static int
+raw_revoke(struct th_eidd *d, int kind, const char *value)
+{
+	Eid__V1__Request	 req;
+	Eid__V1__RevokeRequest	 rv;
+	Eid__V1__Response	*resp;
+	struct th_raw		 raw;
+	unsigned char		 buf[4096];
+	size_t			 n, len;
+	bool			 closed;
+	int			 code;
+
+	eid__v1__revoke_request__init(&rv);
+	rv.kind = (Eid__V1__RevokeKind)kind;
+	rv.value = (char *)(uintptr_t)value;
+	eid__v1__request__init(&req);
+	req.id = 7;
+	req.body_case = EID__V1__REQUEST__BODY_REVOKE;
+	req.revoke = &rv;
+	n = eid__v1__request__get_packed_size(&req);
+	assert_true(n + 4 <= sizeof(buf));
+	buf[0] = buf[1] = 0;
+	buf[2] = (unsigned char)(n >> 8);
+	buf[3] = (unsigned char)n;
+	eid__v1__request__pack(&req, buf + 4);
+	assert_true(th_raw_connect(&raw, d, "admin"));
+	assert_true(th_raw_write(&raw, buf, n + 4));
+	n = th_raw_read(&raw, buf, 4, 10000, &closed);
+	assert_int_equal(n, 4);
+	len = (size_t)buf[2] << 8 | buf[3];
+	assert_true(len < sizeof(buf));
+	assert_int_equal(th_raw_read(&raw, buf, len, 10000, &closed), len);
+	resp = eid__v1__response__unpack(NULL, len, buf);
+	assert_non_null(resp);
+	assert_int_equal(resp->id, 7);
+	code = resp->body_case == EID__V1__RESPONSE__BODY_ERROR ?
+	    (int)resp->error->code : -1;
+	eid__v1__response__free_unpacked(resp, NULL);
+	th_raw_close(&raw);
+	return code;
+}
+
+static void
+test_revocations_reach_cached_tokens(void **state)
+{
+	struct th_eidd		 d;
+	struct eid_client	*rp, *adm;
+	struct eid_verify_res	 r;
+	char			*t1, *t2, *t3, *t4;
+
+	(void)state;
+	th_eidd_start(&d, NULL);
+	rp = th_client(&d, "rp-dichvucong");
+	adm = th_client(&d, "admin");
+	t1 = th_token(EID_ALG_ES256, "dichvucong", "rv-token");
+	t2 = th_token(EID_ALG_ES256, "dichvucong", "rv-subject");
+	t3 = th_token(EID_ALG_EDDSA, "dichvucong", "rv-key");
+	t4 = th_token(EID_ALG_ES384, "dichvucong", "rv-other");
+
+	/* Each verified twice: the second answer is from the cache. */
+	assert_int_equal(verify(rp, t1, false).verdict, EID_VERDICT_OK);
+	r = verify_cached(rp, t1);
+	assert_int_equal(r.verdict, EID_VERDICT_OK);
+
+	assert_true(st_revoke(adm, EID_REVOKE_TOKEN, "rv-token", 0) >= 1);
+	r = verify(rp, t1, false);
+	assert_int_equal(r.verdict, EID_VERDICT_REVOKED);
+	assert_string_equal(r.sub, "");
+	assert_int_equal(verify(rp, t2, false).verdict, EID_VERDICT_OK);
+
+	/* Subject: only tokens issued before the cut-off. */
+	assert_int_equal(verify_cached(rp, t2).verdict, EID_VERDICT_OK);
+	st_revoke(adm, EID_REVOKE_SUBJECT, "001090012345", TH_NOW - 60);
+	assert_int_equal(verify_cached(rp, t2).verdict, EID_VERDICT_OK);
+	st_revoke(adm, EID_REVOKE_SUBJECT, "001090012345", TH_NOW - 59);
+	assert_int_equal(verify(rp, t2, false).verdict, EID_VERDICT_REVOKED);
+	assert_int_equal(verify(rp, t4, false).verdict, EID_VERDICT_REVOKED);
+
+	/* The same subject: revoked whatever its token id and key. */
+	assert_int_equal(verify(rp, t3, false).verdict, EID_VERDICT_REVOKED);
+
+	eid_client_close(rp);
+	eid_client_close(adm);
+	free(t1);
+	free(t2);
+	free(t3);
+	free(t4);
+	stop_ok(&d);
+	th_eidd_cleanup(&d);
+}
+
+static void
+test_revoke_key(void **state)
+{
+	struct th_eidd		 d;
+	struct eid_client	*rp, *adm;
+	char			*t;
+
+	(void)state;
+	th_eidd_start(&d, NULL);
+	rp = th_client(&d, "rp-dichvucong");
+	adm = th_client(&d, "admin");
+	t = th_token(EID_ALG_PS256, "dichvucong", "kid-1");
+	assert_int_equal(verify(rp, t, false).verdict, EID_VERDICT_OK);
+	assert_int_equal(verify_cached(rp, t).verdict, EID_VERDICT_OK);
+	st_revoke(adm, EID_REVOKE_KEY, th_dev_kid(EID_ALG_PS256), 0);
+	assert_int_equal(verify(rp, t, false).verdict, EID_VERDICT_REVOKED);
+	free(t);
+	t = th_token(EID_ALG_RS256, "dichvucong", "kid-2");
+	assert_int_equal(verify(rp, t, false).verdict, EID_VERDICT_OK);
+	free(t);
+	eid_client_close(rp);
+	eid_client_close(adm);
+	stop_ok(&d);
+	th_eidd_cleanup(&d);
+}
+
+static bool
+same_answer(const struct eid_verify_res *a, const struct eid_verify_res *b)
+{
+	return a->verdict == b->verdict && strcmp(a->sub, b->sub) == 0 &&
+	    strcmp(a->name, b->name) == 0 &&
+	    strcmp(a->birthdate, b->birthdate) == 0 &&
+	    a->gender == b->gender && a->level == b->level &&
+	    a->issued_at == b->issued_at && a->expires_at == b->expires_at &&
+	    a->not_before == b->not_before &&
+	    strcmp(a->token_id, b->token_id) == 0 &&
+	    strcmp(a->issuer, b->issuer) == 0 &&
+	    strcmp(a->key_id, b->key_id) == 0 &&
+	    strcmp(a->algorithm, b->algorithm) == 0 &&
+	    strcmp(a->audience, b->audience) == 0;
+}
+
+/* For every kind eid-mint makes: warm answer == cold answer. */
+static void
+test_hit_equals_miss(void **state)
+{
+	struct th_eidd		 d;
+	struct eid_client	*c;
+	struct eid_verify_req	 q;
+	struct eid_verify_res	 cold, warm;
+	char			 args[256], *out, *nl = NULL;
+	size_t			 i, j;
+	int			 st, bad = 0;
+
+	(void)state;
+	th_eidd_start(&d, NULL);
+	c = th_client(&d, "rp-dichvucong");
+	for (i = 0; i < NKINDS; i++)
+		for (j = 0; j < NALGS; j++) {
+			if (kinds[i].ec_only && strncmp(algs[j], "ES", 2) != 0)
+				continue;
+			snprintf(args, sizeof(args), "--alg %s --kind %s",
+			    algs[j], kinds[i].name);
+			out = th_run_mint(args, &st);
+			if (st != 0 || (nl = strchr(out, '\n')) == NULL)
+				fail_msg("eid-mint %s failed", args);
+			*nl = '\0';
+			memset(&q, 0, sizeof(q));
+			q.token = out;
+			q.token_len = strlen(out);
+			q.min_level = kinds[i].min_level;
+			q.nonce = kinds[i].nonce;
+			assert_int_equal(eid_client_verify(c, &q, &cold),
+			    EID_CLIENT_OK);
+			/* A valid token's later answers are cache hits. */
+			if (kinds[i].want == EID_VERDICT_OK)
+				warm = verify_cached(c, out);
+			else
+				assert_int_equal(eid_client_verify(c, &q,
+				    &warm), EID_CLIENT_OK);
+			if (cold.cached)
+				bad++;
+			if (!same_answer(&cold, &warm)) {
+				print_error("%s: cold %s, warm %s\n", args,
+				    eid_verdict_name(cold.verdict),
+				    eid_verdict_name(warm.verdict));
+				bad++;
+			}
+			free(out);
+		}
+	eid_client_close(c);
+	assert_int_equal(bad, 0);
+	stop_ok(&d);
+	th_eidd_cleanup(&d);
+}
+
+static void
+test_consume_once(void **state)
+{
+	struct th_eidd		 d;
+	struct eid_client	*c;
+	char			*dir, *conf, *valid, *malleated;
+	int			 st;
+
+	(void)state;
+	dir = state_dir();
+	conf = conf_with_state(dir, NULL);
+	th_eidd_start_conf(&d, conf);
+	c = th_client(&d, "rp-dichvucong");
+	valid = th_run_mint("--seed 42 --kind valid", &st);
+	malleated = th_run_mint("--seed 42 --kind malleated", &st);
+	*strchr(valid, '\n') = '\0';
+	*strchr(malleated, '\n') = '\0';
+	assert_string_not_equal(valid, malleated);
+
+	/* Without consume, any number of times. */
+	assert_int_equal(verify(c, valid, false).verdict, EID_VERDICT_OK);
+	assert_int_equal(verify(c, valid, true).verdict, EID_VERDICT_OK);
+	assert_int_equal(verify(c, valid, true).verdict, EID_VERDICT_REPLAYED);
+	/* s -> n - s: another string, the same token id. */
+	assert_int_equal(verify(c, malleated, false).verdict, EID_VERDICT_OK);
+	assert_int_equal(verify(c, malleated, true).verdict,
+	    EID_VERDICT_REPLAYED);
+	eid_client_close(c);
+
+	/* Acknowledged means durable: still consumed after a restart. */
+	stop_ok(&d);
+	th_eidd_cleanup(&d);
+	th_eidd_start_conf(&d, conf);
+	c = th_client(&d, "rp-dichvucong");
+	assert_int_equal(verify(c, valid, true).verdict, EID_VERDICT_REPLAYED);
+	eid_client_close(c);
+	stop_ok(&d);
+	th_eidd_cleanup(&d);
+	free(valid);
+	free(malleated);
+	free(conf);
+	rm_state_dir(dir);
+}
+
+/*
+ * Revoke in a loop and kill -9 at a random moment, 20 times; after each
+ * restart every acknowledged revocation is in force.
+ */
+#define CRASHES		20
+#define PER_CRASH_MAX	40
+
+static void
+test_crash_keeps_acknowledged(void **state)
+{
+	static bool		 acked[CRASHES * (PER_CRASH_MAX + 1)];
+	struct th_eidd		 d;
+	struct eid_client	*adm, *rp;
+	struct eid_revoke_req	 rv;
+	char			*dir, *conf, jti[64], *t;
+	uint64_t		 seq;
+	int			 round, i, n, total = 0, nacked = 0;
+
+	(void)state;
+	srand((unsigned)time(NULL));
+	dir = state_dir();
+	conf = conf_with_state(dir, NULL);
+	memset(&rv, 0, sizeof(rv));
+	rv.kind = EID_REVOKE_TOKEN;
+	rv.value = jti;
+	for (round = 0; round < CRASHES; round++) {
+		th_eidd_start_conf(&d, conf);
+		adm = th_client(&d, "admin");
+		n = 1 + rand() % PER_CRASH_MAX;
+		for (i = 0; i < n; i++, total++) {
+			snprintf(jti, sizeof(jti), "crash-%d", total);
+			if (eid_client_revoke(adm, &rv, &seq) != EID_CLIENT_OK)
+				fail_msg("revoke %s: %s", jti,
+				    eid_client_last_error(adm));
+			acked[total] = true;
+		}
+		/*
+		 * One more on its way while the daemon dies, before or after
+		 * it is sent: acknowledged or not, never half there.
+		 */
+		snprintf(jti, sizeof(jti), "crash-%d", total);
+		if (rand() % 2 == 0) {
+			kill(d.pid, SIGKILL);
+			acked[total] = eid_client_revoke(adm, &rv, &seq) ==
+			    EID_CLIENT_OK;
+		} else {
+			acked[total] = eid_client_revoke(adm, &rv, &seq) ==
+			    EID_CLIENT_OK;
+			kill(d.pid, SIGKILL);
+		}
+		total++;
+		th_eidd_signal(&d, SIGKILL);
+		eid_client_close(adm);
+		th_eidd_cleanup(&d);
+	}
+	/* Every acknowledged revocation survived every crash. */
+	th_eidd_start_conf(&d, conf);
+	rp = th_client(&d, "rp-dichvucong");
+	for (i = 0; i < total; i++) {
+		if (!acked[i])
+			continue;
+		nacked++;
+		snprintf(jti, sizeof(jti), "crash-%d", i);
+		t = th_token(EID_ALG_ES256, "dichvucong", jti);
+		if (verify(rp, t, false).verdict != EID_VERDICT_REVOKED)
+			fail_msg("acknowledged revocation %s lost", jti);
+		free(t);
+	}
+	print_message("# %d crashes, %d revocations acknowledged, all kept\n",
+	    CRASHES, nacked);
+	eid_client_close(rp);
+	stop_ok(&d);
+	th_eidd_cleanup(&d);
+	free(conf);
+	rm_state_dir(dir);
+}
+
+static void
+test_full_maps(void **state)
+{
+	struct th_eidd		 d;
+	struct eid_client	*adm, *rp;
+	struct eid_revoke_req	 rv;
+	char			 jti[64], *t;
+	uint64_t		 seq;
+	int			 i, ok = 0;
+	enum eid_client_err	 e = EID_CLIENT_OK;
+
+	(void)state;
+	/*
+	 * A 1 MiB cache (a few thousand entries) and a 64 KiB state map (a
+	 * few hundred revocations).
+	 */
+	{
+		char *base = th_eidd_conf_text(NULL, NULL), *c;
+
+		assert_true(asprintf(&c, "%s\nstore = { cache_map_bytes = "
+		    "1048576; state_map_bytes = 65536; };\n", base) > 0);
+		th_eidd_start_conf(&d, c);
+		free(c);
+		free(base);
+	}
+	rp = th_client(&d, "rp-dichvucong");
+	for (i = 0; i < 3000; i++) {
+		snprintf(jti, sizeof(jti), "fill-%d", i);
+		t = th_token(EID_ALG_EDDSA, "dichvucong", jti);
+		if (verify(rp, t, false).verdict != EID_VERDICT_OK)
+			fail_msg("cache full broke verification at %d", i);
+		free(t);
+	}
+	adm = th_client(&d, "admin");
+	memset(&rv, 0, sizeof(rv));
+	rv.kind = EID_REVOKE_TOKEN;
+	rv.value = jti;
+	for (i = 0; i < 5000; i++) {
+		snprintf(jti, sizeof(jti), "full-%d", i);
+		if ((e = eid_client_revoke(adm, &rv, &seq)) != EID_CLIENT_OK)
+			break;
+		ok++;
+	}
+	assert_int_equal(e, EID_CLIENT_ERR_SERVER);
+	assert_int_equal(eid_client_server_error(adm)->code,
+	    EID_SERVER_UNAVAILABLE);
+	assert_non_null(strstr(eid_client_server_error(adm)->message, "full"));
+	assert_true(ok > 10);
+	/* Every earlier one is kept. */
+	for (i = 0; i < ok; i++) {
+		snprintf(jti, sizeof(jti), "full-%d", i);
+		t = th_token(EID_ALG_ES256, "dichvucong", jti);
+		if (verify(rp, t, false).verdict != EID_VERDICT_REVOKED)
+			fail_msg("revocation %s lost when the map filled", jti);
+		free(t);
+	}
+	eid_client_close(adm);
+	eid_client_close(rp);
+	stop_ok(&d);
+	th_eidd_cleanup(&d);
+}
+
+static void
+test_bad_revocations(void **state)
+{
+	static const struct {
+		int		 kind;
+		const char	*value;
+		const char	*why;
+	} bad[] = {
+		{ EID__V1__REVOKE_KIND__REVOKE_TOKEN, "", "empty value" },
+		{ EID__V1__REVOKE_KIND__REVOKE_TOKEN, NULL, "over-long value" },
+		{ 9, "x", "unknown kind" },
+		{ EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED, "x", "no kind" },
+		{ EID__V1__REVOKE_KIND__REVOKE_SUBJECT, "12345", "not a PIN" },
+		{ EID__V1__REVOKE_KIND__REVOKE_SUBJECT, "0010900123456",
+		    "13 digits" },
+		{ EID__V1__REVOKE_KIND__REVOKE_SUBJECT, "00109001234\xef",
+		    "not digits" },
+	};
+	struct th_eidd		 d;
+	struct eid_client	*adm;
+	struct eid_status	 s;
+	char			 longv[200];
+	size_t			 i;
+	int			 code;
+
+	(void)state;
+	memset(longv, 'a', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	th_eidd_start(&d, NULL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		code = raw_revoke(&d, bad[i].kind, bad[i].value != NULL ?
+		    bad[i].value : longv);
+		if (code != EID__V1__ERROR_CODE__ERROR_BAD_REQUEST)
+			fail_msg("%s: answer %d", bad[i].why, code);
+	}
+	/* The same path accepts a good one. */
+	assert_int_equal(raw_revoke(&d, EID__V1__REVOKE_KIND__REVOKE_TOKEN,
+	    "raw-ok"), -1);
+	/* Nothing half-written: exactly the good one. */
+	adm = th_client(&d, "admin");
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(eid_client_status(adm, &s), EID_CLIENT_OK);
+	assert_int_equal(s.revocations, 1);
+	eid_status_clear(&s);
+	eid_client_close(adm);
+	stop_ok(&d);
+	th_eidd_cleanup(&d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_revocations_reach_cached_tokens),
+		cmocka_unit_test(test_revoke_key),
+		cmocka_unit_test(test_hit_equals_miss),
+		cmocka_unit_test(test_consume_once),
+		cmocka_unit_test(test_crash_keeps_acknowledged),
+		cmocka_unit_test(test_full_maps),
+		cmocka_unit_test(test_bad_revocations),
+	};
+
+	return cmocka_run_group_tests_name("eidd_store", tests, NULL, NULL);
+}
