@@ -67,6 +67,7 @@ CRYPTO_SRCS := crypto/b64url.c crypto/claims.c crypto/jwk.c \
 	crypto/jws.c crypto/keyset.c crypto/sig.c crypto/sign.c crypto/verify.c
 MINT_SRCS := load/mint.c
 BENCH_SRCS := load/bench_verify.c
+LOAD_SRCS := load/eid_load.c load/hist.c
 CLIENT_SRCS := client/wire.c client/client.c client/aclient.c
 EIDCTL_SRCS := client/eidctl.c
 DAEMON_SRCS := daemon/main.c daemon/cfg.c daemon/log.c daemon/tls.c \
@@ -97,7 +98,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # --- build ----------------------------------------------------------------
 
 .PHONY: all deps check-deps-pkgs test asan fuzz fuzz-build bench-verify \
-	certs run clean check-deps format-check valgrind
+	certs run clean check-deps format-check valgrind bench
 
 all: check-deps-pkgs $(CRYPTO_LIB) $(PROGS) $(TEST_BINS)
 
@@ -155,6 +156,14 @@ $(BUILD)/bin/eid-mint: $(call obj,$(MINT_SRCS)) $(CRYPTO_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# eid-load drives eidd through the client library's libevent flavour.
+$(call obj,$(LOAD_SRCS)): ALL_CFLAGS += $(NET_CFLAGS)
+$(BUILD)/bin/eid-load: $(call obj,$(LOAD_SRCS)) $(CLIENT_LIB) $(PROTO_LIB) \
+    $(CRYPTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NET_LIBS) $(PKG_LIBS) -lm
 
 $(BUILD)/bin/eid-bench-verify: $(call obj,$(BENCH_SRCS)) $(CRYPTO_LIB)
 	$(call msg,LD,$@)
@@ -293,6 +302,11 @@ fuzz: fuzz-build
 bench-verify: all certs
 	$(Q)$(BUILD)/bin/eid-bench-verify --certs $(CERTS_DIR) \
 	    --update docs/PERFORMANCE.md
+
+# eidd under eid-load's scenarios, against OpenSSL's raw verify cost
+# measured in the same run; rewrites docs/PERFORMANCE.md's eid-load table.
+bench: all certs $(BUILD)/bin/eid-load
+	$(Q)load/bench.sh $(BUILD) docs/PERFORMANCE.md
 
 # --- run -----------------------------------------------------------------------
 

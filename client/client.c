@@ -634,6 +634,73 @@ eid_client_status(struct eid_client *c, struct eid_status *st)
 }
 
 enum eid_client_err
+eid_client_revoke_batch(struct eid_client *c,
+    const struct eid_revoke_req *reqs, size_t n, uint64_t *seqs)
+{
+	struct wire_answer	 ans;
+	enum eid_client_err	 e;
+
+	if ((e = client_check(c, true)) != EID_CLIENT_OK)
+		return e;
+	if (seqs == NULL) {
+		wire_errf(c->errbuf, sizeof(c->errbuf), "no room for the "
+		    "sequence numbers");
+		return EID_CLIENT_ERR_USAGE;
+	}
+	if ((e = wire_encode_revoke_batch(&c->out, c->next_id, reqs, n,
+	    c->errbuf, sizeof(c->errbuf))) != EID_CLIENT_OK)
+		return e;
+	memset(&ans, 0, sizeof(ans));
+	ans.expect = WIRE_BODY_REVOKE_BATCH;
+	ans.seqs = seqs;
+	ans.nseqs = n;
+	return client_call(c, &ans);
+}
+
+enum eid_client_err
+eid_client_list_revocations(struct eid_client *c, int kind,
+    const struct eid_revocation *after, size_t max,
+    struct eid_revocation *out, size_t *n, bool *more)
+{
+	struct eid_revocation	 cursor;
+	struct wire_answer	 ans;
+	enum eid_client_err	 e;
+
+	if (n != NULL)
+		*n = 0;
+	if (more != NULL)
+		*more = false;
+	if ((e = client_check(c, true)) != EID_CLIENT_OK)
+		return e;
+	if (out == NULL || n == NULL || more == NULL) {
+		wire_errf(c->errbuf, sizeof(c->errbuf), "no room for the "
+		    "revocations");
+		return EID_CLIENT_ERR_USAGE;
+	}
+	if ((e = wire_encode_list_revocations(&c->out, c->next_id, kind,
+	    after, max, c->errbuf, sizeof(c->errbuf))) != EID_CLIENT_OK)
+		return e;
+	memset(&ans, 0, sizeof(ans));
+	ans.expect = WIRE_BODY_LIST_REVOCATIONS;
+	ans.revs = out;
+	ans.maxrevs = max;
+	ans.list_kind = kind;
+	/*
+	 * The natural cursor is the last entry of the previous page, in
+	 * the very array this page overwrites: check order against a copy.
+	 */
+	if (after != NULL) {
+		cursor = *after;
+		ans.list_after = &cursor;
+	}
+	if ((e = client_call(c, &ans)) == EID_CLIENT_OK) {
+		*n = ans.nrevs;
+		*more = ans.more;
+	}
+	return e;
+}
+
+enum eid_client_err
 eid_client_send_verify(struct eid_client *c, const struct eid_verify_req *req)
 {
 	enum eid_client_err	 e;

@@ -1,7 +1,8 @@
 /*
  * client/eidctl.c -- eidctl, the command-line client of eidd: verify
- * tokens (one, or a stream from stdin pipelined 256 deep), revoke, and
- * show the server's status, for people and for scripts.
+ * tokens (one, or a stream from stdin pipelined 256 deep), revoke (one,
+ * or a file of them in batches), list the revocations, and show the
+ * server's status, for people and for scripts.
  *
  * It uses only the blocking flavour of libeidclient and jansson; it never
  * includes libevent or the wire format.  Scripts rely on its output and
@@ -29,6 +30,18 @@
 #include "eid/verify.h"
 
 #define CTL_WINDOW	256	/* verifications in flight from stdin */
+#define CTL_IMPORT_BATCH 500	/* revocations per RevokeBatch, at most */
+/*
+ * Bytes of one RevokeBatch request on the wire, at most: eidd's default
+ * limits.max_frame_bytes (65536) less room for the id and the oneof's
+ * header.
+ */
+#define CTL_IMPORT_FRAME 65000
+/* The most one RevokeRequest adds to a batch besides its three strings. */
+#define CTL_IMPORT_ITEM	40
+#define CTL_IMPORT_ERRORS 20	/* bad lines reported, at most */
+#define CTL_LIST_PAGE	1000	/* revocations asked for per page */
+#define CTL_REASON_MAX	256	/* bytes of a revocation reason */
 #define CTL_EXIT_OK	0
 #define CTL_EXIT_REJECT	1
 #define CTL_EXIT_ERROR	2
@@ -77,6 +90,16 @@ ctl_usage(FILE *f)
 "  revoke token|subject|key VALUE [--reason R] [--issuer I]\n"
 "        [--before UNIXTIME] [--expires UNIXTIME]\n"
 "        revoke (admin certificate needed); prints the sequence number\n"
+"  revocations import FILE|-\n"
+"        revoke in bulk (admin): one JSON object per line, e.g.\n"
+"        {\"kind\":\"subject\",\"value\":\"001234567345\",\"issuer\":\"I\",\n"
+"        \"issued_before\":T,\"expires_at\":T,\"reason\":\"R\"};\n"
+"        kind and value required, empty and # lines skipped.  The whole\n"
+"        file is checked"
+" before anything is sent, then sent in batches\n"
+"        of up to 500\n"
+"  revocations list [--kind token|subject|key]\n"
+"        every recorded revocation (admin), one per line\n"
 "  status\n"
 "        server version, counters and keys\n"
 "\n"
@@ -85,8 +108,8 @@ ctl_usage(FILE *f)
 CTL_DEV_CERT ", " CTL_DEV_KEY " and " CTL_DEV_CA "\n"
 "when they exist (relative to the current directory).\n"
 "\n"
-"exit status: 0 all verified tokens OK (or revoke/status done), 1 a token\n"
-"was refused, 2 any error.\n");
+"exit status: 0 all verified tokens OK (or the other command done), 1 a\n"
+"token was refused, 2 any error.\n");
 }
 
 /* --- output helpers ------------------------------------------------------ */
@@ -201,27 +224,37 @@ ctl_error(struct ctl *ctl, const char *code, const char *msg, bool line)
 	(void)fflush(stdout);
 }
 
+/* The message and short code of a library error on c. */
+static const char *
+ctl_client_msg(struct eid_client *c, enum eid_client_err e, char *msg,
+    size_t len)
+{
+	const struct eid_server_error	*se;
+
+	if (e == EID_CLIENT_ERR_SERVER &&
+	    (se = eid_client_server_error(c)) != NULL) {
+		snprintf(msg, len, "server refused: %s: %s",
+		    eid_server_code_name(se->code), se->message);
+		return eid_server_code_name(se->code);
+	}
+	snprintf(msg, len, "%s: %s", eid_client_strerror(e),
+	    eid_client_last_error(c));
+	return ctl_err_code(e);
+}
+
 /* A library error; lineno is the input line (0: none, no result line). */
 static void
 ctl_client_error(struct ctl *ctl, struct eid_client *c, enum eid_client_err e,
     unsigned long lineno)
 {
-	const struct eid_server_error	*se;
-	char				 where[32] = "", msg[700];
+	const char	*code;
+	char		 where[32] = "", what[640], msg[700];
 
 	if (lineno != 0)
 		snprintf(where, sizeof(where), "line %lu: ", lineno);
-	if (e == EID_CLIENT_ERR_SERVER &&
-	    (se = eid_client_server_error(c)) != NULL) {
-		snprintf(msg, sizeof(msg), "%sserver refused: %s: %s", where,
-		    eid_server_code_name(se->code), se->message);
-		ctl_error(ctl, eid_server_code_name(se->code), msg,
-		    lineno != 0);
-		return;
-	}
-	snprintf(msg, sizeof(msg), "%s%s: %s", where, eid_client_strerror(e),
-	    eid_client_last_error(c));
-	ctl_error(ctl, ctl_err_code(e), msg, lineno != 0);
+	code = ctl_client_msg(c, e, what, sizeof(what));
+	snprintf(msg, sizeof(msg), "%s%s", where, what);
+	ctl_error(ctl, code, msg, lineno != 0);
 }
 
 static json_t *
@@ -628,6 +661,34 @@ ctl_verify(struct ctl *ctl, int argc, char **argv)
 
 /* --- revoke, status ------------------------------------------------------ */
 
+/* "token", "subject" or "key" to its kind; 0 for anything else. */
+static enum eid_revoke_kind
+ctl_kind_parse(const char *s)
+{
+	if (strcmp(s, "token") == 0)
+		return EID_REVOKE_TOKEN;
+	if (strcmp(s, "subject") == 0)
+		return EID_REVOKE_SUBJECT;
+	if (strcmp(s, "key") == 0)
+		return EID_REVOKE_KEY;
+	return (enum eid_revoke_kind)0;
+}
+
+static const char *
+ctl_kind_name(enum eid_revoke_kind k)
+{
+	switch (k) {
+	case EID_REVOKE_TOKEN:
+		return "token";
+	case EID_REVOKE_SUBJECT:
+		return "subject";
+	case EID_REVOKE_KEY:
+		return "key";
+	default:
+		return "unknown";
+	}
+}
+
 static int
 ctl_revoke(struct ctl *ctl, int argc, char **argv)
 {
@@ -675,13 +736,7 @@ ctl_revoke(struct ctl *ctl, int argc, char **argv)
 	}
 	if (kind == NULL || value == NULL)
 		return ctl_bad_usage("revoke needs a kind and a value");
-	if (strcmp(kind, "token") == 0)
-		req.kind = EID_REVOKE_TOKEN;
-	else if (strcmp(kind, "subject") == 0)
-		req.kind = EID_REVOKE_SUBJECT;
-	else if (strcmp(kind, "key") == 0)
-		req.kind = EID_REVOKE_KEY;
-	else
+	if ((req.kind = ctl_kind_parse(kind)) == 0)
 		return ctl_bad_usage("revoke kind %s is not token, subject "
 		    "or key", kind);
 	req.value = value;
@@ -827,6 +882,509 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 	return ctl_exit(ctl);
 }
 
+/* --- revocations import, list -------------------------------------------- */
+
+/*
+ * One checked line of an import file.  The strings live in the import's
+ * arena, by offset, so that a large file costs its bytes and little more.
+ */
+struct ctl_rev {
+	unsigned long	 line;
+	enum eid_revoke_kind kind;
+	int64_t		 issued_before;
+	int64_t		 expires_at;
+	size_t		 value;		/* offsets into the arena */
+	size_t		 issuer;
+	size_t		 reason;
+	size_t		 wire_bytes;	/* most it adds to a batch */
+};
+
+struct ctl_import {
+	const char	*name;		/* the path, or "stdin" */
+	struct ctl_rev	*v;
+	size_t		 n;
+	size_t		 cap;
+	char		*arena;
+	size_t		 alen;
+	size_t		 acap;
+	unsigned long	 bad;		/* lines refused */
+};
+
+/* Copy src for a message, control bytes shown as '?', cut at len. */
+static void
+ctl_visible(char *dst, size_t len, const char *src)
+{
+	size_t	 i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
+		dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ?
+		    '?' : src[i];
+	dst[i] = '\0';
+}
+
+/* Append s (n bytes and a NUL) to the arena; its offset, or -1. */
+static int
+ctl_arena_add(struct ctl_import *imp, const char *s, size_t n, size_t *off)
+{
+	char	*p;
+	size_t	 cap;
+
+	if (imp->acap - imp->alen < n + 1) {
+		cap = imp->acap != 0 ? imp->acap : 65536;
+		while (cap - imp->alen < n + 1)
+			cap *= 2;
+		if ((p = realloc(imp->arena, cap)) == NULL)
+			return -1;
+		imp->arena = p;
+		imp->acap = cap;
+	}
+	memcpy(imp->arena + imp->alen, s, n);
+	imp->arena[imp->alen + n] = '\0';
+	*off = imp->alen;
+	imp->alen += n + 1;
+	return 0;
+}
+
+static bool
+ctl_is_pin(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (n != EID_PIN_LEN)
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* A string member: 0, or 1 with why filled. */
+static int
+ctl_member_str(json_t *v, const char *key, size_t max, const char **s,
+    size_t *n, char *why, size_t whylen)
+{
+	if (!json_is_string(v)) {
+		snprintf(why, whylen, "%s must be a string", key);
+		return 1;
+	}
+	*s = json_string_value(v);
+	*n = json_string_length(v);
+	if (*n > max) {
+		snprintf(why, whylen, "%s is longer than %zu bytes", key, max);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+ctl_member_time(json_t *v, const char *key, int64_t *t, char *why,
+    size_t whylen)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		snprintf(why, whylen, "%s must be a non-negative integer "
+		    "(Unix time)", key);
+		return 1;
+	}
+	*t = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+/*
+ * Check one line and keep it.  Returns 0 (kept), 1 (refused, why filled)
+ * or -1 (out of memory).  The checks are the server's, so that a file
+ * that passes them is not refused halfway through; expires_at in the past
+ * is judged by our clock, which may differ from the server's.
+ */
+static int
+ctl_import_line(struct ctl_import *imp, unsigned long line, const char *buf,
+    size_t len, int64_t now, char *why, size_t whylen)
+{
+	json_error_t	 jerr;
+	json_t		*o, *v;
+	struct ctl_rev	*r, rv;
+	const char	*key, *value = NULL, *issuer = "", *reason = "";
+	char		 vis[100];
+	size_t		 vlen = 0, ilen = 0, rlen = 0, cap;
+	int		 rc = 1;
+
+	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
+		ctl_visible(vis, sizeof(vis), jerr.text);
+		snprintf(why, whylen, "invalid JSON: %s (column %d)", vis,
+		    jerr.column);
+		return 1;
+	}
+	memset(&rv, 0, sizeof(rv));
+	rv.line = line;
+	if (!json_is_object(o)) {
+		snprintf(why, whylen, "not a JSON object");
+		goto out;
+	}
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "kind") == 0) {
+			if (!json_is_string(v) || (rv.kind =
+			    ctl_kind_parse(json_string_value(v))) == 0) {
+				snprintf(why, whylen, "kind must be \"token\", "
+				    "\"subject\" or \"key\"");
+				goto out;
+			}
+		} else if (strcmp(key, "value") == 0) {
+			if (ctl_member_str(v, key, EID_JTI_MAX, &value, &vlen,
+			    why, whylen) != 0)
+				goto out;
+		} else if (strcmp(key, "issuer") == 0) {
+			if (ctl_member_str(v, key, EID_ISS_MAX, &issuer, &ilen,
+			    why, whylen) != 0)
+				goto out;
+		} else if (strcmp(key, "reason") == 0) {
+			if (ctl_member_str(v, key, CTL_REASON_MAX, &reason,
+			    &rlen, why, whylen) != 0)
+				goto out;
+		} else if (strcmp(key, "issued_before") == 0) {
+			if (ctl_member_time(v, key, &rv.issued_before, why,
+			    whylen) != 0)
+				goto out;
+		} else if (strcmp(key, "expires_at") == 0) {
+			if (ctl_member_time(v, key, &rv.expires_at, why,
+			    whylen) != 0)
+				goto out;
+		} else {
+			ctl_visible(vis, sizeof(vis), key);
+			snprintf(why, whylen, "unknown member \"%s\"", vis);
+			goto out;
+		}
+	}
+	if (rv.kind == 0) {
+		snprintf(why, whylen, "kind is missing");
+		goto out;
+	}
+	if (value == NULL || vlen == 0) {
+		snprintf(why, whylen, "value is missing or empty");
+		goto out;
+	}
+	if (rv.kind == EID_REVOKE_SUBJECT && !ctl_is_pin(value, vlen)) {
+		snprintf(why, whylen, "a subject value is exactly %d ASCII "
+		    "digits", EID_PIN_LEN);
+		goto out;
+	}
+	if (rv.expires_at != 0 && rv.expires_at <= now) {
+		snprintf(why, whylen, "expires_at is in the past");
+		goto out;
+	}
+	rc = -1;
+	if (imp->n == imp->cap) {
+		cap = imp->cap != 0 ? imp->cap * 2 : 1024;
+		if (cap > SIZE_MAX / sizeof(*r) ||
+		    (r = realloc(imp->v, cap * sizeof(*r))) == NULL)
+			goto out;
+		imp->v = r;
+		imp->cap = cap;
+	}
+	if (ctl_arena_add(imp, value, vlen, &rv.value) == -1 ||
+	    ctl_arena_add(imp, issuer, ilen, &rv.issuer) == -1 ||
+	    ctl_arena_add(imp, reason, rlen, &rv.reason) == -1)
+		goto out;
+	rv.wire_bytes = CTL_IMPORT_ITEM + vlen + ilen + rlen;
+	imp->v[imp->n++] = rv;
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
+}
+
+/*
+ * Read and check the whole file.  0 when every line passed, -1 when not
+ * (each bad line reported, up to CTL_IMPORT_ERRORS) or on a read error.
+ */
+static int
+ctl_import_read(struct ctl *ctl, struct ctl_import *imp, FILE *f)
+{
+	static char	 buf[EID_TOKEN_MAX + 1];
+	char		 why[200], msg[300];
+	unsigned long	 line = 0;
+	size_t		 len, i;
+	int64_t		 now = (int64_t)time(NULL);
+	int		 r;
+
+	for (;;) {
+		if ((r = ctl_getline(f, buf, sizeof(buf), &len)) == 0)
+			break;
+		if (r == -1) {
+			snprintf(msg, sizeof(msg), "%s: %s", imp->name,
+			    strerror(errno));
+			ctl_error(ctl, "io", msg, false);
+			return -1;
+		}
+		line++;
+		if (r == 2) {
+			snprintf(why, sizeof(why), "line longer than %d bytes",
+			    EID_TOKEN_MAX);
+		} else {
+			for (i = 0; i < len && (buf[i] == ' ' ||
+			    buf[i] == '\t'); i++)
+				;
+			if (i == len || buf[i] == '#')
+				continue;
+			r = ctl_import_line(imp, line, buf, len, now, why,
+			    sizeof(why));
+			if (r == 0)
+				continue;
+			if (r == -1) {
+				ctl_error(ctl, "nomem", "out of memory",
+				    false);
+				return -1;
+			}
+		}
+		if (++imp->bad <= CTL_IMPORT_ERRORS)
+			fprintf(stderr, "eidctl: %s:%lu: %s\n", imp->name,
+			    line, why);
+	}
+	if (imp->bad == 0)
+		return 0;
+	if (imp->bad > CTL_IMPORT_ERRORS)
+		fprintf(stderr, "eidctl: %s: %lu more bad lines not shown\n",
+		    imp->name, imp->bad - CTL_IMPORT_ERRORS);
+	snprintf(msg, sizeof(msg), "%s: %lu bad line%s; nothing was imported",
+	    imp->name, imp->bad, imp->bad == 1 ? "" : "s");
+	ctl_error(ctl, "input", msg, false);
+	return -1;
+}
+
+/*
+ * The next batch from v[from]: up to CTL_IMPORT_BATCH entries whose
+ * request stays below CTL_IMPORT_FRAME bytes.  Returns how many.
+ */
+static size_t
+ctl_import_batch(const struct ctl_import *imp, size_t from,
+    struct eid_revoke_req *reqs)
+{
+	const struct ctl_rev	*r;
+	size_t			 n, bytes = 0;
+
+	for (n = 0; n < CTL_IMPORT_BATCH && from + n < imp->n; n++) {
+		r = &imp->v[from + n];
+		if (n > 0 && bytes + r->wire_bytes > CTL_IMPORT_FRAME)
+			break;
+		bytes += r->wire_bytes;
+		memset(&reqs[n], 0, sizeof(reqs[n]));
+		reqs[n].kind = r->kind;
+		reqs[n].value = imp->arena + r->value;
+		reqs[n].issuer = imp->arena + r->issuer;
+		reqs[n].issued_before = r->issued_before;
+		reqs[n].reason = imp->arena + r->reason;
+		reqs[n].expires_at = r->expires_at;
+	}
+	return n;
+}
+
+/* Send the checked entries; 0 or -1 (reported, with what got through). */
+static int
+ctl_import_send(struct ctl *ctl, struct ctl_import *imp)
+{
+	static struct eid_revoke_req	 reqs[CTL_IMPORT_BATCH];
+	static uint64_t			 seqs[CTL_IMPORT_BATCH];
+	struct eid_client		*c = NULL;
+	enum eid_client_err		 e = EID_CLIENT_OK;
+	const char			*code;
+	char				 what[640], msg[1000];
+	char				 seqtxt[64] = "";
+	uint64_t			 first = 0, last = 0;
+	size_t				 done = 0, n = 0, i;
+	bool				 tty = isatty(STDERR_FILENO) == 1;
+
+	if (imp->n > 0 && (c = ctl_connect(ctl)) == NULL)
+		return -1;
+	while (done < imp->n) {
+		n = ctl_import_batch(imp, done, reqs);
+		if ((e = eid_client_revoke_batch(c, reqs, n, seqs)) !=
+		    EID_CLIENT_OK)
+			break;
+		for (i = 0; i < n; i++) {
+			if (first == 0 || seqs[i] < first)
+				first = seqs[i];
+			if (seqs[i] > last)
+				last = seqs[i];
+		}
+		done += n;
+		fprintf(stderr, tty ? "\rimported %zu/%zu revocations" :
+		    "imported %zu/%zu revocations\n", done, imp->n);
+	}
+	if (tty && done > 0)
+		fputc('\n', stderr);
+	if (done > 0)
+		snprintf(seqtxt, sizeof(seqtxt), " (sequences %llu..%llu)",
+		    (unsigned long long)first, (unsigned long long)last);
+	if (e != EID_CLIENT_OK) {
+		code = ctl_client_msg(c, e, what, sizeof(what));
+		/*
+		 * A batch is all or none, and the server said no to this
+		 * one.  When the connection failed instead, it may have
+		 * been recorded; sending it again only renews it.
+		 */
+		snprintf(msg, sizeof(msg), "%s; lines %lu..%lu %s; %zu of %zu "
+		    "revocations imported before%s", what,
+		    imp->v[done].line, imp->v[done + n - 1].line,
+		    e == EID_CLIENT_ERR_SERVER ? "not imported" :
+		    "perhaps not imported", done, imp->n, seqtxt);
+		ctl_error(ctl, code, msg, false);
+		eid_client_close(c);
+		return -1;
+	}
+	eid_client_close(c);
+	if (ctl->json) {
+		if (done > 0)
+			(void)ctl_json_line(json_pack("{s:I,s:I,s:I}",
+			    "imported", (json_int_t)done, "first_sequence",
+			    (json_int_t)first, "last_sequence",
+			    (json_int_t)last));
+		else
+			(void)ctl_json_line(json_pack("{s:I}", "imported",
+			    (json_int_t)0));
+	} else
+		printf("imported %zu revocations%s\n", done, seqtxt);
+	return 0;
+}
+
+static int
+ctl_import(struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_import	 imp;
+	FILE			*f;
+	char			 msg[600];
+	const char		*path;
+
+	if (argc != 2)
+		return ctl_bad_usage("revocations import needs one FILE or -");
+	path = argv[1];
+	memset(&imp, 0, sizeof(imp));
+	if (strcmp(path, "-") == 0) {
+		f = stdin;
+		imp.name = "stdin";
+	} else if ((f = fopen(path, "r")) == NULL) {
+		snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+		ctl_error(ctl, "io", msg, false);
+		return ctl_exit(ctl);
+	} else
+		imp.name = path;
+	if (ctl_import_read(ctl, &imp, f) == 0)
+		(void)ctl_import_send(ctl, &imp);
+	if (f != stdin)
+		(void)fclose(f);
+	free(imp.v);
+	free(imp.arena);
+	return ctl_exit(ctl);
+}
+
+static json_t *
+ctl_json_revocation(const struct eid_revocation *r)
+{
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:s}",
+	    "kind", ctl_kind_name(r->kind),
+	    "value", r->value,
+	    "issuer", r->issuer,
+	    "issued_before", (json_int_t)r->issued_before,
+	    "expires_at", (json_int_t)r->expires_at,
+	    "created_at", (json_int_t)r->created_at,
+	    "sequence", (json_int_t)r->sequence,
+	    "reason", r->reason);
+}
+
+static void
+ctl_print_revocation(const struct eid_revocation *r)
+{
+	char	 t[32];
+
+	printf("%s  iss=", ctl_kind_name(r->kind));
+	if (r->issuer[0] == '\0')
+		putchar('*');
+	else
+		ctl_put_escaped(r->issuer, true);
+	fputs("  value=", stdout);
+	if (r->kind == EID_REVOKE_SUBJECT) {
+		ctl_put_masked(r->value);
+		ctl_time(t, sizeof(t), r->issued_before);
+		printf("  before=%s", t);
+	} else
+		ctl_put_escaped(r->value, true);
+	ctl_time(t, sizeof(t), r->created_at);
+	printf("  seq=%llu  created=%s", (unsigned long long)r->sequence, t);
+	if (r->expires_at == 0)
+		snprintf(t, sizeof(t), "never");
+	else
+		ctl_time(t, sizeof(t), r->expires_at);
+	/* The reason is last on the line, so its spaces forge nothing. */
+	printf("  expires=%s  reason=", t);
+	ctl_put_escaped(r->reason, false);
+	putchar('\n');
+}
+
+static int
+ctl_list(struct ctl *ctl, int argc, char **argv)
+{
+	struct eid_revocation	*page = NULL, cursor;
+	struct eid_client	*c;
+	enum eid_client_err	 e;
+	const char		*v;
+	size_t			 n, i;
+	bool			 more = true, started = false;
+	int			 kind = 0, j, r;
+
+	for (j = 1; j < argc; j++) {
+		if ((r = ctl_opt(argc, argv, &j, "--kind", &v)) != 0) {
+			if (r == -1 || (kind = (int)ctl_kind_parse(v)) == 0)
+				return ctl_bad_usage("--kind is token, "
+				    "subject or key");
+		} else
+			return ctl_bad_usage("unexpected argument %s",
+			    argv[j]);
+	}
+	if ((page = calloc(CTL_LIST_PAGE, sizeof(*page))) == NULL) {
+		ctl_error(ctl, "nomem", "out of memory", false);
+		return ctl_exit(ctl);
+	}
+	if ((c = ctl_connect(ctl)) == NULL)
+		goto out;
+	while (more) {
+		e = eid_client_list_revocations(c, kind, started ? &cursor :
+		    NULL, CTL_LIST_PAGE, page, &n, &more);
+		if (e != EID_CLIENT_OK) {
+			ctl_client_error(ctl, c, e, 0);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (!ctl->json)
+				ctl_print_revocation(&page[i]);
+			else if (!ctl_json_line(ctl_json_revocation(
+			    &page[i]))) {
+				ctl_error(ctl, "protocol", "server sent a "
+				    "string that is not UTF-8", false);
+				more = false;
+				break;
+			}
+		}
+		if (n > 0) {
+			cursor = page[n - 1];
+			started = true;
+		}
+	}
+	eid_client_close(c);
+out:
+	free(page);
+	return ctl_exit(ctl);
+}
+
+static int
+ctl_revocations(struct ctl *ctl, int argc, char **argv)
+{
+	if (argc < 2)
+		return ctl_bad_usage("revocations needs import or list");
+	if (strcmp(argv[1], "import") == 0)
+		return ctl_import(ctl, argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return ctl_list(ctl, argc - 1, argv + 1);
+	return ctl_bad_usage("unknown revocations command %s", argv[1]);
+}
+
 /* --- main ---------------------------------------------------------------- */
 
 static void
@@ -893,6 +1451,8 @@ main(int argc, char **argv)
 		return ctl_revoke(&ctl, argc - i, argv + i);
 	if (strcmp(argv[i], "status") == 0)
 		return ctl_status(&ctl, argc - i, argv + i);
+	if (strcmp(argv[i], "revocations") == 0)
+		return ctl_revocations(&ctl, argc - i, argv + i);
 	if (strcmp(argv[i], "help") == 0) {
 		ctl_usage(stdout);
 		return CTL_EXIT_OK;

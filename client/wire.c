@@ -342,12 +342,9 @@ out:
 	return e;
 }
 
-enum eid_client_err
-wire_encode_revoke(struct wire_buf *buf, uint64_t id,
-    const struct eid_revoke_req *r, char *err, size_t errlen)
+static enum eid_client_err
+wire_check_revoke(const struct eid_revoke_req *r, char *err, size_t errlen)
 {
-	Eid__V1__Request	 req;
-	Eid__V1__RevokeRequest	 rv;
 	enum eid_client_err	 e;
 	size_t			 vlen;
 
@@ -372,27 +369,141 @@ wire_encode_revoke(struct wire_buf *buf, uint64_t id,
 		wire_errf(err, errlen, "negative time");
 		return EID_CLIENT_ERR_USAGE;
 	}
-	eid__v1__revoke_request__init(&rv);
-	switch (r->kind) {
+	return EID_CLIENT_OK;
+}
+
+/* Our kinds to the wire's; anything else is REVOKE_UNSPECIFIED. */
+static Eid__V1__RevokeKind
+wire_kind_out(int kind)
+{
+	switch (kind) {
 	case EID_REVOKE_TOKEN:
-		rv.kind = EID__V1__REVOKE_KIND__REVOKE_TOKEN;
-		break;
+		return EID__V1__REVOKE_KIND__REVOKE_TOKEN;
 	case EID_REVOKE_SUBJECT:
-		rv.kind = EID__V1__REVOKE_KIND__REVOKE_SUBJECT;
-		break;
+		return EID__V1__REVOKE_KIND__REVOKE_SUBJECT;
 	case EID_REVOKE_KEY:
-		rv.kind = EID__V1__REVOKE_KIND__REVOKE_KEY;
-		break;
+		return EID__V1__REVOKE_KIND__REVOKE_KEY;
+	default:
+		return EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED;
 	}
-	rv.value = wire_str(r->value);
-	rv.issuer = wire_str(r->issuer);
-	rv.issued_before = r->issued_before;
-	rv.reason = wire_str(r->reason);
-	rv.expires_at = r->expires_at;
+}
+
+/* Fill a RevokeRequest from a request wire_check_revoke accepted. */
+static void
+wire_fill_revoke(Eid__V1__RevokeRequest *rv, const struct eid_revoke_req *r)
+{
+	eid__v1__revoke_request__init(rv);
+	rv->kind = wire_kind_out((int)r->kind);
+	rv->value = wire_str(r->value);
+	rv->issuer = wire_str(r->issuer);
+	rv->issued_before = r->issued_before;
+	rv->reason = wire_str(r->reason);
+	rv->expires_at = r->expires_at;
+}
+
+enum eid_client_err
+wire_encode_revoke(struct wire_buf *buf, uint64_t id,
+    const struct eid_revoke_req *r, char *err, size_t errlen)
+{
+	Eid__V1__Request	 req;
+	Eid__V1__RevokeRequest	 rv;
+	enum eid_client_err	 e;
+
+	if ((e = wire_check_revoke(r, err, errlen)) != EID_CLIENT_OK)
+		return e;
+	wire_fill_revoke(&rv, r);
 	eid__v1__request__init(&req);
 	req.id = id;
 	req.body_case = EID__V1__REQUEST__BODY_REVOKE;
 	req.revoke = &rv;
+	return wire_pack(buf, &req, err, errlen);
+}
+
+enum eid_client_err
+wire_encode_revoke_batch(struct wire_buf *buf, uint64_t id,
+    const struct eid_revoke_req *reqs, size_t n, char *err, size_t errlen)
+{
+	Eid__V1__Request	  req;
+	Eid__V1__RevokeBatchRequest batch;
+	Eid__V1__RevokeRequest	 *items = NULL, **ptrs = NULL;
+	char			  why[160];
+	size_t			  i;
+	enum eid_client_err	  e;
+
+	if (reqs == NULL || n == 0 || n > WIRE_REVOKE_BATCH_MAX) {
+		wire_errf(err, errlen, "revocation batch of %zu not in 1..%d",
+		    n, WIRE_REVOKE_BATCH_MAX);
+		return EID_CLIENT_ERR_USAGE;
+	}
+	for (i = 0; i < n; i++) {
+		if ((e = wire_check_revoke(&reqs[i], why, sizeof(why))) !=
+		    EID_CLIENT_OK) {
+			wire_errf(err, errlen, "item %zu: %s", i, why);
+			return e;
+		}
+	}
+	e = EID_CLIENT_ERR_NOMEM;
+	if ((items = calloc(n, sizeof(*items))) == NULL ||
+	    (ptrs = calloc(n, sizeof(*ptrs))) == NULL) {
+		wire_errf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		wire_fill_revoke(&items[i], &reqs[i]);
+		ptrs[i] = &items[i];
+	}
+	eid__v1__revoke_batch_request__init(&batch);
+	batch.n_items = n;
+	batch.items = ptrs;
+	eid__v1__request__init(&req);
+	req.id = id;
+	req.body_case = EID__V1__REQUEST__BODY_REVOKE_BATCH;
+	req.revoke_batch = &batch;
+	e = wire_pack(buf, &req, err, errlen);
+out:
+	free(ptrs);
+	free(items);
+	return e;
+}
+
+enum eid_client_err
+wire_encode_list_revocations(struct wire_buf *buf, uint64_t id, int kind,
+    const struct eid_revocation *after, size_t max, char *err, size_t errlen)
+{
+	Eid__V1__Request		 req;
+	Eid__V1__ListRevocationsRequest	 lr;
+
+	if (kind != 0 && wire_kind_out(kind) ==
+	    EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED) {
+		wire_errf(err, errlen, "unknown revocation kind %d", kind);
+		return EID_CLIENT_ERR_USAGE;
+	}
+	if (max == 0 || max > WIRE_LIST_MAX) {
+		wire_errf(err, errlen, "page size %zu not in 1..%d", max,
+		    WIRE_LIST_MAX);
+		return EID_CLIENT_ERR_USAGE;
+	}
+	eid__v1__list_revocations_request__init(&lr);
+	lr.kind = wire_kind_out(kind);
+	lr.max = (uint32_t)max;
+	if (after != NULL) {
+		/* A cursor is an entry of an earlier page: all of it fits. */
+		if (wire_kind_out((int)after->kind) ==
+		    EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED ||
+		    memchr(after->value, '\0', sizeof(after->value)) == NULL ||
+		    memchr(after->issuer, '\0', sizeof(after->issuer)) ==
+		    NULL) {
+			wire_errf(err, errlen, "bad page cursor");
+			return EID_CLIENT_ERR_USAGE;
+		}
+		lr.after_kind = wire_kind_out((int)after->kind);
+		lr.after_issuer = wire_str(after->issuer);
+		lr.after_value = wire_str(after->value);
+	}
+	eid__v1__request__init(&req);
+	req.id = id;
+	req.body_case = EID__V1__REQUEST__BODY_LIST_REVOCATIONS;
+	req.list_revocations = &lr;
 	return wire_pack(buf, &req, err, errlen);
 }
 
@@ -587,6 +698,124 @@ fail:
 	return EID_CLIENT_ERR_PROTOCOL;
 }
 
+/* The wire's kinds to ours; REVOKE_UNSPECIFIED and unknown ones fail. */
+static int
+wire_kind_in(int v, enum eid_revoke_kind *out)
+{
+	switch (v) {
+	case EID__V1__REVOKE_KIND__REVOKE_TOKEN:
+		*out = EID_REVOKE_TOKEN;
+		return 0;
+	case EID__V1__REVOKE_KIND__REVOKE_SUBJECT:
+		*out = EID_REVOKE_SUBJECT;
+		return 0;
+	case EID__V1__REVOKE_KIND__REVOKE_KEY:
+		*out = EID_REVOKE_KEY;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * The list's order, (kind, issuer, value) with strings compared byte by
+ * byte: the order of the store's "issuer NUL value" keys.
+ */
+static int
+wire_rev_cmp(const struct eid_revocation *a, const struct eid_revocation *b)
+{
+	int	 c;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if ((c = strcmp(a->issuer, b->issuer)) != 0)
+		return c;
+	return strcmp(a->value, b->value);
+}
+
+static int
+wire_decode_revocation(const Eid__V1__Revocation *v, struct eid_revocation *r,
+    char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	if (v == NULL) {
+		wire_errf(err, errlen, "server sent an empty revocation");
+		return -1;
+	}
+	if (wire_kind_in((int)v->kind, &r->kind) == -1) {
+		wire_errf(err, errlen, "server sent unknown revocation kind "
+		    "%d", (int)v->kind);
+		return -1;
+	}
+	if (wire_copy(r->value, sizeof(r->value), v->value, "value", err,
+	    errlen) == -1 ||
+	    wire_copy(r->issuer, sizeof(r->issuer), v->issuer, "issuer", err,
+	    errlen) == -1 ||
+	    wire_copy(r->reason, sizeof(r->reason), v->reason, "reason", err,
+	    errlen) == -1)
+		return -1;
+	if (r->value[0] == '\0') {
+		wire_errf(err, errlen, "server sent a revocation without a "
+		    "value");
+		return -1;
+	}
+	r->issued_before = v->issued_before;
+	r->expires_at = v->expires_at;
+	r->created_at = v->created_at;
+	r->sequence = v->sequence;
+	return 0;
+}
+
+/*
+ * A page of the list.  Beyond the field checks, every entry must be of
+ * the kind asked for and come strictly after the one before it (the
+ * first after the cursor), and "more" needs at least one entry: then a
+ * server, however broken, cannot keep a client paging forever.
+ */
+static int
+wire_decode_list(const Eid__V1__ListRevocationsResult *l,
+    struct wire_answer *ans, char *err, size_t errlen)
+{
+	const struct eid_revocation	*prev = ans->list_after;
+	struct eid_revocation		*r;
+	size_t				 i;
+
+	if (l == NULL || ans->revs == NULL) {
+		wire_errf(err, errlen, "no list of revocations");
+		return -1;
+	}
+	if (l->n_items > ans->maxrevs) {
+		wire_errf(err, errlen, "server sent %zu revocations, at most "
+		    "%zu asked", l->n_items, ans->maxrevs);
+		return -1;
+	}
+	if (l->more && l->n_items == 0) {
+		wire_errf(err, errlen, "server sent an empty page with more "
+		    "to follow");
+		return -1;
+	}
+	for (i = 0; i < l->n_items; i++) {
+		r = &ans->revs[i];
+		ans->nrevs = i + 1;
+		if (wire_decode_revocation(l->items[i], r, err, errlen) == -1)
+			return -1;
+		if (ans->list_kind != 0 && (int)r->kind != ans->list_kind) {
+			wire_errf(err, errlen, "server sent a revocation of "
+			    "kind %d, asked for %d", (int)r->kind,
+			    ans->list_kind);
+			return -1;
+		}
+		if (prev != NULL && wire_rev_cmp(prev, r) >= 0) {
+			wire_errf(err, errlen, "server sent revocation %zu "
+			    "out of order", i);
+			return -1;
+		}
+		prev = r;
+	}
+	ans->more = l->more != 0;
+	return 0;
+}
+
 static void
 wire_decode_error(const Eid__V1__Error *e, struct eid_server_error *serr)
 {
@@ -613,6 +842,10 @@ wire_body_name(int body)
 		return "status";
 	case EID__V1__RESPONSE__BODY_ERROR:
 		return "error";
+	case EID__V1__RESPONSE__BODY_REVOKE_BATCH:
+		return "revoke_batch";
+	case EID__V1__RESPONSE__BODY_LIST_REVOCATIONS:
+		return "list_revocations";
 	default:
 		return "no body";
 	}
@@ -629,6 +862,13 @@ wire_answer_zero(struct wire_answer *ans)
 	if (ans->status != NULL)
 		memset(ans->status, 0, sizeof(*ans->status));
 	ans->sequence = 0;
+	if (ans->seqs != NULL)
+		memset(ans->seqs, 0, ans->nseqs * sizeof(*ans->seqs));
+	/* Only the entries a decode wrote: a page may be large. */
+	if (ans->revs != NULL)
+		memset(ans->revs, 0, ans->nrevs * sizeof(*ans->revs));
+	ans->nrevs = 0;
+	ans->more = false;
 }
 
 enum eid_client_err
@@ -637,6 +877,7 @@ wire_decode(const uint8_t *body, size_t len, struct wire_answer *ans,
 {
 	Eid__V1__Response		*resp;
 	const Eid__V1__VerifyBatchResult *b;
+	const Eid__V1__RevokeBatchResult *rb;
 	enum eid_client_err		 e = EID_CLIENT_ERR_PROTOCOL;
 	size_t				 i;
 
@@ -710,6 +951,26 @@ wire_decode(const uint8_t *body, size_t len, struct wire_answer *ans,
 		if (resp->revoke == NULL)
 			goto out;
 		ans->sequence = resp->revoke->sequence;
+		break;
+	case WIRE_BODY_REVOKE_BATCH:
+		rb = resp->revoke_batch;
+		if (rb == NULL || ans->seqs == NULL ||
+		    rb->n_sequences != ans->nseqs) {
+			wire_errf(err, errlen, "server sent %zu sequence "
+			    "numbers for %zu revocations", rb != NULL ?
+			    rb->n_sequences : 0, ans->nseqs);
+			goto out;
+		}
+		if (rb->n_sequences > 0)
+			memcpy(ans->seqs, rb->sequences, rb->n_sequences *
+			    sizeof(*ans->seqs));
+		break;
+	case WIRE_BODY_LIST_REVOCATIONS:
+		if (wire_decode_list(resp->list_revocations, ans, err,
+		    errlen) == -1) {
+			wire_answer_zero(ans);
+			goto out;
+		}
 		break;
 	case WIRE_BODY_STATUS:
 		if (resp->status == NULL || ans->status == NULL)

@@ -23,6 +23,8 @@
 #define WIRE_HDR_LEN		4	/* big-endian body length */
 #define WIRE_FRAME_MAX		65536	/* largest body either side sends */
 #define WIRE_BATCH_MAX		256	/* items of one VerifyBatch */
+#define WIRE_REVOKE_BATCH_MAX	1000	/* items of one RevokeBatch */
+#define WIRE_LIST_MAX		1000	/* entries of one revocation page */
 #define WIRE_ALPN		"eid/1"
 #define WIRE_TIMEOUT_DEFAULT_MS	30000
 #define WIRE_HOST_MAX		256	/* host part of "host:port", with NUL */
@@ -48,7 +50,8 @@ void		 wire_buf_consume(struct wire_buf *, size_t n);
  * buf, or leaves buf as it was.  Returns EID_CLIENT_OK, _ERR_USAGE for a
  * request that breaks a limit of eid.proto (token 1..EID_TOKEN_MAX bytes,
  * audience, nonce, value and reason lengths, level 0..2,
- * batch 1..WIRE_BATCH_MAX, frame size) or _ERR_NOMEM.
+ * batch 1..WIRE_BATCH_MAX or 1..WIRE_REVOKE_BATCH_MAX, page size
+ * 1..WIRE_LIST_MAX, frame size) or _ERR_NOMEM.
  */
 enum eid_client_err wire_encode_verify(struct wire_buf *, uint64_t id,
 		    const struct eid_verify_req *, char *err, size_t errlen);
@@ -59,6 +62,18 @@ enum eid_client_err wire_encode_revoke(struct wire_buf *, uint64_t id,
 		    const struct eid_revoke_req *, char *err, size_t errlen);
 enum eid_client_err wire_encode_status(struct wire_buf *, uint64_t id,
 		    char *err, size_t errlen);
+/* RevokeBatch of n items, each checked as wire_encode_revoke does. */
+enum eid_client_err wire_encode_revoke_batch(struct wire_buf *, uint64_t id,
+		    const struct eid_revoke_req *, size_t n, char *err,
+		    size_t errlen);
+/*
+ * ListRevocations: kind 0 (every kind) or an enum eid_revoke_kind, after
+ * NULL (from the start) or the last entry of the previous page, max
+ * 1..WIRE_LIST_MAX.
+ */
+enum eid_client_err wire_encode_list_revocations(struct wire_buf *,
+		    uint64_t id, int kind, const struct eid_revocation *after,
+		    size_t max, char *err, size_t errlen);
 
 /*
  * Look at the start of received bytes.  Returns 1 when a whole frame is
@@ -73,14 +88,17 @@ enum wire_body {
 	WIRE_BODY_VERIFY = 2,
 	WIRE_BODY_VERIFY_BATCH,
 	WIRE_BODY_REVOKE,
-	WIRE_BODY_STATUS
+	WIRE_BODY_STATUS,
+	WIRE_BODY_REVOKE_BATCH = 7,	/* 6 is Error */
+	WIRE_BODY_LIST_REVOCATIONS
 };
 
 /*
  * What wire_decode() should find and where to put it.  The caller sets
- * expect, id and the output pointer that expect needs (res with nres
- * entries for VERIFY (1) and VERIFY_BATCH, status for STATUS); the rest is
- * written by the decoder.
+ * expect, id and the inputs that expect needs (res with nres entries for
+ * VERIFY (1) and VERIFY_BATCH, status for STATUS, seqs with nseqs entries
+ * for REVOKE_BATCH, and revs with maxrevs entries, list_kind and
+ * list_after for LIST_REVOCATIONS); the rest is written by the decoder.
  */
 struct wire_answer {
 	enum wire_body	 expect;
@@ -89,6 +107,20 @@ struct wire_answer {
 	size_t		 nres;
 	struct eid_status *status;	/* keys malloc'd: eid_status_clear */
 	uint64_t	 sequence;	/* REVOKE */
+	uint64_t	*seqs;		/* REVOKE_BATCH: exactly nseqs */
+	size_t		 nseqs;
+	/*
+	 * LIST_REVOCATIONS: at most maxrevs entries of list_kind (0: any),
+	 * each after the one before it and the first after list_after
+	 * (NULL: from the start) in (kind, issuer, value) order.  The
+	 * order is checked so that paging always moves forward.
+	 */
+	struct eid_revocation *revs;
+	size_t		 maxrevs;
+	int		 list_kind;
+	const struct eid_revocation *list_after;
+	size_t		 nrevs;		/* out: entries in revs */
+	bool		 more;		/* out: a page follows */
 	struct eid_server_error serr;	/* after EID_CLIENT_ERR_SERVER */
 	bool		 closing;	/* an Error with id 0: server closes */
 };

@@ -19,6 +19,7 @@
  * Responses of one read pass are written together by the bufferevent.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -314,6 +315,19 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
+		/*
+		 * A read timeout while requests are still buffered means this
+		 * side was slow (a long pass, backpressure), not the client:
+		 * go on answering (libevent disabled reading; enable it).
+		 */
+		if ((what & BEV_EVENT_READING) && !c->closing &&
+		    evbuffer_get_length(bufferevent_get_input(bev)) > 0 &&
+		    frame_peek(bufferevent_get_input(bev), SIZE_MAX, &(size_t){
+		    0 }) == 1) {
+			bufferevent_enable(bev, EV_READ);
+			conn_read(c);
+			return;
+		}
 		/* A draining connection that went quiet has been answered. */
 		if (c->draining && (what & BEV_EVENT_READING)) {
 			conn_close_after_flush(c, "drained");

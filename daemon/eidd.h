@@ -27,6 +27,7 @@
 #define EIDD_AUD_PER_PRINCIPAL	32
 
 struct x509_st;
+struct evp_md_st;
 struct ssl_ctx_st;
 struct ssl_st;
 struct event_base;
@@ -244,6 +245,7 @@ struct worker {
 	struct event	*drain_ev;	/* cross-thread: start draining */
 	struct snap	*snap;		/* this worker's reference */
 	struct store_reader *rd;	/* reset once per event-loop pass */
+	struct evp_md_st *sha256;	/* fetched once: no per-call lookup */
 	uint64_t	 snap_gen;
 	uint64_t	 next_conn_id;
 	struct conn	*conns;		/* list of open connections */

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "eid.pb-c.h"
@@ -105,7 +106,12 @@ handler_token(const struct conn_info *ci, const uint8_t *tok, size_t len,
 	*hit = false;
 	if (len == 0 || tok == NULL || len > EID_TOKEN_MAX)
 		return EID_VERDICT_MALFORMED;
-	SHA256(tok, len, key);
+	/*
+	 * With the worker's fetched digest: SHA256() would look the
+	 * algorithm up in OpenSSL 3's provider store, under a lock, each time.
+	 */
+	if (EVP_Digest(tok, len, key, NULL, ci->w->sha256, NULL) != 1)
+		return EID_VERDICT_INTERNAL;
 	if (store_cache_get(ci->w->rd, key, a) == 1 &&
 	    eid_keyset_has_key(ci->snap->ks, a)) {
 		*hit = true;
@@ -364,45 +370,44 @@ handler_is_pin(const char *s)
 	return s[EID_PIN_LEN] == '\0';
 }
 
-/* Revoke (admins only): validated, then durable before the answer. */
+/*
+ * One RevokeRequest into a store revocation, every field checked; -1 and
+ * e (BAD_REQUEST) when it is not acceptable.
+ */
 static int
-handler_revoke(const struct conn_info *ci, const Eid__V1__RevokeRequest *q,
-    Eid__V1__Response *resp, Eid__V1__RevokeResult *rr, struct herr *e)
+handler_revocation(const Eid__V1__RevokeRequest *q, int64_t now,
+    struct store_revocation *r, struct herr *e)
 {
-	struct store_revocation	 r;
-	char			 val[2 * EID_JTI_MAX + 8], why[600], pin[16];
-	int64_t			 now = handler_now();
-
-	memset(&r, 0, sizeof(r));
+	memset(r, 0, sizeof(*r));
 	e->code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
 	switch (q->kind) {
 	case EID__V1__REVOKE_KIND__REVOKE_TOKEN:
-		r.kind = STORE_REV_TOKEN;
+		r->kind = STORE_REV_TOKEN;
 		break;
 	case EID__V1__REVOKE_KIND__REVOKE_SUBJECT:
-		r.kind = STORE_REV_SUBJECT;
+		r->kind = STORE_REV_SUBJECT;
 		break;
 	case EID__V1__REVOKE_KIND__REVOKE_KEY:
-		r.kind = STORE_REV_KEY;
+		r->kind = STORE_REV_KEY;
 		break;
 	default:
 		snprintf(e->msg, sizeof(e->msg), "kind must be token, subject "
 		    "or key");
 		return -1;
 	}
-	if (!handler_copy(r.value, sizeof(r.value), q->value, EID_JTI_MAX,
+	if (!handler_copy(r->value, sizeof(r->value), q->value, EID_JTI_MAX,
 	    false)) {
 		snprintf(e->msg, sizeof(e->msg), "value must be 1 to %d bytes",
 		    EID_JTI_MAX);
 		return -1;
 	}
-	if (r.kind == STORE_REV_SUBJECT && !handler_is_pin(r.value)) {
+	if (r->kind == STORE_REV_SUBJECT && !handler_is_pin(r->value)) {
 		snprintf(e->msg, sizeof(e->msg), "a subject is a 12-digit "
 		    "personal identification number");
 		return -1;
 	}
-	if (!handler_copy(r.iss, sizeof(r.iss), q->issuer, EID_ISS_MAX,
-	    true) || !handler_copy(r.reason, sizeof(r.reason), q->reason,
+	if (!handler_copy(r->iss, sizeof(r->iss), q->issuer, EID_ISS_MAX,
+	    true) || !handler_copy(r->reason, sizeof(r->reason), q->reason,
 	    STORE_REASON_MAX, true)) {
 		snprintf(e->msg, sizeof(e->msg), "issuer or reason too long");
 		return -1;
@@ -413,29 +418,245 @@ handler_revoke(const struct conn_info *ci, const Eid__V1__RevokeRequest *q,
 		    "must be 0 or times to come");
 		return -1;
 	}
-	r.issued_before = r.kind != STORE_REV_SUBJECT ? 0 :
+	r->issued_before = r->kind != STORE_REV_SUBJECT ? 0 :
 	    q->issued_before != 0 ? q->issued_before : now;
-	r.expires_at = q->expires_at;
-	r.created_at = now;
-	if (store_revoke(ci->w->srv->store, &r, 1, e->msg, sizeof(e->msg)) !=
+	r->expires_at = q->expires_at;
+	r->created_at = now;
+	return 0;
+}
+
+static const char *
+handler_kind_name(enum store_rev_kind k)
+{
+	return k == STORE_REV_TOKEN ? "token" : k == STORE_REV_SUBJECT ?
+	    "subject" : "key";
+}
+
+/*
+ * Record n revocations, durable before the answer, all or none; one
+ * audit line each (never a full PIN).
+ */
+static int
+handler_record(const struct conn_info *ci, struct store_revocation *r,
+    size_t n, struct herr *e)
+{
+	char	 val[2 * EID_JTI_MAX + 8], why[600], pin[16];
+	size_t	 i;
+
+	if (store_revoke(ci->w->srv->store, r, n, e->msg, sizeof(e->msg)) !=
 	    0) {
 		e->code = EID__V1__ERROR_CODE__ERROR_UNAVAILABLE;
-		log_warnx("revoke_refused", "principal=%s reason=%s",
-		    ci->principal->cp->name, log_escape(e->msg, why,
+		log_warnx("revoke_refused", "principal=%s count=%zu reason=%s",
+		    ci->principal->cp->name, n, log_escape(e->msg, why,
 		    sizeof(why)));
 		return -1;
 	}
-	/* An audit line: who revoked what, never a full PIN. */
-	log_info("revoked", "principal=%s kind=%s value=%s seq=%llu "
-	    "reason=%s", ci->principal->cp->name, r.kind == STORE_REV_TOKEN ?
-	    "token" : r.kind == STORE_REV_SUBJECT ? "subject" : "key",
-	    r.kind == STORE_REV_SUBJECT ? log_mask_pin(r.value, pin,
-	    sizeof(pin)) : log_escape(r.value, val, sizeof(val)),
-	    (unsigned long long)r.seq, log_escape(r.reason, why, sizeof(why)));
+	for (i = 0; i < n; i++)
+		log_info("revoked", "principal=%s kind=%s value=%s seq=%llu "
+		    "reason=%s", ci->principal->cp->name,
+		    handler_kind_name(r[i].kind), r[i].kind ==
+		    STORE_REV_SUBJECT ? log_mask_pin(r[i].value, pin,
+		    sizeof(pin)) : log_escape(r[i].value, val, sizeof(val)),
+		    (unsigned long long)r[i].seq, log_escape(r[i].reason, why,
+		    sizeof(why)));
+	return 0;
+}
+
+/* Revoke (admins only): validated, then durable before the answer. */
+static int
+handler_revoke(const struct conn_info *ci, const Eid__V1__RevokeRequest *q,
+    Eid__V1__Response *resp, Eid__V1__RevokeResult *rr, struct herr *e)
+{
+	struct store_revocation	 r;
+
+	if (handler_revocation(q, handler_now(), &r, e) != 0 ||
+	    handler_record(ci, &r, 1, e) != 0)
+		return -1;
 	eid__v1__revoke_result__init(rr);
 	rr->sequence = r.seq;
 	resp->body_case = EID__V1__RESPONSE__BODY_REVOKE;
 	resp->revoke = rr;
+	return 0;
+}
+
+#define HANDLER_REVOKE_BATCH_MAX	1000
+#define HANDLER_LIST_MAX		1000
+#define HANDLER_PAGE_BYTES		(60 * 1024)
+#define HANDLER_RESPONSE_MAX		65536
+
+/* RevokeBatch (admins only): every item checked, then all or none. */
+static int
+handler_revoke_batch(const struct conn_info *ci,
+    const Eid__V1__RevokeBatchRequest *q, Eid__V1__Response *resp,
+    Eid__V1__RevokeBatchResult *rb, uint64_t **seqs, struct herr *e)
+{
+	struct store_revocation	*r;
+	int64_t			 now = handler_now();
+	size_t			 i;
+	int			 rc = -1;
+
+	if (q->n_items == 0 || q->n_items > HANDLER_REVOKE_BATCH_MAX) {
+		e->code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
+		snprintf(e->msg, sizeof(e->msg), "a batch holds 1 to %d "
+		    "revocations", HANDLER_REVOKE_BATCH_MAX);
+		return -1;
+	}
+	if ((r = calloc(q->n_items, sizeof(*r))) == NULL ||
+	    (*seqs = calloc(q->n_items, sizeof(**seqs))) == NULL) {
+		e->code = EID__V1__ERROR_CODE__ERROR_OVERLOADED;
+		snprintf(e->msg, sizeof(e->msg), "out of memory");
+		goto out;
+	}
+	for (i = 0; i < q->n_items; i++)
+		if (handler_revocation(q->items[i], now, &r[i], e) != 0) {
+			/* Which item: an import names the line from it. */
+			char	 m[sizeof(e->msg)];
+			int	 k;
+
+			k = snprintf(m, sizeof(m), "item %zu: ", i + 1);
+			if (k > 0 && (size_t)k < sizeof(m)) {
+				memcpy(m + k, e->msg, sizeof(m) - (size_t)k - 1);
+				m[sizeof(m) - 1] = '\0';
+				memcpy(e->msg, m, sizeof(e->msg));
+			}
+			goto out;
+		}
+	if (handler_record(ci, r, q->n_items, e) != 0)
+		goto out;
+	for (i = 0; i < q->n_items; i++)
+		(*seqs)[i] = r[i].seq;
+	eid__v1__revoke_batch_result__init(rb);
+	rb->n_sequences = q->n_items;
+	rb->sequences = *seqs;
+	resp->body_case = EID__V1__RESPONSE__BODY_REVOKE_BATCH;
+	resp->revoke_batch = rb;
+	rc = 0;
+out:
+	free(r);
+	return rc;
+}
+
+/* The revocations of one ListRevocations page, until packed. */
+struct hlist {
+	Eid__V1__ListRevocationsResult	 res;
+	Eid__V1__Revocation		*items;
+	Eid__V1__Revocation		**ptrs;
+	struct store_revocation		*revs;
+	size_t				 n;
+	size_t				 max;
+};
+
+static int
+handler_list_cb(const struct store_revocation *r, void *arg)
+{
+	struct hlist	*l = arg;
+
+	if (l->n == l->max)
+		return 1;
+	l->revs[l->n++] = *r;
+	return 0;
+}
+
+static Eid__V1__RevokeKind
+handler_kind_wire(enum store_rev_kind k)
+{
+	return k == STORE_REV_TOKEN ? EID__V1__REVOKE_KIND__REVOKE_TOKEN :
+	    k == STORE_REV_SUBJECT ? EID__V1__REVOKE_KIND__REVOKE_SUBJECT :
+	    EID__V1__REVOKE_KIND__REVOKE_KEY;
+}
+
+static int
+handler_kind_store(Eid__V1__RevokeKind k, enum store_rev_kind *out)
+{
+	switch (k) {
+	case EID__V1__REVOKE_KIND__REVOKE_TOKEN:
+		*out = STORE_REV_TOKEN;
+		return 0;
+	case EID__V1__REVOKE_KIND__REVOKE_SUBJECT:
+		*out = STORE_REV_SUBJECT;
+		return 0;
+	case EID__V1__REVOKE_KIND__REVOKE_KEY:
+		*out = STORE_REV_KEY;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* ListRevocations (admins only): one page, asking one more for "more". */
+static int
+handler_list(const struct conn_info *ci,
+    const Eid__V1__ListRevocationsRequest *q, Eid__V1__Response *resp,
+    struct hlist *l, struct herr *e)
+{
+	struct store_revocation	 after;
+	enum store_rev_kind	 kind = 0;
+	size_t			 i, max, bytes;
+	long			 got;
+
+	e->code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
+	max = q->max == 0 ? HANDLER_LIST_MAX : q->max;
+	if (max > HANDLER_LIST_MAX || (q->kind !=
+	    EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED &&
+	    handler_kind_store(q->kind, &kind) != 0)) {
+		snprintf(e->msg, sizeof(e->msg), "max must be 0 to %d, kind "
+		    "token, subject, key or unspecified", HANDLER_LIST_MAX);
+		return -1;
+	}
+	memset(&after, 0, sizeof(after));
+	if (q->after_kind != EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED &&
+	    (handler_kind_store(q->after_kind, &after.kind) != 0 ||
+	    !handler_copy(after.iss, sizeof(after.iss), q->after_issuer,
+	    EID_ISS_MAX, true) || !handler_copy(after.value,
+	    sizeof(after.value), q->after_value, EID_JTI_MAX, false))) {
+		snprintf(e->msg, sizeof(e->msg), "after_* does not name a "
+		    "revocation");
+		return -1;
+	}
+	e->code = EID__V1__ERROR_CODE__ERROR_OVERLOADED;
+	l->max = max + 1;
+	if ((l->revs = calloc(l->max, sizeof(*l->revs))) == NULL ||
+	    (l->items = calloc(l->max, sizeof(*l->items))) == NULL ||
+	    (l->ptrs = calloc(l->max, sizeof(*l->ptrs))) == NULL) {
+		snprintf(e->msg, sizeof(e->msg), "out of memory");
+		return -1;
+	}
+	got = store_revocations_list(ci->w->rd, kind, q->after_kind !=
+	    EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED ? &after : NULL, l->max,
+	    handler_list_cb, l);
+	if (got < 0) {
+		e->code = EID__V1__ERROR_CODE__ERROR_UNAVAILABLE;
+		snprintf(e->msg, sizeof(e->msg), "the state store cannot be "
+		    "read");
+		return -1;
+	}
+	eid__v1__list_revocations_result__init(&l->res);
+	l->res.more = l->n > max;
+	/*
+	 * A page also ends before its frame would pass what every client
+	 * accepts (64 KiB): then fewer than max come back, with "more".
+	 */
+	for (i = 0, bytes = 0; i < l->n && i < max; i++) {
+		eid__v1__revocation__init(&l->items[i]);
+		l->items[i].kind = handler_kind_wire(l->revs[i].kind);
+		l->items[i].value = l->revs[i].value;
+		l->items[i].issuer = l->revs[i].iss;
+		l->items[i].issued_before = l->revs[i].issued_before;
+		l->items[i].expires_at = l->revs[i].expires_at;
+		l->items[i].created_at = l->revs[i].created_at;
+		l->items[i].sequence = l->revs[i].seq;
+		l->items[i].reason = l->revs[i].reason;
+		bytes += eid__v1__revocation__get_packed_size(&l->items[i]) + 4;
+		if (bytes > HANDLER_PAGE_BYTES) {
+			l->res.more = true;
+			break;
+		}
+		l->ptrs[i] = &l->items[i];
+	}
+	l->res.n_items = i;
+	l->res.items = l->ptrs;
+	resp->body_case = EID__V1__RESPONSE__BODY_LIST_REVOCATIONS;
+	resp->list_revocations = &l->res;
 	return 0;
 }
 
@@ -561,6 +782,9 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	Eid__V1__Error			 err;
 	Eid__V1__VerifyBatchResult	 br;
 	Eid__V1__RevokeResult		 rr;
+	Eid__V1__RevokeBatchResult	 rb;
+	struct hlist			 list;
+	uint64_t			*seqs = NULL;
 	Eid__V1__VerifyResult		**rs = NULL;
 	struct hres			*hs = NULL, one;
 	struct hstatus			 st;
@@ -571,6 +795,7 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 
 	eid__v1__response__init(&resp);
 	memset(&st, 0, sizeof(st));
+	memset(&list, 0, sizeof(list));
 	atomic_fetch_add_explicit(&ci->w->ctr.requests, 1,
 	    memory_order_relaxed);
 	/*
@@ -623,6 +848,22 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 		} else
 			ok = handler_revoke(ci, req->revoke, &resp, &rr, &e);
 		break;
+	case EID__V1__REQUEST__BODY_REVOKE_BATCH:
+	case EID__V1__REQUEST__BODY_LIST_REVOCATIONS:
+		if (ci->principal->cp->role != CFG_ROLE_ADMIN) {
+			e.code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
+			snprintf(e.msg, sizeof(e.msg), "only admins manage "
+			    "revocations");
+			atomic_fetch_add_explicit(&ci->w->ctr.forbidden, 1,
+			    memory_order_relaxed);
+		} else if (req->body_case ==
+		    EID__V1__REQUEST__BODY_REVOKE_BATCH)
+			ok = handler_revoke_batch(ci, req->revoke_batch, &resp,
+			    &rb, &seqs, &e);
+		else
+			ok = handler_list(ci, req->list_revocations, &resp,
+			    &list, &e);
+		break;
 	case EID__V1__REQUEST__BODY_STATUS:
 		/* Counters of every party and the key list: operators only. */
 		if (ci->principal->cp->role != CFG_ROLE_ADMIN) {
@@ -642,10 +883,21 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	}
 	if (ok != 0)
 		handler_error(&resp, &err, &e);
+	/* Every answer fits 64 KiB (eid.proto): else an error says why. */
+	if (eid__v1__response__get_packed_size(&resp) > HANDLER_RESPONSE_MAX) {
+		e.code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
+		snprintf(e.msg, sizeof(e.msg), "the answer would pass 64 KiB: "
+		    "send smaller batches");
+		handler_error(&resp, &err, &e);
+	}
 	if (handler_put(out, &resp) != 0)
 		rc = -1;
 	free(st.ki);
 	free(st.kip);
+	free(seqs);
+	free(list.revs);
+	free(list.items);
+	free(list.ptrs);
 	free(hs);
 	free(rs);
 	eid__v1__request__free_unpacked(req, &alloc);

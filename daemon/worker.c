@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <openssl/evp.h>
 
 #include "eidd.h"
 #include "store.h"
@@ -184,6 +185,8 @@ worker_setup(struct server *srv, const struct cfg *cfg)
 		w->snap_gen = w->snap->gen;
 		if ((w->rd = store_reader_new(srv->store)) == NULL)
 			fatalx("store", "error=\"cannot make a reader\"");
+		if ((w->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+			fatalx("startup", "error=\"no SHA-256\"");
 		if ((w->base = event_base_new()) == NULL)
 			fatalx("event_base", "worker=%d", w->id);
 		/* The first socket resolves a port 0; the others share it. */
@@ -256,6 +259,7 @@ worker_wait_all(struct server *srv)
 		event_free(w->drain_ev);
 		event_base_free(w->base);
 		store_reader_free(w->rd);
+		EVP_MD_free(w->sha256);
 		snap_unref(w->snap);
 	}
 	free(srv->workers);

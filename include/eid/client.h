@@ -116,6 +116,18 @@ struct eid_revoke_req {
 	int64_t		 expires_at;	/* 0: never */
 };
 
+/* A recorded revocation (eid.proto Revocation). */
+struct eid_revocation {
+	enum eid_revoke_kind kind;
+	char		 value[EID_JTI_MAX + 1];
+	char		 issuer[EID_ISS_MAX + 1];	/* "": every issuer */
+	int64_t		 issued_before;
+	int64_t		 expires_at;
+	int64_t		 created_at;
+	uint64_t	 sequence;
+	char		 reason[257];
+};
+
 struct eid_status_key {
 	char		 key_id[EID_KID_MAX + 1];
 	char		 issuer[EID_ISS_MAX + 1];
@@ -190,6 +202,22 @@ enum eid_client_err eid_client_revoke(struct eid_client *,
 		    const struct eid_revoke_req *, uint64_t *sequence);
 enum eid_client_err eid_client_status(struct eid_client *,
 		    struct eid_status *);
+/*
+ * n (1..1000) revocations in one durable transaction, all or none
+ * (admins only); seqs (n entries) gets their sequence numbers.
+ */
+enum eid_client_err eid_client_revoke_batch(struct eid_client *,
+		    const struct eid_revoke_req *reqs, size_t n,
+		    uint64_t *seqs);
+/*
+ * One page of the revocation list (admins only): up to max (1..1000)
+ * entries of kind (0: every kind) that come after *after in (kind,
+ * issuer, value) order (after NULL: from the start), into out (max
+ * entries); *n gets how many, *more whether another page follows.
+ */
+enum eid_client_err eid_client_list_revocations(struct eid_client *,
+		    int kind, const struct eid_revocation *after, size_t max,
+		    struct eid_revocation *out, size_t *n, bool *more);
 
 /*
  * Pipelining: queue requests with send (buffered, written when the

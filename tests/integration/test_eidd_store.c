@@ -559,6 +559,133 @@ test_bad_revocations(void **state)
 	th_eidd_cleanup(&d);
 }
 
+/* Run eidctl as admin against d; returns the exit status, output in out. */
+static int
+eidctl_admin(struct th_eidd *d, const char *args, char *out, size_t outlen)
+{
+	const char	*b = getenv("EID_BUILD");
+	char		 cmd[4096], crt[1024], key[1024], ca[1024];
+	FILE		*p;
+	size_t		 n;
+	int		 st;
+
+	snprintf(cmd, sizeof(cmd), "'%s/bin/eidctl' --server %s --cert '%s' "
+	    "--key '%s' --ca '%s' %s 2>&1", b != NULL && *b ? b : "build",
+	    d->addr, th_certs_abs("admin.crt", crt, sizeof(crt)),
+	    th_certs_abs("admin.key", key, sizeof(key)),
+	    th_certs_abs("ca.pem", ca, sizeof(ca)), args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#define IMPORT_N	1203
+
+static void
+test_import_and_list(void **state)
+{
+	struct th_eidd		 d;
+	struct eid_client	*adm, *rp;
+	struct eid_revocation	*page, after;
+	struct eid_status	 s;
+	char			 path[1024], args[1200], *out, *t;
+	size_t			 n, total = 0;
+	bool			 more = true, first = true;
+	FILE			*fp;
+	int			 i;
+
+	(void)state;
+	out = malloc(65536);
+	page = calloc(500, sizeof(*page));
+	assert_non_null(out);
+	assert_non_null(page);
+	th_eidd_start(&d, NULL);
+	snprintf(path, sizeof(path), "%s/import.jsonl", d.dir);
+
+	/* A bad file: every bad line named, nothing written. */
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fprintf(fp, "{\"kind\":\"token\",\"value\":\"ok-1\"}\n"
+	    "# a comment\n"
+	    "{\"kind\":\"token\",\"value\":\n"
+	    "{\"kind\":\"token\",\"value\":\"ok-2\"}\n"
+	    "{\"kind\":\"cert\",\"value\":\"x\"}\n"
+	    "\n"
+	    "{\"kind\":\"token\",\"value\":\"\"}\n"
+	    "{\"kind\":\"subject\",\"value\":\"12345\"}\n");
+	fclose(fp);
+	snprintf(args, sizeof(args), "revocations import '%s'", path);
+	assert_int_equal(eidctl_admin(&d, args, out, 65536), 2);
+	for (i = 0; i < 4; i++) {
+		static const int bad_lines[] = { 3, 5, 7, 8 };
+		char		 where[64];
+
+		snprintf(where, sizeof(where), "import.jsonl:%d:",
+		    bad_lines[i]);
+		if (strstr(out, where) == NULL)
+			fail_msg("no %s in: %s", where, out);
+	}
+	adm = th_client(&d, "admin");
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(eid_client_status(adm, &s), EID_CLIENT_OK);
+	assert_int_equal(s.revocations, 0);
+	eid_status_clear(&s);
+
+	/* A good one, in batches. */
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	for (i = 0; i < IMPORT_N - 3; i++)
+		fprintf(fp, "{\"kind\":\"token\",\"value\":\"imp-%04d\","
+		    "\"reason\":\"bulk\"}\n", i);
+	fprintf(fp, "{\"kind\":\"subject\",\"value\":\"079201000001\"}\n"
+	    "{\"kind\":\"key\",\"value\":\"no-such-kid\"}\n"
+	    "{\"kind\":\"token\",\"value\":\"x\",\"issuer\":"
+	    "\"https://vneid.example\",\"expires_at\":4102444800}\n");
+	fclose(fp);
+	if (eidctl_admin(&d, args, out, 65536) != 0)
+		fail_msg("import failed: %s", out);
+	assert_non_null(strstr(out, "imported 1203 revocations"));
+
+	rp = th_client(&d, "rp-dichvucong");
+	t = th_token(EID_ALG_ES256, "dichvucong", "imp-0777");
+	assert_int_equal(verify(rp, t, false).verdict, EID_VERDICT_REVOKED);
+	free(t);
+	eid_client_close(rp);
+
+	/* Listed completely, in order, a page at a time. */
+	memset(&after, 0, sizeof(after));
+	while (more) {
+		assert_int_equal(eid_client_list_revocations(adm, 0,
+		    first ? NULL : &after, 500, page, &n, &more),
+		    EID_CLIENT_OK);
+		assert_true(n <= 500);
+		if (n > 0)
+			after = page[n - 1];
+		total += n;
+		first = false;
+	}
+	assert_int_equal(total, IMPORT_N);
+	assert_int_equal(eid_client_list_revocations(adm, EID_REVOKE_SUBJECT,
+	    NULL, 500, page, &n, &more), EID_CLIENT_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(page[0].value, "079201000001");
+	assert_false(more);
+
+	/* The command line lists them too. */
+	assert_int_equal(eidctl_admin(&d, "revocations list --kind key", out,
+	    65536), 0);
+	assert_non_null(strstr(out, "no-such-kid"));
+
+	eid_client_close(adm);
+	stop_ok(&d);
+	th_eidd_cleanup(&d);
+	free(page);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -570,6 +697,7 @@ main(void)
 		cmocka_unit_test(test_crash_keeps_acknowledged),
 		cmocka_unit_test(test_full_maps),
 		cmocka_unit_test(test_bad_revocations),
+		cmocka_unit_test(test_import_and_list),
 	};
 
 	return cmocka_run_group_tests_name("eidd_store", tests, NULL, NULL);

@@ -3,8 +3,10 @@
  * frames decode to what was asked, Response frames translate into the
  * structs of eid/client.h, and every malformed answer (truncated or
  * oversized frames, garbage, another oneof or id, out-of-range values,
- * strings longer than their field) is a protocol error, never truncated.
- * Also "host:port" parsing and the small public helpers.
+ * strings longer than their field) is a protocol error, never truncated;
+ * for the revocation batch and list, also a wrong number of sequence
+ * numbers, more entries than asked, unknown kinds and entries out of
+ * order.  Also "host:port" parsing and the small public helpers.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -686,6 +688,440 @@ test_decode_status(void **state)
 }
 
 static void
+test_encode_revoke_batch(void **state)
+{
+	static struct eid_revoke_req	 reqs[WIRE_REVOKE_BATCH_MAX + 1];
+	static char			 value[130], iss[EID_ISS_MAX + 2],
+					 why[258];
+	struct wire_buf			 buf;
+	Eid__V1__Request		*r;
+	Eid__V1__RevokeRequest		*it;
+	char				 err[160];
+	size_t				 i;
+
+	(void)state;
+	wire_buf_init(&buf);
+	for (i = 0; i < WIRE_REVOKE_BATCH_MAX + 1; i++) {
+		reqs[i].kind = EID_REVOKE_TOKEN;
+		reqs[i].value = "j";
+	}
+	reqs[1].kind = EID_REVOKE_SUBJECT;
+	reqs[1].value = "001234567345";
+	reqs[1].issuer = "https://idp";
+	reqs[1].issued_before = 1700000000;
+	reqs[1].reason = "lost card";
+	reqs[1].expires_at = 1800000000;
+	reqs[2].kind = EID_REVOKE_KEY;
+	reqs[2].value = "kid-9";
+	assert_int_equal(wire_encode_revoke_batch(&buf, 11, reqs, 3, err,
+	    sizeof(err)), EID_CLIENT_OK);
+	r = unpack_request(&buf);
+	assert_non_null(r);
+	assert_int_equal(r->id, 11);
+	assert_int_equal(r->body_case, EID__V1__REQUEST__BODY_REVOKE_BATCH);
+	assert_int_equal(r->revoke_batch->n_items, 3);
+	it = r->revoke_batch->items[0];
+	assert_int_equal(it->kind, EID__V1__REVOKE_KIND__REVOKE_TOKEN);
+	assert_string_equal(it->value, "j");
+	assert_string_equal(it->issuer, "");
+	assert_string_equal(it->reason, "");
+	it = r->revoke_batch->items[1];
+	assert_int_equal(it->kind, EID__V1__REVOKE_KIND__REVOKE_SUBJECT);
+	assert_string_equal(it->value, "001234567345");
+	assert_string_equal(it->issuer, "https://idp");
+	assert_string_equal(it->reason, "lost card");
+	assert_int_equal(it->issued_before, 1700000000);
+	assert_int_equal(it->expires_at, 1800000000);
+	it = r->revoke_batch->items[2];
+	assert_int_equal(it->kind, EID__V1__REVOKE_KIND__REVOKE_KEY);
+	assert_string_equal(it->value, "kid-9");
+	eid__v1__request__free_unpacked(r, NULL);
+	buf.len = 0;
+
+	/* 1..1000 items; small ones fit one frame even at 1000. */
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs, 0, err,
+	    sizeof(err)), EID_CLIENT_ERR_USAGE);
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, NULL, 1, err,
+	    sizeof(err)), EID_CLIENT_ERR_USAGE);
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs,
+	    WIRE_REVOKE_BATCH_MAX + 1, err, sizeof(err)),
+	    EID_CLIENT_ERR_USAGE);
+	assert_int_equal(buf.len, 0);
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs,
+	    WIRE_REVOKE_BATCH_MAX, err, sizeof(err)), EID_CLIENT_OK);
+	buf.len = 0;
+
+	/* Each item is checked as a single revoke; the index is named. */
+	reqs[5].kind = (enum eid_revoke_kind)0;
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs, 10, err,
+	    sizeof(err)), EID_CLIENT_ERR_USAGE);
+	assert_non_null(strstr(err, "item 5"));
+	reqs[5].kind = EID_REVOKE_TOKEN;
+	memset(value, 'v', sizeof(value) - 1);
+	reqs[6].value = value;
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs, 10, err,
+	    sizeof(err)), EID_CLIENT_ERR_USAGE);
+	reqs[6].value = "";
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs, 10, err,
+	    sizeof(err)), EID_CLIENT_ERR_USAGE);
+	reqs[6].value = NULL;
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs, 10, err,
+	    sizeof(err)), EID_CLIENT_ERR_USAGE);
+	reqs[6].value = "j";
+	memset(iss, 'i', sizeof(iss) - 1);
+	reqs[7].issuer = iss;
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs, 10, err,
+	    sizeof(err)), EID_CLIENT_ERR_USAGE);
+	iss[EID_ISS_MAX] = '\0';
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs, 10, err,
+	    sizeof(err)), EID_CLIENT_OK);
+	buf.len = 0;
+	memset(why, 'w', sizeof(why) - 1);
+	reqs[8].reason = why;
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs, 10, err,
+	    sizeof(err)), EID_CLIENT_ERR_USAGE);
+	reqs[8].reason = NULL;
+	reqs[9].expires_at = -1;
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs, 10, err,
+	    sizeof(err)), EID_CLIENT_ERR_USAGE);
+	reqs[9].expires_at = 0;
+	assert_int_equal(buf.len, 0);
+
+	/* 1000 maximal items are far above one 64 KiB frame. */
+	value[128] = '\0';
+	why[256] = '\0';
+	for (i = 0; i < WIRE_REVOKE_BATCH_MAX; i++) {
+		reqs[i].value = value;
+		reqs[i].issuer = iss;
+		reqs[i].reason = why;
+	}
+	assert_int_equal(wire_encode_revoke_batch(&buf, 1, reqs,
+	    WIRE_REVOKE_BATCH_MAX, err, sizeof(err)), EID_CLIENT_ERR_USAGE);
+	assert_int_equal(buf.len, 0);
+	wire_buf_reset(&buf);
+}
+
+static void
+test_encode_list(void **state)
+{
+	struct eid_revocation	 after;
+	struct wire_buf		 buf;
+	Eid__V1__Request	*r;
+	char			 err[160];
+
+	(void)state;
+	wire_buf_init(&buf);
+	assert_int_equal(wire_encode_list_revocations(&buf, 12, 0, NULL,
+	    1000, err, sizeof(err)), EID_CLIENT_OK);
+	r = unpack_request(&buf);
+	assert_non_null(r);
+	assert_int_equal(r->id, 12);
+	assert_int_equal(r->body_case,
+	    EID__V1__REQUEST__BODY_LIST_REVOCATIONS);
+	assert_int_equal(r->list_revocations->kind,
+	    EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED);
+	assert_int_equal(r->list_revocations->after_kind,
+	    EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED);
+	assert_string_equal(r->list_revocations->after_issuer, "");
+	assert_string_equal(r->list_revocations->after_value, "");
+	assert_int_equal(r->list_revocations->max, 1000);
+	eid__v1__request__free_unpacked(r, NULL);
+	buf.len = 0;
+
+	memset(&after, 0, sizeof(after));
+	after.kind = EID_REVOKE_SUBJECT;
+	strcpy(after.issuer, "https://idp");
+	strcpy(after.value, "001234567345");
+	assert_int_equal(wire_encode_list_revocations(&buf, 13,
+	    EID_REVOKE_SUBJECT, &after, 7, err, sizeof(err)), EID_CLIENT_OK);
+	r = unpack_request(&buf);
+	assert_non_null(r);
+	assert_int_equal(r->list_revocations->kind,
+	    EID__V1__REVOKE_KIND__REVOKE_SUBJECT);
+	assert_int_equal(r->list_revocations->after_kind,
+	    EID__V1__REVOKE_KIND__REVOKE_SUBJECT);
+	assert_string_equal(r->list_revocations->after_issuer, "https://idp");
+	assert_string_equal(r->list_revocations->after_value,
+	    "001234567345");
+	assert_int_equal(r->list_revocations->max, 7);
+	eid__v1__request__free_unpacked(r, NULL);
+	buf.len = 0;
+
+	/* Page size 1..1000, a known kind, a sound cursor. */
+	assert_int_equal(wire_encode_list_revocations(&buf, 1, 0, NULL, 0,
+	    err, sizeof(err)), EID_CLIENT_ERR_USAGE);
+	assert_int_equal(wire_encode_list_revocations(&buf, 1, 0, NULL,
+	    WIRE_LIST_MAX + 1, err, sizeof(err)), EID_CLIENT_ERR_USAGE);
+	assert_int_equal(wire_encode_list_revocations(&buf, 1, 4, NULL, 10,
+	    err, sizeof(err)), EID_CLIENT_ERR_USAGE);
+	assert_int_equal(wire_encode_list_revocations(&buf, 1, -1, NULL, 10,
+	    err, sizeof(err)), EID_CLIENT_ERR_USAGE);
+	after.kind = (enum eid_revoke_kind)0;
+	assert_int_equal(wire_encode_list_revocations(&buf, 1, 0, &after, 10,
+	    err, sizeof(err)), EID_CLIENT_ERR_USAGE);
+	after.kind = EID_REVOKE_KEY;
+	memset(after.value, 'v', sizeof(after.value));
+	assert_int_equal(wire_encode_list_revocations(&buf, 1, 0, &after, 10,
+	    err, sizeof(err)), EID_CLIENT_ERR_USAGE);
+	assert_int_equal(buf.len, 0);
+	wire_buf_reset(&buf);
+}
+
+/* Decode a packed Response expecting a RevokeBatch answer of n. */
+static enum eid_client_err
+decode_revoke_batch(const Eid__V1__Response *resp, uint64_t *seqs, size_t n)
+{
+	struct wire_answer	 ans;
+	enum eid_client_err	 e;
+	uint8_t			*p;
+	size_t			 len;
+	char			 err[256];
+
+	p = pack_response(resp, &len);
+	memset(&ans, 0, sizeof(ans));
+	ans.expect = WIRE_BODY_REVOKE_BATCH;
+	ans.id = 21;
+	ans.seqs = seqs;
+	ans.nseqs = n;
+	e = wire_decode(p, len, &ans, err, sizeof(err));
+	free(p);
+	return e;
+}
+
+static void
+test_decode_revoke_batch(void **state)
+{
+	Eid__V1__Response		 resp;
+	Eid__V1__RevokeBatchResult	 rb;
+	Eid__V1__RevokeResult		 rr;
+	uint64_t			 seqs[4], got[4];
+
+	(void)state;
+	eid__v1__response__init(&resp);
+	eid__v1__revoke_batch_result__init(&rb);
+	seqs[0] = 5;
+	seqs[1] = 6;
+	seqs[2] = UINT64_C(1) << 50;
+	seqs[3] = 8;
+	rb.sequences = seqs;
+	rb.n_sequences = 3;
+	resp.id = 21;
+	resp.body_case = EID__V1__RESPONSE__BODY_REVOKE_BATCH;
+	resp.revoke_batch = &rb;
+	assert_int_equal(decode_revoke_batch(&resp, got, 3), EID_CLIENT_OK);
+	assert_true(got[0] == 5 && got[1] == 6 &&
+	    got[2] == UINT64_C(1) << 50);
+
+	/* Exactly one sequence per item: fewer or more are refused. */
+	assert_int_equal(decode_revoke_batch(&resp, got, 4),
+	    EID_CLIENT_ERR_PROTOCOL);
+	assert_true(got[0] == 0 && got[3] == 0);
+	assert_int_equal(decode_revoke_batch(&resp, got, 2),
+	    EID_CLIENT_ERR_PROTOCOL);
+	rb.n_sequences = 0;
+	assert_int_equal(decode_revoke_batch(&resp, got, 1),
+	    EID_CLIENT_ERR_PROTOCOL);
+	/* A single revoke's answer, or none, is not a batch's. */
+	eid__v1__revoke_result__init(&rr);
+	rr.sequence = 5;
+	resp.body_case = EID__V1__RESPONSE__BODY_REVOKE;
+	resp.revoke = &rr;
+	assert_int_equal(decode_revoke_batch(&resp, got, 1),
+	    EID_CLIENT_ERR_PROTOCOL);
+	resp.body_case = EID__V1__RESPONSE__BODY__NOT_SET;
+	assert_int_equal(decode_revoke_batch(&resp, got, 1),
+	    EID_CLIENT_ERR_PROTOCOL);
+	/* Another id. */
+	rb.n_sequences = 1;
+	resp.body_case = EID__V1__RESPONSE__BODY_REVOKE_BATCH;
+	resp.revoke_batch = &rb;
+	resp.id = 22;
+	assert_int_equal(decode_revoke_batch(&resp, got, 1),
+	    EID_CLIENT_ERR_PROTOCOL);
+}
+
+/* Decode a packed Response expecting a page of at most max entries. */
+static enum eid_client_err
+decode_list(const Eid__V1__Response *resp, int kind,
+    const struct eid_revocation *after, struct eid_revocation *out,
+    size_t max, struct wire_answer *ans)
+{
+	enum eid_client_err	 e;
+	uint8_t			*p;
+	size_t			 len;
+	char			 err[256];
+
+	p = pack_response(resp, &len);
+	memset(ans, 0, sizeof(*ans));
+	ans->expect = WIRE_BODY_LIST_REVOCATIONS;
+	ans->id = 31;
+	ans->revs = out;
+	ans->maxrevs = max;
+	ans->list_kind = kind;
+	ans->list_after = after;
+	e = wire_decode(p, len, ans, err, sizeof(err));
+	free(p);
+	return e;
+}
+
+static void
+test_decode_list(void **state)
+{
+	Eid__V1__Response		 resp;
+	Eid__V1__ListRevocationsResult	 lr;
+	Eid__V1__Revocation		 v[3];
+	Eid__V1__Revocation		*vs[3] = { &v[0], &v[1], &v[2] };
+	struct eid_revocation		 out[3], after;
+	struct wire_answer		 ans;
+	char				 iss[] = "https://idp",
+					 t1[] = "jti-1", t2[] = "jti-2",
+					 pin[] = "001234567345",
+					 why[] = "lost card", empty[] = "",
+					 long129[EID_JTI_MAX + 2],
+					 long256[EID_ISS_MAX + 2],
+					 long257[258];
+	size_t				 i;
+
+	(void)state;
+	memset(long129, 'v', sizeof(long129) - 1);
+	long129[sizeof(long129) - 1] = '\0';
+	memset(long256, 'i', sizeof(long256) - 1);
+	long256[sizeof(long256) - 1] = '\0';
+	memset(long257, 'r', sizeof(long257) - 1);
+	long257[sizeof(long257) - 1] = '\0';
+	eid__v1__response__init(&resp);
+	eid__v1__list_revocations_result__init(&lr);
+	for (i = 0; i < 3; i++)
+		eid__v1__revocation__init(&v[i]);
+	/* In (kind, issuer, value) order: token "" jti-2, token idp jti-1. */
+	v[0].kind = EID__V1__REVOKE_KIND__REVOKE_TOKEN;
+	v[0].value = t2;
+	v[0].created_at = 1700000000;
+	v[0].sequence = 3;
+	v[1].kind = EID__V1__REVOKE_KIND__REVOKE_TOKEN;
+	v[1].value = t1;
+	v[1].issuer = iss;
+	v[1].expires_at = 1800000000;
+	v[1].sequence = 1;
+	v[2].kind = EID__V1__REVOKE_KIND__REVOKE_SUBJECT;
+	v[2].value = pin;
+	v[2].issued_before = 1690000000;
+	v[2].reason = why;
+	v[2].created_at = 1700000001;
+	v[2].sequence = UINT64_C(1) << 40;
+	lr.items = vs;
+	lr.n_items = 3;
+	lr.more = 1;
+	resp.id = 31;
+	resp.body_case = EID__V1__RESPONSE__BODY_LIST_REVOCATIONS;
+	resp.list_revocations = &lr;
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_OK);
+	assert_int_equal(ans.nrevs, 3);
+	assert_true(ans.more);
+	assert_int_equal(out[0].kind, EID_REVOKE_TOKEN);
+	assert_string_equal(out[0].value, t2);
+	assert_string_equal(out[0].issuer, "");
+	assert_int_equal(out[0].created_at, 1700000000);
+	assert_int_equal(out[0].sequence, 3);
+	assert_string_equal(out[1].issuer, iss);
+	assert_int_equal(out[1].expires_at, 1800000000);
+	assert_int_equal(out[2].kind, EID_REVOKE_SUBJECT);
+	assert_string_equal(out[2].value, pin);
+	assert_string_equal(out[2].reason, why);
+	assert_int_equal(out[2].issued_before, 1690000000);
+	assert_true(out[2].sequence == UINT64_C(1) << 40);
+
+	/* Fewer than asked is fine; more than asked is not. */
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 4, &ans),
+	    EID_CLIENT_OK);
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 2, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	assert_int_equal(ans.nrevs, 0);
+	assert_false(ans.more);
+
+	/* Entries must follow the cursor and each other. */
+	memset(&after, 0, sizeof(after));
+	after.kind = EID_REVOKE_TOKEN;
+	strcpy(after.value, "jti-1");
+	assert_int_equal(decode_list(&resp, 0, &after, out, 3, &ans),
+	    EID_CLIENT_OK);
+	strcpy(after.value, "jti-2");
+	assert_int_equal(decode_list(&resp, 0, &after, out, 3, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	assert_string_equal(out[0].value, "");
+	vs[0] = &v[1];
+	vs[1] = &v[0];
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	vs[1] = &v[1];
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	vs[0] = &v[0];
+
+	/* Only the kind asked for. */
+	assert_int_equal(decode_list(&resp, EID_REVOKE_TOKEN, NULL, out, 3,
+	    &ans), EID_CLIENT_ERR_PROTOCOL);
+	lr.n_items = 2;
+	assert_int_equal(decode_list(&resp, EID_REVOKE_TOKEN, NULL, out, 3,
+	    &ans), EID_CLIENT_OK);
+	lr.n_items = 3;
+
+	/* Kinds outside the enum, REVOKE_UNSPECIFIED included. */
+	v[2].kind = EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED;
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	v[2].kind = (Eid__V1__RevokeKind)4;
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	assert_int_equal(out[0].kind, 0);
+	v[2].kind = EID__V1__REVOKE_KIND__REVOKE_SUBJECT;
+
+	/* Strings one byte over their field are refused, not cut. */
+	v[2].value = long129;
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	long129[EID_JTI_MAX] = '\0';
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_OK);
+	assert_int_equal(strlen(out[2].value), EID_JTI_MAX);
+	v[2].value = empty;
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	v[2].value = pin;
+	v[2].issuer = long256;
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	long256[EID_ISS_MAX] = '\0';
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_OK);
+	v[2].issuer = NULL;
+	v[2].reason = long257;
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	assert_int_equal(ans.nrevs, 0);
+	long257[256] = '\0';
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_OK);
+	assert_int_equal(strlen(out[2].reason), 256);
+
+	/* An empty last page is fine; an empty page with more is not. */
+	lr.n_items = 0;
+	lr.more = 0;
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_OK);
+	assert_int_equal(ans.nrevs, 0);
+	assert_false(ans.more);
+	lr.more = 1;
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+	/* Another body. */
+	resp.body_case = EID__V1__RESPONSE__BODY__NOT_SET;
+	assert_int_equal(decode_list(&resp, 0, NULL, out, 3, &ans),
+	    EID_CLIENT_ERR_PROTOCOL);
+}
+
+static void
 test_hostport(void **state)
 {
 	char	 h[WIRE_HOST_MAX], p[WIRE_PORT_MAX];
@@ -780,6 +1216,10 @@ main(void)
 		cmocka_unit_test(test_decode_error),
 		cmocka_unit_test(test_decode_batch_revoke),
 		cmocka_unit_test(test_decode_status),
+		cmocka_unit_test(test_encode_revoke_batch),
+		cmocka_unit_test(test_encode_list),
+		cmocka_unit_test(test_decode_revoke_batch),
+		cmocka_unit_test(test_decode_list),
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_names),
 	};
