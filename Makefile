@@ -284,20 +284,33 @@ asan:
 
 FUZZ_BUILD := build/fuzz
 FUZZ_BIN := $(FUZZ_BUILD)/fuzz_verify
+FUZZ_REQ_BIN := $(FUZZ_BUILD)/fuzz_request
+# The daemon's request path without main.c (the harness stands in).
+FUZZ_DAEMON_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,\
+	$(filter-out daemon/main.c,$(DAEMON_SRCS)))
 
 fuzz-build: check-deps-pkgs certs
 	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
 	    OPT="-O1 -g" HARDEN="-fPIE" \
 	    SAN="-fsanitize=fuzzer-no-link,address,undefined" \
-	    $(FUZZ_BUILD)/lib/libeidverify.a
+	    $(FUZZ_BUILD)/lib/libeidverify.a $(FUZZ_BUILD)/lib/libeidproto.a \
+	    $(FUZZ_DAEMON_OBJS)
 	$(call msg,LD,$(FUZZ_BIN))
 	$(Q)clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g $(WARN) -Iinclude \
 	    -Icrypto $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 	    -o $(FUZZ_BIN) tests/fuzz/fuzz_verify.c \
 	    $(FUZZ_BUILD)/lib/libeidverify.a $(PKG_LIBS)
+	$(call msg,LD,$(FUZZ_REQ_BIN))
+	$(Q)clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g $(WARN) -Iinclude \
+	    -Idaemon $(PKG_CFLAGS) $(NET_CFLAGS) $(CONF_CFLAGS) \
+	    -fsanitize=fuzzer,address,undefined -o $(FUZZ_REQ_BIN) \
+	    tests/fuzz/fuzz_request.c $(FUZZ_DAEMON_OBJS) \
+	    $(FUZZ_BUILD)/lib/libeidproto.a $(FUZZ_BUILD)/lib/libeidverify.a \
+	    $(NET_LIBS) $(CONF_LIBS) $(PKG_LIBS) -lpthread
 
 fuzz: fuzz-build
 	$(Q)tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS)
+	$(Q)tests/fuzz/run_request.sh $(FUZZ_REQ_BIN) $(FUZZ_SECONDS)
 
 bench-verify: all certs
 	$(Q)$(BUILD)/bin/eid-bench-verify --certs $(CERTS_DIR) \
