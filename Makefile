@@ -8,6 +8,9 @@
 #   make fuzz          libFuzzer on the JWS/claims parser (FUZZ_SECONDS=60)
 #   make bench-verify  single-thread verify rate vs raw OpenSSL
 #   make certs         the development PKI in certs/dev/ (idempotent)
+#   make bench         eid-load scenarios against eidd; docs/PERFORMANCE.md
+#   make valgrind      the integration scenarios with eidd under valgrind
+#   make install       PREFIX=/usr/local DESTDIR=; make uninstall
 #   make run           start on development defaults (see README.md)
 
 .DEFAULT_GOAL := all
@@ -19,7 +22,8 @@
 DEPS_PKGS = gcc make pkg-config libssl-dev openssl libjansson-dev \
 	libcmocka-dev clang libclang-rt-14-dev faketime valgrind \
 	libevent-dev libprotobuf-c-dev protobuf-c-compiler libconfig-dev \
-	liblmdb-dev
+	liblmdb-dev libsystemd-dev curl python3 prometheus systemd \
+	groff-base man-db
 
 CC	?= cc
 PREFIX	?= /usr/local
@@ -44,8 +48,8 @@ NET_PKGS := libssl libcrypto libevent libevent_openssl libevent_pthreads \
 	libprotobuf-c
 NET_CFLAGS = $(shell pkg-config --cflags $(NET_PKGS) 2>/dev/null)
 NET_LIBS   = $(shell pkg-config --libs $(NET_PKGS) 2>/dev/null)
-CONF_CFLAGS = $(shell pkg-config --cflags libconfig lmdb 2>/dev/null)
-CONF_LIBS   = $(shell pkg-config --libs libconfig lmdb 2>/dev/null)
+CONF_CFLAGS = $(shell pkg-config --cflags libconfig lmdb libsystemd 2>/dev/null)
+CONF_LIBS   = $(shell pkg-config --libs libconfig lmdb libsystemd 2>/dev/null)
 LMDB_LIBS   = $(shell pkg-config --libs lmdb 2>/dev/null)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -72,7 +76,7 @@ CLIENT_SRCS := client/wire.c client/client.c client/aclient.c
 EIDCTL_SRCS := client/eidctl.c
 DAEMON_SRCS := daemon/main.c daemon/cfg.c daemon/log.c daemon/tls.c \
 	daemon/worker.c daemon/conn.c daemon/frame.c daemon/handler.c \
-	daemon/snap.c daemon/store.c
+	daemon/snap.c daemon/store.c daemon/http.c
 
 CRYPTO_LIB := $(BUILD)/lib/libeidverify.a
 PROTO_LIB := $(BUILD)/lib/libeidproto.a
@@ -84,14 +88,15 @@ UNIT_TESTS := test_b64url test_claims test_jwk test_keyset test_verify \
 VECTOR_TESTS := test_wycheproof test_jose
 MINT_TESTS := test_mint
 EIDD_TESTS := test_eidd_verify test_eidd_authz test_eidd_limits \
-	test_eidd_pipeline test_eidd_lifecycle test_eidd_store
+	test_eidd_pipeline test_eidd_lifecycle test_eidd_store test_eidd_http \
+	test_eidd_load
 CLIENT_TESTS := test_wire
 DAEMON_UNIT_TESTS := test_store
 
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(VECTOR_TESTS) \
 	$(MINT_TESTS) $(CLIENT_TESTS) $(DAEMON_UNIT_TESTS) $(EIDD_TESTS))
 PROGS := $(BUILD)/bin/eid-mint $(BUILD)/bin/eid-bench-verify \
-	$(BUILD)/bin/eidd $(BUILD)/bin/eidctl
+	$(BUILD)/bin/eidd $(BUILD)/bin/eidctl $(BUILD)/bin/eid-load
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -261,7 +266,8 @@ $(CERTS_DIR)/jwks.json: $(CERTS_DIR)/.complete $(BUILD)/bin/eid-mint
 # --- tests -------------------------------------------------------------------
 
 test: all certs
-	$(Q)tests/run.sh $(BUILD) tests/check-deps.sh $(TEST_BINS)
+	$(Q)tests/run.sh $(BUILD) tests/check-deps.sh \
+	    tests/install/test_install.sh $(TEST_BINS)
 
 check-deps:
 	$(Q)tests/check-deps.sh
@@ -336,3 +342,5 @@ clean:
 format-check:
 	$(Q)clang-format --dry-run --Werror $(CRYPTO_SRCS) $(MINT_SRCS) \
 	    include/eid/*.h
+
+include mk/install.mk

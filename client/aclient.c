@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -435,7 +437,17 @@ eid_aclient_new(struct event_base *base, const struct eid_client_config *cfg,
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
 		goto nomem;
 	if (bufferevent_socket_connect(c->bev, res->ai_addr,
-	    (int)res->ai_addrlen) == -1) {
+	    (int)res->ai_addrlen) == 0) {
+		int	 one = 1;
+
+		/*
+		 * Pipelined small frames must not wait for Nagle: without
+		 * this an answer waited for the next request (eid-load's
+		 * open loop saw p50 16 ms instead of 0.15 ms).
+		 */
+		(void)setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof(one));
+	} else {
 		wire_errf(c->errbuf, sizeof(c->errbuf), "connect to %s port "
 		    "%s: %s", host, port, strerror(errno));
 		/* A failed connect may already have freed the socket. */

@@ -65,6 +65,18 @@ static const struct cfg_opt cfg_opts[] = {
 	    "CA certificates that client certificates must chain to" },
 	{ "tls.allow_tls12", CFG_BOOL, O(tls12), 0, 0, 1, NULL, NULL,
 	    "also accept TLS 1.2 (ECDHE with AEAD only)" },
+	{ "http.listen", CFG_STR, O(http_listen), 0, 0, 0, "", NULL,
+	    "address:port of the HTTPS/JSON gateway; empty: none" },
+	{ "http.require_client_cert", CFG_BOOL, O(http_require_cert), 1, 0, 1,
+	    NULL, NULL, "mutual TLS on the gateway (only /metrics, /healthz "
+	    "and /readyz may be served without, see open_monitoring)" },
+	{ "http.open_monitoring", CFG_BOOL, O(http_open_monitoring), 0, 0, 1,
+	    NULL, NULL, "serve /metrics, /healthz, /readyz to clients "
+	    "without a certificate (e.g. on a loopback address)" },
+	{ "http.max_body_bytes", CFG_INT, O(http_max_body), 65536, 1024,
+	    EIDD_FRAME_MAX, NULL, "bytes", "largest request body" },
+	{ "http.request_timeout_ms", CFG_INT, O(http_timeout_ms), 10000, 100,
+	    600000, NULL, "ms", "deadline to receive a whole request" },
 	{ "limits.max_frame_bytes", CFG_INT, O(max_frame_bytes), 65536,
 	    EIDD_FRAME_MIN, EIDD_FRAME_MAX, NULL, "bytes",
 	    "largest request frame" },
@@ -103,7 +115,7 @@ static const struct cfg_opt cfg_opts[] = {
 #define CFG_NOPTS	(sizeof(cfg_opts) / sizeof(cfg_opts[0]))
 
 /* Groups and lists parsed by hand, and the options they may hold. */
-static const char *const cfg_groups[] = { "tls", "limits", "store",
+static const char *const cfg_groups[] = { "tls", "http", "limits", "store",
 	"verify", NULL };
 static const char *const cfg_lists[] = { "issuers", "principals", NULL };
 
@@ -178,7 +190,8 @@ cfg_check_secret(struct cfg_ctx *x, int line, const char *opt,
 
 	if (stat(path, &st) != 0)
 		return cfg_fail(x, line, opt, "%s: %s", path, strerror(errno));
-	if (st.st_uid != 0 && st.st_uid != geteuid())
+	/* Root may check (eidd -t) a key that belongs to the service user. */
+	if (st.st_uid != 0 && st.st_uid != geteuid() && geteuid() != 0)
 		return cfg_fail(x, line, opt, "%s: owned by uid %u, not root "
 		    "or this user", path, (unsigned)st.st_uid);
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
@@ -279,8 +292,8 @@ cfg_scalar(struct cfg_ctx *x, config_t *lc, struct cfg *c,
 		if (s != NULL && config_setting_type(s) != CONFIG_TYPE_BOOL)
 			return cfg_fail(x, line, o->name,
 			    "must be true or false");
-		*(bool *)(void *)((char *)c + o->off) = s != NULL &&
-		    config_setting_get_bool(s);
+		*(bool *)(void *)((char *)c + o->off) = s != NULL ?
+		    config_setting_get_bool(s) != 0 : o->def != 0;
 		return 0;
 	case CFG_STR:
 	case CFG_FILE:
@@ -295,7 +308,8 @@ cfg_scalar(struct cfg_ctx *x, config_t *lc, struct cfg *c,
 			return 0;
 		}
 		if (config_setting_type(s) != CONFIG_TYPE_STRING ||
-		    config_setting_get_string(s)[0] == '\0')
+		    (config_setting_get_string(s)[0] == '\0' &&
+		    o->off != O(http_listen)))
 			return cfg_fail(x, line, o->name,
 			    "must be a non-empty string");
 		if (o->type != CFG_STR) {
@@ -588,6 +602,18 @@ cfg_load(const char *path, char *err, size_t errlen)
 	if (!log_level_parse(c->log_level, &lvl)) {
 		cfg_fail(&x, 0, "log_level", "%s: not error, warn, info or "
 		    "debug", c->log_level);
+		goto fail;
+	}
+	if (c->http_listen[0] != '\0' && strchr(c->http_listen, ':') ==
+	    NULL) {
+		cfg_fail(&x, 0, "http.listen", "%s: must be address:port",
+		    c->http_listen);
+		goto fail;
+	}
+	if (c->http_open_monitoring && c->http_require_cert) {
+		cfg_fail(&x, 0, "http.open_monitoring", "needs "
+		    "http.require_client_cert = false (every other path still "
+		    "requires a certificate)");
 		goto fail;
 	}
 	if (strchr(c->listen, ':') == NULL) {

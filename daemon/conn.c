@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -359,6 +361,9 @@ conn_accept(struct worker *w, int fd)
 		close(fd);
 		return;
 	}
+	/* Answers are written when ready; Nagle would hold them back. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
+	    sizeof(int));
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (ssl = tls_ssl_new(s->ssl_ctx)) == NULL)
 		goto fail;

@@ -27,6 +27,7 @@
 #define EIDD_AUD_PER_PRINCIPAL	32
 
 struct x509_st;
+struct json_t;
 struct evp_md_st;
 struct ssl_ctx_st;
 struct ssl_st;
@@ -79,6 +80,11 @@ struct cfg {
 	char		*tls_key;
 	char		*tls_client_ca;
 	bool		 tls12;
+	char		*http_listen;	/* "": no gateway */
+	bool		 http_require_cert;
+	bool		 http_open_monitoring;
+	int64_t		 http_max_body;
+	int64_t		 http_timeout_ms;
 	int64_t		 max_frame_bytes;
 	int64_t		 max_connections;
 	int64_t		 handshake_timeout_ms;
@@ -125,6 +131,7 @@ struct snap {
 	size_t		 nprincipals;
 	struct eid_policy policy;
 	struct ssl_ctx_st *ssl_ctx;	/* tls.* of this cfg */
+	struct ssl_ctx_st *http_ctx;	/* the gateway's, or NULL */
 };
 
 /* Build from cfg (taking ownership of it on success). */
@@ -178,8 +185,13 @@ const char	*log_mask_pin(const char *pin, char *buf, size_t len);
 } while (0)
 
 /* tls.c */
+enum tls_mode {
+	TLS_MODE_API,		/* ALPN eid/1, client certificate required */
+	TLS_MODE_HTTP		/* the gateway: no ALPN; certificate per cfg */
+};
 /* The server context of cfg; NULL and err on failure. */
-struct ssl_ctx_st *tls_ctx_new(const struct cfg *, char *err, size_t errlen);
+struct ssl_ctx_st *tls_ctx_new(const struct cfg *, enum tls_mode, char *err,
+		    size_t errlen);
 void		 tls_ctx_free(struct ssl_ctx_st *);
 struct ssl_st	*tls_ssl_new(struct ssl_ctx_st *);
 /*
@@ -189,6 +201,13 @@ struct ssl_st	*tls_ssl_new(struct ssl_ctx_st *);
  */
 struct x509_st	*tls_peer(struct ssl_st *, char *err, size_t errlen);
 void		 tls_x509_free(struct x509_st *);
+/* Once, before any connection: OpenSSL indexes this file uses. */
+void		 tls_init(void);
+/* Call gone(data) when OpenSSL frees ssl (the gateway's lifetime hook). */
+int		 tls_ssl_attach(struct ssl_st *, void *data,
+		    void (*gone)(void *));
+/* The gateway's peer: a verified certificate (new reference) or NULL. */
+struct x509_st	*tls_http_peer(struct ssl_st *);
 void		 tls_ssl_free(struct ssl_st *);
 /* The subject of x as "/C=.../CN=..." into buf (unescaped). */
 const char	*tls_subject(struct x509_st *x, char *buf, size_t len);
@@ -202,8 +221,27 @@ const char	*tls_version(void);
 /* server state shared by the threads (main.c owns it) */
 struct worker;
 
+/* Operations counted separately (requests by operation). */
+enum counter_op {
+	OP_VERIFY = 0,
+	OP_VERIFY_BATCH,
+	OP_REVOKE,
+	OP_REVOKE_BATCH,
+	OP_LIST_REVOCATIONS,
+	OP_STATUS,
+	OP_INVALID,		/* did not parse, no body, unmapped peer */
+	OP_COUNT
+};
+
+/* Upper bounds (microseconds) of the request latency histogram. */
+#define LATENCY_BUCKETS		12
+extern const uint64_t counters_latency_us[LATENCY_BUCKETS];
+
 struct counters {
 	_Atomic uint64_t requests;
+	_Atomic uint64_t ops[OP_COUNT];
+	_Atomic uint64_t latency[LATENCY_BUCKETS + 1];	/* last: +Inf */
+	_Atomic uint64_t latency_sum_ns;
 	_Atomic uint64_t verdicts[EID_VERDICT_COUNT];
 	_Atomic uint64_t conns_total;
 	_Atomic uint64_t conns_refused;
@@ -219,6 +257,7 @@ struct store_reader;
 
 struct server {
 	struct store	*store;		/* opened at start, not reloaded */
+	struct worker	*http_worker;	/* the gateway's, or NULL */
 	struct worker	*workers;
 	int		 nworkers;
 	pthread_mutex_t	 snap_mtx;
@@ -261,6 +300,12 @@ struct worker {
  * only: failures are fatal.
  */
 void		 worker_setup(struct server *, const struct cfg *);
+/* A listening socket on "host:port"; a port "" keeps the configured one,
+ * and port gets the bound one (so "0" is resolved).  Fatal on failure. */
+int		 worker_listen(const char *listen_addr, char *port, size_t plen);
+/* "host:port" (IPv6 in brackets) of an address and a resolved port. */
+void		 worker_listen_addr(const char *listen_addr, const char *port,
+		    char *out, size_t len);
 void		 worker_start(struct server *);
 /* From the main thread: stop accepting and drain; join with wait. */
 void		 worker_drain_all(struct server *);
@@ -269,6 +314,16 @@ void		 worker_wait_all(struct server *);
 struct snap	*worker_snap(struct worker *);
 /* Sum of every worker's counters. */
 void		 worker_counters(struct server *, struct counters *out);
+
+/* http.c */
+struct http;
+/* The gateway of cfg (NULL when http.listen is empty), bound; id is its
+ * log worker id.  Startup only: failures are fatal. */
+struct http	*http_setup(struct server *, const struct cfg *, int id);
+void		 http_start(struct http *);
+/* Stop, join and free (after the workers have drained).  Accepts NULL. */
+void		 http_stop(struct http *);
+const char	*http_addr(const struct http *);
 
 /* conn.c */
 struct conn;
@@ -303,6 +358,17 @@ int		 handler_frame(const struct conn_info *, const uint8_t *buf,
 /* An Error response for a frame that could not be read (too large). */
 void		 handler_frame_error(struct evbuffer *out, int code,
 		    const char *message);
+/*
+ * The HTTPS/JSON gateway's operations ("verify", "revoke", "status"),
+ * the same checks as the protobuf ones: body is the parsed request (NULL
+ * for status), *out the JSON answer (new reference).  Returns the HTTP
+ * status: 200 for any verdict, 4xx/5xx with {"error": ...}.
+ */
+int		 handler_json(const struct conn_info *, const char *op,
+		    struct json_t *body, struct json_t **out);
+/* The Prometheus text exposition of srv's counters into out. */
+void		 handler_metrics(struct server *, struct store_reader *,
+		    struct evbuffer *out);
 
 /* frame.c */
 #define FRAME_HDR	4

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -735,6 +736,38 @@ handler_status(const struct conn_info *ci, struct hstatus *st,
 	return 0;
 }
 
+const uint64_t counters_latency_us[LATENCY_BUCKETS] = {
+	10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000
+};
+
+static int64_t
+handler_clock_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Count one request of op and its latency. */
+static void
+handler_done(const struct conn_info *ci, enum counter_op op, int64_t t0)
+{
+	struct counters	*c = &ci->w->ctr;
+	int64_t		 ns = handler_clock_ns() - t0;
+	size_t		 b;
+
+	if (ns < 0)
+		ns = 0;
+	for (b = 0; b < LATENCY_BUCKETS; b++)
+		if ((uint64_t)ns <= counters_latency_us[b] * 1000)
+			break;
+	atomic_fetch_add_explicit(&c->ops[op], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->latency[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->latency_sum_ns, (uint64_t)ns,
+	    memory_order_relaxed);
+}
+
 /*
  * protobuf-c allocates per field, and a frame of tiny repeated items
  * unpacks into dozens of times its size: unpacking gets a budget.
@@ -791,11 +824,14 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	struct herr			 e;
 	struct hbudget			 budget;
 	ProtobufCAllocator		 alloc;
+	enum counter_op			 op = OP_INVALID;
+	int64_t				 t0;
 	int				 rc = 0, ok = -1;
 
 	eid__v1__response__init(&resp);
 	memset(&st, 0, sizeof(st));
 	memset(&list, 0, sizeof(list));
+	t0 = handler_clock_ns();
 	atomic_fetch_add_explicit(&ci->w->ctr.requests, 1,
 	    memory_order_relaxed);
 	/*
@@ -810,6 +846,7 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 		    "mapped to a principal");
 		handler_error(&resp, &err, &e);
 		handler_put(out, &resp);
+		handler_done(ci, OP_INVALID, t0);
 		return -1;
 	}
 	budget.left = len * HANDLER_UNPACK_FACTOR + HANDLER_UNPACK_SLACK;
@@ -825,21 +862,25 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 		snprintf(e.msg, sizeof(e.msg), "request does not parse");
 		handler_error(&resp, &err, &e);
 		handler_put(out, &resp);
+		handler_done(ci, OP_INVALID, t0);
 		return -1;
 	}
 	resp.id = req->id;
 	switch (req->body_case) {
 	case EID__V1__REQUEST__BODY_VERIFY:
+		op = OP_VERIFY;
 		if ((ok = handler_verify(ci, req->verify, &one, &e)) == 0) {
 			resp.body_case = EID__V1__RESPONSE__BODY_VERIFY;
 			resp.verify = &one.r;
 		}
 		break;
 	case EID__V1__REQUEST__BODY_VERIFY_BATCH:
+		op = OP_VERIFY_BATCH;
 		ok = handler_batch(ci, req->verify_batch, &resp, &hs, &rs, &br,
 		    &e);
 		break;
 	case EID__V1__REQUEST__BODY_REVOKE:
+		op = OP_REVOKE;
 		if (ci->principal->cp->role != CFG_ROLE_ADMIN) {
 			e.code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
 			snprintf(e.msg, sizeof(e.msg), "only admins revoke");
@@ -850,6 +891,8 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 		break;
 	case EID__V1__REQUEST__BODY_REVOKE_BATCH:
 	case EID__V1__REQUEST__BODY_LIST_REVOCATIONS:
+		op = req->body_case == EID__V1__REQUEST__BODY_REVOKE_BATCH ?
+		    OP_REVOKE_BATCH : OP_LIST_REVOCATIONS;
 		if (ci->principal->cp->role != CFG_ROLE_ADMIN) {
 			e.code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
 			snprintf(e.msg, sizeof(e.msg), "only admins manage "
@@ -865,6 +908,7 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 			    &list, &e);
 		break;
 	case EID__V1__REQUEST__BODY_STATUS:
+		op = OP_STATUS;
 		/* Counters of every party and the key list: operators only. */
 		if (ci->principal->cp->role != CFG_ROLE_ADMIN) {
 			e.code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
@@ -901,5 +945,448 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	free(hs);
 	free(rs);
 	eid__v1__request__free_unpacked(req, &alloc);
+	handler_done(ci, op, t0);
 	return rc;
+}
+
+/* --- the HTTPS/JSON gateway -------------------------------------------- */
+
+static const char *const handler_error_names[] = {
+	[EID__V1__ERROR_CODE__ERROR_UNSPECIFIED] = "unspecified",
+	[EID__V1__ERROR_CODE__ERROR_BAD_REQUEST] = "bad_request",
+	[EID__V1__ERROR_CODE__ERROR_FORBIDDEN] = "forbidden",
+	[EID__V1__ERROR_CODE__ERROR_FRAME_TOO_LARGE] = "too_large",
+	[EID__V1__ERROR_CODE__ERROR_OVERLOADED] = "overloaded",
+	[EID__V1__ERROR_CODE__ERROR_UNAVAILABLE] = "unavailable",
+	[EID__V1__ERROR_CODE__ERROR_INTERNAL] = "internal",
+};
+
+static int
+handler_http_status(Eid__V1__ErrorCode c)
+{
+	switch (c) {
+	case EID__V1__ERROR_CODE__ERROR_BAD_REQUEST:
+		return 400;
+	case EID__V1__ERROR_CODE__ERROR_FORBIDDEN:
+		return 403;
+	case EID__V1__ERROR_CODE__ERROR_FRAME_TOO_LARGE:
+		return 413;
+	case EID__V1__ERROR_CODE__ERROR_OVERLOADED:
+	case EID__V1__ERROR_CODE__ERROR_UNAVAILABLE:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+static int
+handler_json_error(const struct herr *e, json_t **out)
+{
+	unsigned int	 c = (unsigned int)e->code;
+
+	*out = json_pack("{s:{s:s, s:s}}", "error", "code",
+	    c < sizeof(handler_error_names) / sizeof(handler_error_names[0]) &&
+	    handler_error_names[c] != NULL ? handler_error_names[c] :
+	    "internal", "message", e->msg);
+	return handler_http_status(e->code);
+}
+
+/* A lower-case verdict name ("ok", "bad_signature"). */
+static void
+handler_verdict_lower(enum eid_verdict v, char *buf, size_t len)
+{
+	const char	*n = eid_verdict_name(v);
+	size_t		 i;
+
+	for (i = 0; n[i] != '\0' && i + 1 < len; i++)
+		buf[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] - 'A' + 'a' :
+		    n[i]);
+	buf[i] = '\0';
+}
+
+/* Only the members named may appear, each of the JSON type given. */
+static bool
+handler_json_members(json_t *o, const char *const *names,
+    const json_type *types, struct herr *e)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	json_object_foreach(o, k, v) {
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(k, names[i]) == 0)
+				break;
+		if (names[i] == NULL) {
+			snprintf(e->msg, sizeof(e->msg), "unknown member %.60s",
+			    k);
+			return false;
+		}
+		if (json_typeof(v) != types[i] && !(types[i] == JSON_TRUE &&
+		    json_is_boolean(v))) {
+			snprintf(e->msg, sizeof(e->msg), "member %s has the "
+			    "wrong type", k);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+handler_json_bytes(json_t *o, const char *name, ProtobufCBinaryData *b)
+{
+	json_t	*v = json_object_get(o, name);
+
+	if (v != NULL) {
+		b->data = (uint8_t *)(uintptr_t)json_string_value(v);
+		b->len = json_string_length(v);
+	}
+}
+
+static int
+handler_json_verify(const struct conn_info *ci, json_t *body, json_t **out)
+{
+	static const char *const names[] = { "token", "audience",
+		"min_level", "consume", "nonce", NULL };
+	static const json_type types[] = { JSON_STRING, JSON_STRING,
+		JSON_INTEGER, JSON_TRUE, JSON_STRING };
+	Eid__V1__VerifyRequest	 q;
+	struct hres		*h;
+	struct herr		 e;
+	json_int_t		 lvl = 0;
+	char			 vname[32];
+	int			 status;
+
+	e.code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
+	e.msg[0] = '\0';
+	if (!json_is_object(body) || !handler_json_members(body, names, types,
+	    &e) || json_object_get(body, "token") == NULL) {
+		if (json_is_object(body) && e.msg[0] == '\0')
+			snprintf(e.msg, sizeof(e.msg), "token is required");
+		else if (!json_is_object(body))
+			snprintf(e.msg, sizeof(e.msg), "the body must be a "
+			    "JSON object");
+		return handler_json_error(&e, out);
+	}
+	eid__v1__verify_request__init(&q);
+	handler_json_bytes(body, "token", &q.token);
+	handler_json_bytes(body, "audience", &q.audience);
+	handler_json_bytes(body, "nonce", &q.nonce);
+	if (json_object_get(body, "min_level") != NULL)
+		lvl = json_integer_value(json_object_get(body, "min_level"));
+	if (lvl < 0 || lvl > 2) {
+		snprintf(e.msg, sizeof(e.msg), "min_level must be 0, 1 or 2");
+		return handler_json_error(&e, out);
+	}
+	q.min_level = (uint32_t)lvl;
+	q.consume = json_is_true(json_object_get(body, "consume"));
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		e.code = EID__V1__ERROR_CODE__ERROR_OVERLOADED;
+		snprintf(e.msg, sizeof(e.msg), "out of memory");
+		return handler_json_error(&e, out);
+	}
+	if (handler_verify(ci, &q, h, &e) != 0) {
+		free(h);
+		return handler_json_error(&e, out);
+	}
+	handler_verdict_lower((enum eid_verdict)h->r.verdict, vname,
+	    sizeof(vname));
+	*out = json_pack("{s:s, s:b, s:s}", "verdict", vname, "cached",
+	    h->r.cached, "audience", h->r.audience);
+	if (*out != NULL && h->r.verdict == EID__V1__VERDICT__VERDICT_OK) {
+		json_object_set_new(*out, "identity", json_pack("{s:s, s:s, "
+		    "s:s, s:s, s:i}", "sub", h->id.sub, "name", h->id.name,
+		    "birthdate", h->id.birthdate, "gender", h->id.gender ==
+		    EID__V1__GENDER__GENDER_MALE ? "male" : h->id.gender ==
+		    EID__V1__GENDER__GENDER_FEMALE ? "female" : "unset",
+		    "level", (int)h->id.level));
+		json_object_set_new(*out, "issued_at", json_integer(
+		    h->r.issued_at));
+		json_object_set_new(*out, "expires_at", json_integer(
+		    h->r.expires_at));
+		json_object_set_new(*out, "not_before", json_integer(
+		    h->r.not_before));
+		json_object_set_new(*out, "token_id", json_string(
+		    h->r.token_id));
+		json_object_set_new(*out, "issuer", json_string(h->r.issuer));
+		json_object_set_new(*out, "key_id", json_string(h->r.key_id));
+		json_object_set_new(*out, "algorithm", json_string(
+		    h->r.algorithm));
+	}
+	status = *out != NULL ? 200 : 500;
+	free(h);
+	return status;
+}
+
+static int
+handler_json_revoke(const struct conn_info *ci, json_t *body, json_t **out)
+{
+	static const char *const names[] = { "kind", "value", "issuer",
+		"issued_before", "expires_at", "reason", NULL };
+	static const json_type types[] = { JSON_STRING, JSON_STRING,
+		JSON_STRING, JSON_INTEGER, JSON_INTEGER, JSON_STRING };
+	Eid__V1__RevokeRequest	 q;
+	struct store_revocation	 r;
+	struct herr		 e;
+	const char		*kind;
+
+	e.code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
+	e.msg[0] = '\0';
+	if (ci->principal->cp->role != CFG_ROLE_ADMIN) {
+		e.code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
+		snprintf(e.msg, sizeof(e.msg), "only admins revoke");
+		return handler_json_error(&e, out);
+	}
+	if (!json_is_object(body) || !handler_json_members(body, names, types,
+	    &e)) {
+		if (e.msg[0] == '\0')
+			snprintf(e.msg, sizeof(e.msg), "the body must be a "
+			    "JSON object");
+		return handler_json_error(&e, out);
+	}
+	eid__v1__revoke_request__init(&q);
+	kind = json_string_value(json_object_get(body, "kind"));
+	q.kind = kind == NULL ? EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED :
+	    strcmp(kind, "token") == 0 ? EID__V1__REVOKE_KIND__REVOKE_TOKEN :
+	    strcmp(kind, "subject") == 0 ?
+	    EID__V1__REVOKE_KIND__REVOKE_SUBJECT : strcmp(kind, "key") == 0 ?
+	    EID__V1__REVOKE_KIND__REVOKE_KEY :
+	    EID__V1__REVOKE_KIND__REVOKE_UNSPECIFIED;
+	/* jansson refuses \u0000 in strings: these are C strings whole. */
+	q.value = (char *)(uintptr_t)json_string_value(json_object_get(body,
+	    "value"));
+	q.issuer = (char *)(uintptr_t)json_string_value(json_object_get(body,
+	    "issuer"));
+	q.reason = (char *)(uintptr_t)json_string_value(json_object_get(body,
+	    "reason"));
+	q.issued_before = json_integer_value(json_object_get(body,
+	    "issued_before"));
+	q.expires_at = json_integer_value(json_object_get(body, "expires_at"));
+	if (handler_revocation(&q, handler_now(), &r, &e) != 0 ||
+	    handler_record(ci, &r, 1, &e) != 0)
+		return handler_json_error(&e, out);
+	*out = json_pack("{s:I}", "sequence", (json_int_t)r.seq);
+	return *out != NULL ? 200 : 500;
+}
+
+static int
+handler_json_status(const struct conn_info *ci, json_t **out)
+{
+	Eid__V1__Response	 resp;
+	struct hstatus		 st;
+	struct herr		 e;
+	json_t			*v, *k;
+	char			 vname[32];
+	size_t			 i;
+
+	memset(&st, 0, sizeof(st));
+	eid__v1__response__init(&resp);
+	if (ci->principal->cp->role != CFG_ROLE_ADMIN) {
+		e.code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
+		snprintf(e.msg, sizeof(e.msg), "only admins read the status");
+		return handler_json_error(&e, out);
+	}
+	if (handler_status(ci, &st, &resp, &e) != 0) {
+		free(st.ki);
+		free(st.kip);
+		return handler_json_error(&e, out);
+	}
+	v = json_object();
+	k = json_array();
+	for (i = 0; v != NULL && i < st.s.n_verdicts; i++) {
+		handler_verdict_lower((enum eid_verdict)st.vc[i].verdict, vname,
+		    sizeof(vname));
+		json_object_set_new(v, vname, json_integer(
+		    (json_int_t)st.vc[i].count));
+	}
+	for (i = 0; k != NULL && i < st.s.n_keys; i++)
+		json_array_append_new(k, json_pack("{s:s, s:s, s:s, s:I, s:I, "
+		    "s:b}", "key_id", st.ki[i].key_id, "issuer",
+		    st.ki[i].issuer, "algorithm", st.ki[i].algorithm,
+		    "not_before", (json_int_t)st.ki[i].not_before, "not_after",
+		    (json_int_t)st.ki[i].not_after, "from_certificate",
+		    st.ki[i].from_certificate));
+	*out = json_pack("{s:s, s:I, s:I, s:i, s:I, s:I, s:I, s:o, s:o, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I, s:s}", "version", st.s.version,
+	    "uptime_s", (json_int_t)st.s.uptime_s, "started_at",
+	    (json_int_t)st.s.started_at, "workers", (int)st.s.workers,
+	    "connections_open", (json_int_t)st.s.connections_open,
+	    "connections_total", (json_int_t)st.s.connections_total,
+	    "requests_total", (json_int_t)st.s.requests_total, "verdicts", v,
+	    "keys", k, "reloads", (json_int_t)st.s.reloads, "cache_entries",
+	    (json_int_t)st.s.cache_entries, "cache_hits",
+	    (json_int_t)st.s.cache_hits, "cache_misses",
+	    (json_int_t)st.s.cache_misses, "revocations",
+	    (json_int_t)st.s.revocations, "consumed",
+	    (json_int_t)st.s.consumed, "principal", st.s.principal);
+	free(st.ki);
+	free(st.kip);
+	return *out != NULL ? 200 : 500;
+}
+
+int
+handler_json(const struct conn_info *ci, const char *op, json_t *body,
+    json_t **out)
+{
+	struct herr	 e;
+	enum counter_op	 cop = OP_INVALID;
+	int64_t		 t0 = handler_clock_ns();
+	int		 status;
+
+	*out = NULL;
+	atomic_fetch_add_explicit(&ci->w->ctr.requests, 1,
+	    memory_order_relaxed);
+	if (ci->principal == NULL) {
+		atomic_fetch_add_explicit(&ci->w->ctr.forbidden, 1,
+		    memory_order_relaxed);
+		e.code = EID__V1__ERROR_CODE__ERROR_FORBIDDEN;
+		snprintf(e.msg, sizeof(e.msg), "client certificate missing or "
+		    "not mapped to a principal");
+		status = handler_json_error(&e, out);
+	} else if (strcmp(op, "verify") == 0) {
+		cop = OP_VERIFY;
+		status = handler_json_verify(ci, body, out);
+	} else if (strcmp(op, "revoke") == 0) {
+		cop = OP_REVOKE;
+		status = handler_json_revoke(ci, body, out);
+	} else {
+		cop = OP_STATUS;
+		status = handler_json_status(ci, out);
+	}
+	handler_done(ci, cop, t0);
+	return *out != NULL ? status : 500;
+}
+
+/* One Prometheus sample line. */
+static void
+handler_prom(struct evbuffer *out, const char *name, const char *labels,
+    uint64_t v)
+{
+	evbuffer_add_printf(out, "%s%s%s%s %llu\n", name, labels[0] ? "{" : "",
+	    labels, labels[0] ? "}" : "", (unsigned long long)v);
+}
+
+static void
+handler_prom_head(struct evbuffer *out, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
+void
+handler_metrics(struct server *srv, struct store_reader *rd,
+    struct evbuffer *out)
+{
+	static const char *const ops[OP_COUNT] = { "verify", "verify_batch",
+		"revoke", "revoke_batch", "list_revocations", "status",
+		"invalid" };
+	struct store_stats	 ss;
+	struct counters		 c;
+	char			 lab[128], vname[32];
+	uint64_t		 cum = 0;
+	size_t			 i;
+
+	worker_counters(srv, &c);
+	handler_prom_head(out, "eidd_build_info", "gauge",
+	    "Version of eidd and of the OpenSSL library in use.");
+	evbuffer_add_printf(out, "eidd_build_info{version=\"%s\","
+	    "openssl=\"%s\"} 1\n", EIDD_VERSION, tls_version());
+	handler_prom_head(out, "eidd_start_time_seconds", "gauge",
+	    "Unix time eidd started.");
+	handler_prom(out, "eidd_start_time_seconds", "",
+	    (uint64_t)srv->started_at);
+	handler_prom_head(out, "eidd_requests_total", "counter",
+	    "Requests by operation (both APIs).");
+	for (i = 0; i < OP_COUNT; i++) {
+		snprintf(lab, sizeof(lab), "op=\"%s\"", ops[i]);
+		handler_prom(out, "eidd_requests_total", lab,
+		    atomic_load(&c.ops[i]));
+	}
+	handler_prom_head(out, "eidd_verdicts_total", "counter",
+	    "Verification answers by verdict.");
+	for (i = 0; i < EID_VERDICT_COUNT; i++) {
+		handler_verdict_lower((enum eid_verdict)i, vname,
+		    sizeof(vname));
+		snprintf(lab, sizeof(lab), "verdict=\"%s\"", vname);
+		handler_prom(out, "eidd_verdicts_total", lab,
+		    atomic_load(&c.verdicts[i]));
+	}
+	handler_prom_head(out, "eidd_request_duration_seconds", "histogram",
+	    "Time to answer one request, from its decoding to its encoding.");
+	for (i = 0; i <= LATENCY_BUCKETS; i++) {
+		cum += atomic_load(&c.latency[i]);
+		if (i < LATENCY_BUCKETS)
+			snprintf(lab, sizeof(lab), "le=\"%g\"",
+			    (double)counters_latency_us[i] / 1e6);
+		else
+			snprintf(lab, sizeof(lab), "le=\"+Inf\"");
+		handler_prom(out, "eidd_request_duration_seconds_bucket", lab,
+		    cum);
+	}
+	evbuffer_add_printf(out, "eidd_request_duration_seconds_sum %.9f\n",
+	    (double)atomic_load(&c.latency_sum_ns) / 1e9);
+	handler_prom(out, "eidd_request_duration_seconds_count", "", cum);
+	handler_prom_head(out, "eidd_connections_open", "gauge",
+	    "Open API connections.");
+	handler_prom(out, "eidd_connections_open", "",
+	    (uint64_t)atomic_load(&srv->conns_open));
+	handler_prom_head(out, "eidd_connections_total", "counter",
+	    "API connections accepted.");
+	handler_prom(out, "eidd_connections_total", "",
+	    atomic_load(&c.conns_total));
+	handler_prom_head(out, "eidd_connections_refused_total", "counter",
+	    "API connections refused (max_connections, draining).");
+	handler_prom(out, "eidd_connections_refused_total", "",
+	    atomic_load(&c.conns_refused));
+	handler_prom_head(out, "eidd_tls_handshake_failures_total", "counter",
+	    "TLS handshakes that failed or timed out.");
+	handler_prom(out, "eidd_tls_handshake_failures_total", "",
+	    atomic_load(&c.handshake_failures));
+	handler_prom_head(out, "eidd_protocol_errors_total", "counter",
+	    "Frames refused: bad length or not parsable.");
+	handler_prom(out, "eidd_protocol_errors_total", "",
+	    atomic_load(&c.protocol_errors));
+	handler_prom_head(out, "eidd_forbidden_total", "counter",
+	    "Requests refused to their principal.");
+	handler_prom(out, "eidd_forbidden_total", "",
+	    atomic_load(&c.forbidden));
+	handler_prom_head(out, "eidd_cache_requests_total", "counter",
+	    "Verifications by cache outcome.");
+	handler_prom(out, "eidd_cache_requests_total", "result=\"hit\"",
+	    atomic_load(&c.cache_hits));
+	handler_prom(out, "eidd_cache_requests_total", "result=\"miss\"",
+	    atomic_load(&c.cache_misses));
+	handler_prom_head(out, "eidd_reloads_total", "counter",
+	    "Successful configuration and key reloads.");
+	handler_prom(out, "eidd_reloads_total", "",
+	    atomic_load(&srv->reloads));
+	/* Store figures through the calling thread's reader. */
+	if (store_stats(rd, &ss) == 0) {
+		handler_prom_head(out, "eidd_cache_entries", "gauge",
+		    "Verified tokens in the cache.");
+		handler_prom(out, "eidd_cache_entries", "", ss.cache_entries);
+		handler_prom_head(out, "eidd_cache_evictions_total", "counter",
+		    "Cache entries evicted to make room.");
+		handler_prom(out, "eidd_cache_evictions_total", "",
+		    ss.evictions);
+		handler_prom_head(out, "eidd_revocations", "gauge",
+		    "Revocations in force or not yet swept.");
+		handler_prom(out, "eidd_revocations", "", ss.revocations);
+		handler_prom_head(out, "eidd_consumed_ids", "gauge",
+		    "Consumed token ids remembered.");
+		handler_prom(out, "eidd_consumed_ids", "", ss.consumed);
+		handler_prom_head(out, "eidd_store_map_bytes", "gauge",
+		    "LMDB map size by environment.");
+		handler_prom(out, "eidd_store_map_bytes", "env=\"cache\"",
+		    ss.cache_map_bytes);
+		handler_prom(out, "eidd_store_map_bytes", "env=\"state\"",
+		    ss.state_map_bytes);
+		handler_prom_head(out, "eidd_store_used_bytes", "gauge",
+		    "LMDB map bytes in use by environment.");
+		handler_prom(out, "eidd_store_used_bytes", "env=\"cache\"",
+		    ss.cache_used_bytes);
+		handler_prom(out, "eidd_store_used_bytes", "env=\"state\"",
+		    ss.state_used_bytes);
+	}
 }

@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <systemd/sd-daemon.h>
 
 #include "eidd.h"
 #include "store.h"
@@ -83,6 +84,22 @@ main_reload_warn(const struct cfg *o, const struct cfg *n)
 		    "effect at the next start\"");
 }
 
+/* Tell systemd (Type=notify) where we are; a no-op outside systemd. */
+static void
+main_notify(const char *state)
+{
+	struct timespec	 ts;
+
+	if (strcmp(state, "RELOADING=1") == 0) {
+		/* systemd 253+ wants the time the reload began. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		(void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		    (unsigned long long)ts.tv_sec * 1000000ULL +
+		    (unsigned long long)ts.tv_nsec / 1000);
+	} else
+		(void)sd_notify(0, state);
+}
+
 static void
 main_reload(struct main_ctx *m)
 {
@@ -91,10 +108,13 @@ main_reload(struct main_ctx *m)
 	char		 err[1024], esc[2100];
 	uint64_t	 gen = atomic_load(&srv->snap_gen) + 1;
 
+	main_notify("RELOADING=1");
 	if ((s = main_load(m->path, gen, err, sizeof(err))) == NULL) {
 		log_err("reload_failed", "error=%s keeping=%llu",
 		    log_escape(err, esc, sizeof(esc)),
 		    (unsigned long long)(gen - 1));
+		/* Still serving, with the old snapshot. */
+		main_notify("READY=1");
 		return;
 	}
 	main_reload_warn(srv->snap->cfg, s->cfg);
@@ -108,6 +128,7 @@ main_reload(struct main_ctx *m)
 	log_info("reloaded", "generation=%llu keys=%zu principals=%zu",
 	    (unsigned long long)gen, eid_keyset_count(s->ks),
 	    s->nprincipals);
+	main_notify("READY=1");
 }
 
 static void
@@ -123,6 +144,7 @@ main_signal_cb(evutil_socket_t sig, short what, void *arg)
 	log_info("shutdown", "signal=%d open=%d", (int)sig,
 	    atomic_load(&m->srv->conns_open));
 	atomic_store(&m->srv->draining, true);
+	main_notify("STOPPING=1");
 	worker_drain_all(m->srv);
 	event_base_loopexit(m->base, NULL);
 }
@@ -131,6 +153,7 @@ int
 main(int argc, char *argv[])
 {
 	struct server	 srv;
+	struct http	*http;
 	struct store_cfg scfg;
 	struct main_ctx	 m;
 	struct event	*sig[3];
@@ -164,6 +187,7 @@ main(int argc, char *argv[])
 
 	memset(&srv, 0, sizeof(srv));
 	pthread_mutex_init(&srv.snap_mtx, NULL);
+	tls_init();
 	if ((srv.snap = main_load(path, 1, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "eidd: %s\n", err);
 		return 1;
@@ -195,6 +219,7 @@ main(int argc, char *argv[])
 		fatalx("store", "dir=%s error=\"%s\"", scfg.dir, err);
 	srv.max_connections = srv.snap->cfg->max_connections;
 	worker_setup(&srv, srv.snap->cfg);
+	http = http_setup(&srv, srv.snap->cfg, srv.nworkers + 1);
 
 	memset(&m, 0, sizeof(m));
 	m.srv = &srv;
@@ -206,13 +231,16 @@ main(int argc, char *argv[])
 		    &m)) == NULL || event_add(sig[i], NULL) != 0)
 			fatalx("startup", "error=evsignal");
 	worker_start(&srv);
-	log_info("listening", "addr=%s workers=%d keys=%zu principals=%zu "
-	    "version=%s openssl=\"%s\"", srv.listen_addr, srv.nworkers,
-	    eid_keyset_count(srv.snap->ks), srv.snap->nprincipals,
-	    EIDD_VERSION, tls_version());
+	http_start(http);
+	log_info("listening", "addr=%s http=%s workers=%d keys=%zu "
+	    "principals=%zu version=%s openssl=\"%s\"", srv.listen_addr,
+	    http_addr(http), srv.nworkers, eid_keyset_count(srv.snap->ks),
+	    srv.snap->nprincipals, EIDD_VERSION, tls_version());
+	main_notify("READY=1");
 
 	event_base_dispatch(m.base);
 	worker_wait_all(&srv);
+	http_stop(http);
 	for (i = 0; i < 3; i++)
 		event_free(sig[i]);
 	event_base_free(m.base);

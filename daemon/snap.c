@@ -130,7 +130,9 @@ snap_build(struct cfg *cfg, uint64_t gen, int64_t now, char *err,
 	 * Connections keep the context they were accepted with (SSL_new
 	 * holds a reference).
 	 */
-	if ((s->ssl_ctx = tls_ctx_new(cfg, err, errlen)) == NULL)
+	if ((s->ssl_ctx = tls_ctx_new(cfg, TLS_MODE_API, err, errlen)) ==
+	    NULL || (cfg->http_listen[0] != '\0' && (s->http_ctx =
+	    tls_ctx_new(cfg, TLS_MODE_HTTP, err, errlen)) == NULL))
 		goto fail;
 	if ((s->principals = calloc(cfg->nprincipals,
 	    sizeof(*s->principals))) == NULL) {
@@ -189,6 +191,7 @@ snap_unref(struct snap *s)
 	free(s->principals);
 	eid_keyset_unref(s->ks);
 	tls_ctx_free(s->ssl_ctx);
+	tls_ctx_free(s->http_ctx);
 	cfg_free(s->cfg);
 	free(s);
 }

@@ -15,6 +15,7 @@
  * client CA removed by a reload) would keep authenticating.  Clients keep
  * their connections open instead (docs/adr/0006-tls-no-resumption.md).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -93,7 +94,8 @@ tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 }
 
 struct ssl_ctx_st *
-tls_ctx_new(const struct cfg *c, char *err, size_t errlen)
+tls_ctx_new(const struct cfg *c, enum tls_mode mode, char *err,
+    size_t errlen)
 {
 	static const unsigned char sid_ctx[] = "eidd";
 	SSL_CTX			*ctx;
@@ -139,8 +141,14 @@ tls_ctx_new(const struct cfg *c, char *err, size_t errlen)
 		return NULL;
 	}
 	SSL_CTX_set_client_CA_list(ctx, cas);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	/*
+	 * The gateway may let monitoring in without a certificate; then a
+	 * presented one is still verified, and every other path refuses a
+	 * connection without one (http.c).
+	 */
+	SSL_CTX_set_verify(ctx, mode == TLS_MODE_HTTP && !c->http_require_cert ?
+	    SSL_VERIFY_PEER : SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+	    NULL);
 	SSL_CTX_set_verify_depth(ctx, TLS_VERIFY_DEPTH);
 	vp = SSL_CTX_get0_param(ctx);
 	if (X509_VERIFY_PARAM_set_purpose(vp, X509_PURPOSE_SSL_CLIENT) != 1 ||
@@ -153,7 +161,11 @@ tls_ctx_new(const struct cfg *c, char *err, size_t errlen)
 	if (SSL_CTX_set_session_id_context(ctx, sid_ctx,
 	    sizeof(sid_ctx) - 1) != 1)
 		goto fail;
-	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, NULL);
+	if (mode == TLS_MODE_API)
+		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, NULL);
+	else if (SSL_CTX_set_session_id_context(ctx, (const unsigned char *)
+	    "eidd-http", 9) != 1)
+		goto fail;
 	return ctx;
 fail:
 	snprintf(err, errlen, "TLS setup: %s", tls_errors(ebuf, sizeof(ebuf)));
@@ -216,6 +228,69 @@ void
 tls_ssl_free(struct ssl_st *ssl)
 {
 	SSL_free(ssl);
+}
+
+/* What tls_ssl_attach() hangs on an SSL object. */
+struct tls_attach {
+	void	*data;
+	void	(*gone)(void *);
+};
+
+static int tls_attach_idx = -1;
+
+static void
+tls_attach_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	struct tls_attach	*a = ptr;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (a != NULL) {
+		a->gone(a->data);
+		free(a);
+	}
+}
+
+int
+tls_ssl_attach(struct ssl_st *ssl, void *data, void (*gone)(void *))
+{
+	struct tls_attach	*a;
+
+	/* Created before the first connection, from the startup thread. */
+	if (tls_attach_idx < 0)
+		return -1;
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return -1;
+	a->data = data;
+	a->gone = gone;
+	if (SSL_set_ex_data(ssl, tls_attach_idx, a) != 1) {
+		free(a);
+		return -1;
+	}
+	return 0;
+}
+
+void
+tls_init(void)
+{
+	if (tls_attach_idx < 0)
+		tls_attach_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+		    tls_attach_free);
+	if (tls_attach_idx < 0)
+		fatalx("startup", "error=\"SSL_get_ex_new_index\"");
+}
+
+struct x509_st *
+tls_http_peer(struct ssl_st *ssl)
+{
+	if (ssl == NULL || SSL_session_reused(ssl) ||
+	    SSL_get_verify_result(ssl) != X509_V_OK)
+		return NULL;
+	return SSL_get1_peer_certificate(ssl);
 }
 
 const char *

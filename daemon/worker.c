@@ -96,7 +96,7 @@ worker_split(const char *s, char *host, size_t hlen, char *port,
 }
 
 /* A listening socket on addr; *port 0 is replaced by the bound port. */
-static int
+int
 worker_listen(const char *listen_addr, char *port, size_t plen)
 {
 	struct addrinfo		 hints, *ai = NULL;
@@ -170,7 +170,7 @@ void
 worker_setup(struct server *srv, const struct cfg *cfg)
 {
 	struct worker	*w;
-	char		 port[16] = "", host[256], p[16];
+	char		 port[16] = "";
 	int		 i, fd;
 
 	if ((srv->workers = calloc((size_t)cfg->workers,
@@ -201,10 +201,22 @@ worker_setup(struct server *srv, const struct cfg *cfg)
 		    w)) == NULL)
 			fatalx("nomem", "where=workers");
 	}
-	worker_split(cfg->listen, host, sizeof(host), p, sizeof(p));
-	snprintf(srv->listen_addr, sizeof(srv->listen_addr), "%s%s%s:%s",
-	    strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-	    port);
+	worker_listen_addr(cfg->listen, port, srv->listen_addr,
+	    sizeof(srv->listen_addr));
+}
+
+void
+worker_listen_addr(const char *listen_addr, const char *port, char *out,
+    size_t len)
+{
+	char	 host[256], p[16];
+
+	if (worker_split(listen_addr, host, sizeof(host), p, sizeof(p)) != 0) {
+		snprintf(out, len, "%s", listen_addr);
+		return;
+	}
+	snprintf(out, len, "%s%s%s:%s", strchr(host, ':') ? "[" : "", host,
+	    strchr(host, ':') ? "]" : "", port);
 }
 
 /*
@@ -292,8 +304,9 @@ worker_counters(struct server *srv, struct counters *out)
 	size_t			 v;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < srv->nworkers; i++) {
-		c = &srv->workers[i].ctr;
+	for (i = 0; i < srv->nworkers + (srv->http_worker != NULL); i++) {
+		c = i < srv->nworkers ? &srv->workers[i].ctr :
+		    &srv->http_worker->ctr;
 #define WC_ADD(f)	atomic_fetch_add(&out->f, atomic_load(&c->f))
 		WC_ADD(requests);
 		WC_ADD(conns_total);
@@ -301,8 +314,15 @@ worker_counters(struct server *srv, struct counters *out)
 		WC_ADD(handshake_failures);
 		WC_ADD(protocol_errors);
 		WC_ADD(forbidden);
+		WC_ADD(cache_hits);
+		WC_ADD(cache_misses);
+		WC_ADD(latency_sum_ns);
 		for (v = 0; v < EID_VERDICT_COUNT; v++)
 			WC_ADD(verdicts[v]);
+		for (v = 0; v < OP_COUNT; v++)
+			WC_ADD(ops[v]);
+		for (v = 0; v <= LATENCY_BUCKETS; v++)
+			WC_ADD(latency[v]);
 #undef WC_ADD
 	}
 }

@@ -46,6 +46,10 @@ check_only_in "daemon/: protobuf only in handler.c" daemon 'handler\.c' \
 check_only_in "daemon/: libconfig only in cfg.c" daemon 'cfg\.c' 'libconfig\.h'
 check_only_in "daemon/: LMDB only in store*.c" daemon 'store[a-z_]*\.c' \
     'lmdb\.h'
+check_only_in "daemon/: systemd only in main.c" daemon 'main\.c' 'systemd/'
+check_only_in "daemon/: evhttp only in http.c" daemon 'http\.c' 'event2/http'
+check "load/ knows nothing of the daemon, client or verifier internals" \
+    load 'wire\.h|eidd\.h|store\.h|crypto\.h'
 check "client/ knows nothing of the daemon or the verifier internals" \
     client 'daemon/|\.\./daemon|crypto\.h|\.\./crypto|lmdb\.h|libconfig'
 check_only_in "client/: libevent only in aclient.c" client 'aclient\.c' \

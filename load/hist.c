@@ -1,0 +1,171 @@
+/*
+ * load/hist.c -- see hist.h.  HdrHistogram's log-linear layout with a
+ * unit of 1 and 2048 sub-buckets: bucket b holds 1024 linear steps of
+ * 2^b between 1024 * 2^b and 2048 * 2^b (bucket 0 also covers 0..1023
+ * one by one), so each step is at most 1/1024 of the value it holds.
+ * This file owns that arithmetic only; it allocates once and never
+ * prints.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hist.h"
+
+#define HIST_SUB_BITS	11			/* 2048 sub-buckets */
+#define HIST_HALF_BITS	(HIST_SUB_BITS - 1)
+#define HIST_HALF	(1u << HIST_HALF_BITS)	/* 1024 */
+#define HIST_SUB_MASK	((UINT64_C(1) << HIST_SUB_BITS) - 1)
+/* Buckets until 2048 << (n - 1) exceeds HIST_HIGHEST: 2^40 needs 30. */
+#define HIST_BUCKETS	(40 - HIST_SUB_BITS + 1)
+#define HIST_LEN	((HIST_BUCKETS + 1) * HIST_HALF)
+
+struct hist {
+	uint64_t	 count;
+	uint64_t	 clamped;
+	uint64_t	 min;
+	uint64_t	 max;
+	double		 sum;
+	uint64_t	 counts[HIST_LEN];
+};
+
+struct hist *
+hist_new(void)
+{
+	struct hist	*h;
+
+	if ((h = malloc(sizeof(*h))) == NULL)
+		return NULL;
+	hist_reset(h);
+	return h;
+}
+
+void
+hist_free(struct hist *h)
+{
+	free(h);
+}
+
+void
+hist_reset(struct hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->min = UINT64_MAX;
+}
+
+static size_t
+hist_index(uint64_t v)
+{
+	int	 bucket;
+	uint64_t sub;
+
+	/* The position of the highest bit, at least that of the mask. */
+	bucket = 64 - __builtin_clzll(v | HIST_SUB_MASK) - HIST_SUB_BITS;
+	sub = v >> bucket;
+	return ((size_t)(bucket + 1) << HIST_HALF_BITS) +
+	    (size_t)(sub - HIST_HALF);
+}
+
+/* Highest value that lands in counter i. */
+static uint64_t
+hist_highest_at(size_t i)
+{
+	int		 bucket = (int)(i >> HIST_HALF_BITS) - 1;
+	uint64_t	 sub = (i & (HIST_HALF - 1)) + HIST_HALF;
+
+	if (bucket < 0) {
+		sub -= HIST_HALF;
+		bucket = 0;
+	}
+	return (sub << bucket) + (UINT64_C(1) << bucket) - 1;
+}
+
+void
+hist_record(struct hist *h, uint64_t v)
+{
+	if (v > HIST_HIGHEST) {
+		h->clamped++;
+		v = HIST_HIGHEST;
+	}
+	h->counts[hist_index(v)]++;
+	h->count++;
+	h->sum += (double)v;
+	if (v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+}
+
+void
+hist_add(struct hist *dst, const struct hist *src)
+{
+	size_t	 i;
+
+	if (src->count == 0)
+		return;
+	for (i = 0; i < HIST_LEN; i++)
+		dst->counts[i] += src->counts[i];
+	dst->count += src->count;
+	dst->clamped += src->clamped;
+	dst->sum += src->sum;
+	if (src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+}
+
+uint64_t
+hist_count(const struct hist *h)
+{
+	return h->count;
+}
+
+uint64_t
+hist_clamped(const struct hist *h)
+{
+	return h->clamped;
+}
+
+uint64_t
+hist_min(const struct hist *h)
+{
+	return h->count > 0 ? h->min : 0;
+}
+
+uint64_t
+hist_max(const struct hist *h)
+{
+	return h->max;
+}
+
+double
+hist_mean(const struct hist *h)
+{
+	return h->count > 0 ? h->sum / (double)h->count : 0.0;
+}
+
+uint64_t
+hist_value_at(const struct hist *h, double p)
+{
+	uint64_t	 want, seen = 0, v;
+	size_t		 i;
+
+	if (h->count == 0)
+		return 0;
+	if (p < 0.0)
+		p = 0.0;
+	if (p > 100.0)
+		p = 100.0;
+	want = (uint64_t)ceil(p / 100.0 * (double)h->count);
+	if (want == 0)
+		want = 1;
+	for (i = 0; i < HIST_LEN; i++) {
+		seen += h->counts[i];
+		if (seen >= want) {
+			v = hist_highest_at(i);
+			return v < h->max ? v : h->max;
+		}
+	}
+	return h->max;
+}

@@ -1,0 +1,50 @@
+/*
+ * load/hist.h -- a log-linear latency histogram (HdrHistogram's layout)
+ * for eid-load.
+ *
+ * Values are non-negative integers (eid-load records nanoseconds) from 0
+ * to HIST_HIGHEST; larger values are clamped to it and counted in
+ * hist_clamped().  Every value is kept with a relative error below
+ * 1/1024, i.e. at least three significant decimal digits, in a fixed
+ * array of counters: recording is O(1) and no sample is stored or
+ * sorted.  The exact minimum, maximum and mean are tracked besides.
+ * A histogram belongs to one thread.
+ */
+#ifndef EID_LOAD_HIST_H
+#define EID_LOAD_HIST_H
+
+#include <stdint.h>
+
+/* Largest value kept exactly enough: 2^40 - 1 (about 18 min in ns). */
+#define HIST_HIGHEST	((UINT64_C(1) << 40) - 1)
+
+struct hist;
+
+/* A new, empty histogram (about 250 kB); NULL if out of memory. */
+struct hist	*hist_new(void);
+/* Free; accepts NULL. */
+void		 hist_free(struct hist *);
+/* Forget every value. */
+void		 hist_reset(struct hist *);
+/* Count one value (clamped to HIST_HIGHEST). */
+void		 hist_record(struct hist *, uint64_t value);
+/* Add every count of src to dst. */
+void		 hist_add(struct hist *dst, const struct hist *src);
+
+uint64_t	 hist_count(const struct hist *);
+/* Values recorded above HIST_HIGHEST. */
+uint64_t	 hist_clamped(const struct hist *);
+/* Exact minimum and maximum; 0 when empty. */
+uint64_t	 hist_min(const struct hist *);
+uint64_t	 hist_max(const struct hist *);
+/* Exact arithmetic mean; 0 when empty. */
+double		 hist_mean(const struct hist *);
+/*
+ * The value at percentile p (0..100): the highest value equivalent to
+ * the bucket that holds the ceil(p% of count)-th smallest value, never
+ * above the exact maximum (HdrHistogram's getValueAtPercentile).  0 when
+ * empty.
+ */
+uint64_t	 hist_value_at(const struct hist *, double p);
+
+#endif /* EID_LOAD_HIST_H */

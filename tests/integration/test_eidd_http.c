@@ -1,0 +1,443 @@
+/*
+ * tests/integration/test_eidd_http.c -- the HTTPS/JSON gateway with a real
+ * HTTP client (curl): the same verdict as the protobuf API for every
+ * token kind eid-mint makes; refused without a certificate; /metrics
+ * parses with promtool and counts exactly; /healthz and /readyz, also
+ * during a drain; bad bodies, methods, paths and a trickled body refused
+ * while the daemon keeps serving; the Python example portal.
+ */
+/* popen, asprintf. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "harness.h"
+#include "helpers.h"
+#include "kinds.h"
+
+#define DEADLINE_MS	1500
+
+static struct th_eidd d;
+static int http_port;
+
+static int
+setup(void **state)
+{
+	char	*base, *conf, *at, *log, *p;
+	size_t	 len;
+
+	(void)state;
+	/* The gateway on a free port, monitoring open, a short deadline. */
+	base = th_eidd_conf_text(NULL, NULL);
+	at = strstr(base, "limits = {");
+	assert_non_null(at);
+	assert_true(asprintf(&conf, "%.*shttp = { listen = \"127.0.0.1:0\"; "
+	    "open_monitoring = true; require_client_cert = false; "
+	    "request_timeout_ms = %d; max_body_bytes = 4096; };\n%s",
+	    (int)(at - base), base, DEADLINE_MS, at) > 0);
+	th_eidd_start_conf(&d, conf);
+	free(conf);
+	free(base);
+	log = th_read_file(d.log, &len);
+	assert_non_null(log);
+	p = strstr(log, " http=127.0.0.1:");
+	assert_non_null(p);
+	http_port = atoi(p + strlen(" http=127.0.0.1:"));
+	free(log);
+	assert_true(http_port > 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	int	 st;
+
+	(void)state;
+	st = th_eidd_stop(&d);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	th_eidd_cleanup(&d);
+	return 0;
+}
+
+/*
+ * curl with the development principal name (NULL: no certificate); the
+ * body (may be NULL) is passed on stdin.  Returns the HTTP status; the
+ * response body goes to out.
+ */
+static int
+curl(const char *who, const char *method, const char *path,
+    const char *ctype, const char *body, char *out, size_t outlen)
+{
+	char	 cmd[4096], crt[1024], key[1024], ca[1024], bodyf[1100];
+	char	*all = NULL, *nl;
+	FILE	*p, *fp;
+	size_t	 n;
+	int	 code = -1;
+
+	th_certs_abs("ca.pem", ca, sizeof(ca));
+	bodyf[0] = '\0';
+	if (body != NULL) {
+		snprintf(bodyf, sizeof(bodyf), "%s/body", d.dir);
+		fp = fopen(bodyf, "w");
+		assert_non_null(fp);
+		fputs(body, fp);
+		fclose(fp);
+	}
+	if (who != NULL) {
+		char n1[256], n2[256];
+
+		snprintf(n1, sizeof(n1), "%s.crt", who);
+		snprintf(n2, sizeof(n2), "%s.key", who);
+		th_certs_abs(n1, crt, sizeof(crt));
+		th_certs_abs(n2, key, sizeof(key));
+	}
+	snprintf(cmd, sizeof(cmd), "curl -s -m 10 --cacert '%s' %s%s%s%s%s "
+	    "-X %s %s%s%s %s%s%s -w '\\n%%{http_code}' "
+	    "https://127.0.0.1:%d%s 2>/dev/null", ca,
+	    who != NULL ? "--cert '" : "", who != NULL ? crt : "",
+	    who != NULL ? "' --key '" : "", who != NULL ? key : "",
+	    who != NULL ? "'" : "", method,
+	    ctype != NULL ? "-H 'Content-Type: " : "", ctype != NULL ? ctype :
+	    "", ctype != NULL ? "'" : "", body != NULL ? "--data-binary @'" :
+	    "", body != NULL ? bodyf : "", body != NULL ? "'" : "", http_port,
+	    path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	all = calloc(1, 1 << 20);
+	assert_non_null(all);
+	n = fread(all, 1, (1 << 20) - 1, p);
+	all[n] = '\0';
+	pclose(p);
+	if ((nl = strrchr(all, '\n')) != NULL) {
+		code = atoi(nl + 1);
+		*nl = '\0';
+	}
+	if (out != NULL)
+		snprintf(out, outlen, "%s", all);
+	free(all);
+	return code;
+}
+
+/* The lower-case verdict name of the protobuf API's answer. */
+static void
+lower(const char *s, char *out, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	out[i] = '\0';
+}
+
+static void
+test_same_verdict_as_protobuf(void **state)
+{
+	struct eid_client	*c;
+	struct eid_verify_req	 q;
+	struct eid_verify_res	 r;
+	char			 args[256], *tok, *nl = NULL, body[20000];
+	char			 want[64];
+	char			 *out;
+	json_t			*j;
+	json_error_t		 jerr;
+	size_t			 i, k;
+	int			 st, bad = 0;
+
+	(void)state;
+	out = malloc(65536);
+	assert_non_null(out);
+	c = th_client(&d, "rp-dichvucong");
+	for (i = 0; i < NKINDS; i++)
+		for (k = 0; k < NALGS; k++) {
+			if (kinds[i].ec_only && strncmp(algs[k], "ES", 2) != 0)
+				continue;
+			snprintf(args, sizeof(args), "--alg %s --kind %s",
+			    algs[k], kinds[i].name);
+			tok = th_run_mint(args, &st);
+			if (st != 0 || (nl = strchr(tok, '\n')) == NULL)
+				fail_msg("eid-mint %s", args);
+			*nl = '\0';
+			memset(&q, 0, sizeof(q));
+			q.token = tok;
+			q.token_len = strlen(tok);
+			q.min_level = kinds[i].min_level;
+			q.nonce = kinds[i].nonce;
+			assert_int_equal(eid_client_verify(c, &q, &r),
+			    EID_CLIENT_OK);
+			snprintf(body, sizeof(body), "{\"token\":\"%s\","
+			    "\"min_level\":%d,\"nonce\":\"%s\"}", tok,
+			    kinds[i].min_level, kinds[i].nonce != NULL ?
+			    kinds[i].nonce : "");
+			assert_int_equal(curl("rp-dichvucong", "POST",
+			    "/v1/verify", "application/json", body, out, 65536),
+			    200);
+			j = json_loads(out, 0, &jerr);
+			assert_non_null(j);
+			lower(eid_verdict_name(r.verdict), want, sizeof(want));
+			if (strcmp(json_string_value(json_object_get(j,
+			    "verdict")), want) != 0) {
+				print_error("%s: http %s, protobuf %s\n", args,
+				    json_string_value(json_object_get(j,
+				    "verdict")), want);
+				bad++;
+			}
+			if (r.verdict == EID_VERDICT_OK && strcmp(
+			    json_string_value(json_object_get(json_object_get(j,
+			    "identity"), "sub")), r.sub) != 0)
+				bad++;
+			json_decref(j);
+			free(tok);
+		}
+	eid_client_close(c);
+	free(out);
+	assert_int_equal(bad, 0);
+}
+
+static void
+test_refusals(void **state)
+{
+	char	 out[4096], big[6000], *tok;
+
+	(void)state;
+	tok = th_token(EID_ALG_ES256, "dichvucong", "http-1");
+	snprintf(big, sizeof(big), "{\"token\":\"%s\"}", tok);
+	/* No certificate: refused (monitoring aside). */
+	assert_int_equal(curl(NULL, "POST", "/v1/verify", "application/json",
+	    big, out, sizeof(out)), 403);
+	assert_non_null(strstr(out, "\"forbidden\""));
+	/* Another party's audience; status for relying parties. */
+	assert_int_equal(curl("rp-bhxh", "POST", "/v1/verify",
+	    "application/json", "{\"token\":\"x.y.z\",\"audience\":"
+	    "\"dichvucong\"}", out, sizeof(out)), 403);
+	assert_int_equal(curl("rp-dichvucong", "GET", "/v1/status", NULL,
+	    NULL, out, sizeof(out)), 403);
+	/* Bodies. */
+	assert_int_equal(curl("rp-dichvucong", "POST", "/v1/verify",
+	    "text/plain", big, out, sizeof(out)), 415);
+	assert_int_equal(curl("rp-dichvucong", "POST", "/v1/verify",
+	    "application/json", "{\"token\":", out, sizeof(out)), 400);
+	assert_int_equal(curl("rp-dichvucong", "POST", "/v1/verify",
+	    "application/json", "[1]", out, sizeof(out)), 400);
+	assert_int_equal(curl("rp-dichvucong", "POST", "/v1/verify",
+	    "application/json", "{\"token\":\"a\",\"token\":\"b\"}", out,
+	    sizeof(out)), 400);
+	assert_int_equal(curl("rp-dichvucong", "POST", "/v1/verify",
+	    "application/json", "{\"token\":\"a\",\"extra\":1}", out,
+	    sizeof(out)), 400);
+	assert_int_equal(curl("rp-dichvucong", "POST", "/v1/verify",
+	    "application/json", "{\"token\":\"a\",\"min_level\":7}", out,
+	    sizeof(out)), 400);
+	memset(big, ' ', sizeof(big) - 1);
+	big[0] = '{';
+	big[sizeof(big) - 2] = '}';
+	big[sizeof(big) - 1] = '\0';
+	assert_true(curl("rp-dichvucong", "POST", "/v1/verify",
+	    "application/json", big, out, sizeof(out)) == 413);
+	/* Methods and paths. */
+	assert_int_equal(curl("rp-dichvucong", "GET", "/v1/verify", NULL,
+	    NULL, out, sizeof(out)), 405);
+	assert_int_equal(curl("rp-dichvucong", "DELETE", "/metrics", NULL,
+	    NULL, out, sizeof(out)), 405);
+	assert_int_equal(curl("rp-dichvucong", "GET", "/nowhere", NULL, NULL,
+	    out, sizeof(out)), 404);
+	/* And it keeps serving. */
+	snprintf(big, sizeof(big), "{\"token\":\"%s\"}", tok);
+	assert_int_equal(curl("rp-dichvucong", "POST", "/v1/verify",
+	    "application/json", big, out, sizeof(out)), 200);
+	assert_non_null(strstr(out, "\"verdict\":\"ok\""));
+	free(tok);
+}
+
+/* A body trickled a byte at a time is cut at the deadline. */
+static void
+test_trickled_body(void **state)
+{
+	struct th_raw	 r;
+	struct timespec	 pause = { 0, 200 * 1000000L }, t0, t1;
+	const char	*head = "POST /v1/verify HTTP/1.1\r\nHost: x\r\n"
+			    "Content-Type: application/json\r\n"
+			    "Content-Length: 400\r\n\r\n";
+	char		 buf[512], out[4096];
+	bool		 closed = false;
+	int		 i, ms;
+	struct th_eidd	 h = d;
+
+	(void)state;
+	/* The raw helper speaks to the API port: point it at the gateway. */
+	h.port = http_port;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_true(th_raw_connect(&r, &h, "rp-dichvucong") ||
+	    r.ssl != NULL);
+	assert_true(th_raw_write(&r, head, strlen(head)));
+	for (i = 0; i < 150 && !closed; i++) {
+		if (!th_raw_write(&r, "{", 1))
+			break;
+		th_raw_read(&r, buf, sizeof(buf), 1, &closed);
+		nanosleep(&pause, NULL);
+	}
+	if (!closed)
+		th_raw_read(&r, buf, sizeof(buf), 3000, &closed);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	th_raw_close(&r);
+	/* Well before the 30 s the whole body would have taken. */
+	assert_true(ms < DEADLINE_MS + 3000);
+	assert_int_equal(curl("rp-dichvucong", "GET", "/healthz", NULL, NULL,
+	    out, sizeof(out)), 200);
+}
+
+/* Sum of one metric's samples in a Prometheus text. */
+static double
+metric(const char *text, const char *name)
+{
+	const char	*p = text;
+	double		 sum = 0;
+	size_t		 n = strlen(name);
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == text || p[-1] == '\n') && (p[n] == ' ' ||
+		    p[n] == '{'))
+			sum += atof(strchr(p, ' ') + 1);
+		p += n;
+	}
+	return sum;
+}
+
+static void
+test_metrics(void **state)
+{
+	char		*m0, *m1, cmd[2048], *tok, body[4096];
+	int		 i, st;
+	FILE		*fp;
+
+	(void)state;
+	m0 = calloc(1, 1 << 20);
+	m1 = calloc(1, 1 << 20);
+	assert_non_null(m0);
+	assert_non_null(m1);
+	/* Open monitoring: no certificate needed for /metrics. */
+	assert_int_equal(curl(NULL, "GET", "/metrics", NULL, NULL, m0,
+	    1 << 20), 200);
+	tok = th_token(EID_ALG_ES256, "dichvucong", "metrics");
+	snprintf(body, sizeof(body), "{\"token\":\"%s\"}", tok);
+	for (i = 0; i < 7; i++)
+		assert_int_equal(curl("rp-dichvucong", "POST", "/v1/verify",
+		    "application/json", body, NULL, 0), 200);
+	assert_int_equal(curl("rp-dichvucong", "POST", "/v1/verify",
+	    "application/json", "{\"token\":\"x.y.z\"}", NULL, 0), 200);
+	assert_int_equal(curl(NULL, "GET", "/metrics", NULL, NULL, m1,
+	    1 << 20), 200);
+	assert_true(metric(m1, "eidd_verdicts_total{verdict=\"ok\"}") -
+	    metric(m0, "eidd_verdicts_total{verdict=\"ok\"}") == 7);
+	assert_true(metric(m1, "eidd_verdicts_total{verdict=\"malformed\"}") -
+	    metric(m0, "eidd_verdicts_total{verdict=\"malformed\"}") == 1);
+	assert_true(metric(m1, "eidd_requests_total{op=\"verify\"}") -
+	    metric(m0, "eidd_requests_total{op=\"verify\"}") == 8);
+	assert_true(metric(m1, "eidd_request_duration_seconds_count") -
+	    metric(m0, "eidd_request_duration_seconds_count") == 8);
+	/* A real exposition-format parser agrees. */
+	snprintf(cmd, sizeof(cmd), "%s/metrics.txt", d.dir);
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	fputs(m1, fp);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s/metrics.txt' "
+	    ">&2", d.dir);
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	free(tok);
+	free(m0);
+	free(m1);
+}
+
+static void
+test_example_portal(void **state)
+{
+	char	 cmd[4096], crt[1024], key[1024], ca[1024], *tok;
+	int	 st;
+
+	(void)state;
+	if (access("examples/verify.py", R_OK) != 0)
+		fail_msg("examples/verify.py is missing");
+	tok = th_token(EID_ALG_EDDSA, "dichvucong", "example");
+	snprintf(cmd, sizeof(cmd), "python3 examples/verify.py --url "
+	    "https://127.0.0.1:%d --cert '%s' --key '%s' --ca '%s' '%s' "
+	    ">&2", http_port, th_certs_abs("rp-dichvucong.crt", crt,
+	    sizeof(crt)), th_certs_abs("rp-dichvucong.key", key, sizeof(key)),
+	    th_certs_abs("ca.pem", ca, sizeof(ca)), tok);
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	snprintf(cmd, sizeof(cmd), "python3 examples/verify.py --url "
+	    "https://127.0.0.1:%d --cert '%s' --key '%s' --ca '%s' 'x.y.z' "
+	    ">&2", http_port, crt, key, ca);
+	st = system(cmd);
+	assert_int_equal(WEXITSTATUS(st), 1);
+	free(tok);
+}
+
+/* Ready until a drain begins; alive all along. */
+static void
+test_ready_and_drain(void **state)
+{
+	struct eid_client	*c;
+	char			 out[256], *tok;
+	int			 i, code = 0;
+
+	(void)state;
+	assert_int_equal(curl(NULL, "GET", "/readyz", NULL, NULL, out,
+	    sizeof(out)), 200);
+	assert_int_equal(curl(NULL, "GET", "/healthz", NULL, NULL, out,
+	    sizeof(out)), 200);
+	/* A busy client keeps the drain going for a while. */
+	c = th_client(&d, "rp-dichvucong");
+	tok = th_token(EID_ALG_ES256, "dichvucong", "drain");
+	assert_int_equal(th_verify(c, tok, NULL), EID_VERDICT_OK);
+	assert_int_equal(kill(d.pid, SIGTERM), 0);
+	for (i = 0; i < 20 && code != 503; i++) {
+		struct timespec ms = { 0, 50 * 1000000L };
+
+		(void)th_verify(c, tok, NULL);
+		code = curl(NULL, "GET", "/readyz", NULL, NULL, out,
+		    sizeof(out));
+		nanosleep(&ms, NULL);
+	}
+	assert_int_equal(code, 503);
+	assert_int_equal(curl(NULL, "GET", "/healthz", NULL, NULL, out,
+	    sizeof(out)), 200);
+	eid_client_close(c);
+	free(tok);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_same_verdict_as_protobuf),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_trickled_body),
+		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_example_portal),
+		cmocka_unit_test(test_ready_and_drain),
+	};
+
+	return cmocka_run_group_tests_name("eidd_http", tests, setup,
+	    teardown);
+}
