@@ -127,6 +127,7 @@ struct store {
 	struct store_op		*tail;
 	size_t			 nputs;
 	bool			 stopping;
+	bool			 writer_waiting;	/* in its wait: signal it */
 	bool			 writer_started;
 	pthread_t		 writer;
 
@@ -1038,7 +1039,9 @@ store_cache_put(struct store *s, const unsigned char key[STORE_KEY_LEN],
 		s->head = op;
 	s->tail = op;
 	s->nputs++;
-	pthread_cond_signal(&s->work_cv);
+	/* A busy writer takes it with the rest: no wake-up per insert. */
+	if (s->writer_waiting)
+		pthread_cond_signal(&s->work_cv);
 	pthread_mutex_unlock(&s->mtx);
 	return;
 drop:
@@ -1678,6 +1681,8 @@ store_is_due(const struct timespec *deadline)
  * the waiters, and sweeps every sweep_interval_s.  On stop it drains the
  * queue first, so that every op queued before store_close() is applied.
  */
+static const struct timespec store_linger = { 0, 1000000 };
+
 static void *
 store_writer_main(void *arg)
 {
@@ -1690,11 +1695,26 @@ store_writer_main(void *arg)
 	pthread_mutex_lock(&s->mtx);
 	for (;;) {
 		while (s->head == NULL && !s->stopping) {
+			s->writer_waiting = true;
 			if (s->sweep_interval_s == 0)
 				pthread_cond_wait(&s->work_cv, &s->mtx);
 			else if (pthread_cond_timedwait(&s->work_cv, &s->mtx,
-			    &deadline) == ETIMEDOUT)
+			    &deadline) == ETIMEDOUT) {
+				s->writer_waiting = false;
 				break;
+			}
+			s->writer_waiting = false;
+		}
+		/*
+		 * Woken by a cache insert: let others gather for a
+		 * millisecond, so that one commit carries many (a revoke or
+		 * consume queued meanwhile waits at most that long).
+		 */
+		if (s->head != NULL && s->head->type == STORE_OP_PUT &&
+		    !s->stopping) {
+			pthread_mutex_unlock(&s->mtx);
+			nanosleep(&store_linger, NULL);
+			pthread_mutex_lock(&s->mtx);
 		}
 		if (s->head == NULL && s->stopping)
 			break;
