@@ -241,13 +241,21 @@ main(int argc, char *argv[])
 	event_base_dispatch(m.base);
 	worker_wait_all(&srv);
 	http_stop(http);
-	for (i = 0; i < 3; i++)
-		event_free(sig[i]);
-	event_base_free(m.base);
 	/* Every answer is out; what the writer still holds is made durable. */
 	store_close(srv.store);
 	snap_unref(srv.snap);
 	pthread_mutex_destroy(&srv.snap_mtx);
+	/*
+	 * The signal events stay until now, so that a second SIGTERM during
+	 * the drain or the final sync is absorbed rather than killing us
+	 * with the default action; once they are freed, ignore the rest.
+	 */
+	for (i = 0; i < 3; i++)
+		event_free(sig[i]);
+	event_base_free(m.base);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	log_info("exit", "status=0");
 	return 0;
 }

@@ -293,10 +293,21 @@ th_eidd_signal(struct th_eidd *d, int sig)
 int
 th_eidd_stop(struct th_eidd *d)
 {
+	int	 st;
+
 	if (d->pid <= 0)
 		return -1;
 	kill(d->pid, SIGTERM);
-	return th_eidd_reap(d);
+	st = th_eidd_reap(d);
+	/* Say how it ended when that was not a clean exit. */
+	if (st == -1)
+		print_error("eidd did not stop within %d ms (killed); log: %s\n",
+		    TH_STOP_MS, d->log);
+	else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		print_error("eidd ended with %s %d; log: %s\n", WIFEXITED(st) ?
+		    "exit status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) :
+		    WTERMSIG(st), d->log);
+	return st;
 }
 
 void
