@@ -323,6 +323,16 @@ th_eidd_cleanup(struct th_eidd *d)
 	d->dir[0] = '\0';
 }
 
+void
+th_eidd_stop_ok(struct th_eidd *d)
+{
+	int	 st = th_eidd_stop(d);
+
+	assert_true(st != -1 && WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	th_eidd_cleanup(d);
+}
+
 long
 th_eidd_rss_kb(const struct th_eidd *d)
 {

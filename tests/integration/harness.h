@@ -43,6 +43,11 @@ void		 th_eidd_start_conf(struct th_eidd *, const char *conf);
 char		*th_eidd_conf_text(const char *limits, const char *extra_certs);
 /* Replace the configuration file (for SIGHUP). */
 void		 th_eidd_write_conf(struct th_eidd *, const char *text);
+/*
+ * Stop, require a clean exit 0 (under ASan: no leak report), remove the
+ * scratch directory.  Fails the test otherwise (the logs then stay).
+ */
+void		 th_eidd_stop_ok(struct th_eidd *);
 /* Send sig; for SIGTERM/SIGKILL wait (bounded) and return the status. */
 int		 th_eidd_signal(struct th_eidd *, int sig);
 /* Remove the scratch directory (call when the test passed: logs of

@@ -31,13 +31,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	int	 st;
-
 	(void)state;
-	st = th_eidd_stop(&d);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-	th_eidd_cleanup(&d);
+	th_eidd_stop_ok(&d);
 	return 0;
 }
 

@@ -51,7 +51,6 @@ test_reload_new_key(void **state)
 	struct th_eidd		 d;
 	struct eid_client	*c;
 	char			*tok2, *tok1, *conf, cert[4096], extra[4200];
-	int			 st;
 
 	(void)state;
 	th_eidd_start(&d, NULL);
@@ -84,10 +83,7 @@ test_reload_new_key(void **state)
 
 	free(tok1);
 	free(tok2);
-	st = th_eidd_stop(&d);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-	th_eidd_cleanup(&d);
+	th_eidd_stop_ok(&d);
 }
 
 #define BURST	600

@@ -59,14 +59,6 @@ st_revoke(struct eid_client *c, enum eid_revoke_kind kind, const char *value,
 	return seq;
 }
 
-static void
-stop_ok(struct th_eidd *d)
-{
-	int	 st = th_eidd_stop(d);
-
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-}
 
 /* The configuration with its state kept in a directory of our own. */
 static char *
@@ -227,8 +219,7 @@ test_revocations_reach_cached_tokens(void **state)
 	free(t2);
 	free(t3);
 	free(t4);
-	stop_ok(&d);
-	th_eidd_cleanup(&d);
+	th_eidd_stop_ok(&d);
 }
 
 static void
@@ -253,8 +244,7 @@ test_revoke_key(void **state)
 	free(t);
 	eid_client_close(rp);
 	eid_client_close(adm);
-	stop_ok(&d);
-	th_eidd_cleanup(&d);
+	th_eidd_stop_ok(&d);
 }
 
 static bool
@@ -323,8 +313,7 @@ test_hit_equals_miss(void **state)
 		}
 	eid_client_close(c);
 	assert_int_equal(bad, 0);
-	stop_ok(&d);
-	th_eidd_cleanup(&d);
+	th_eidd_stop_ok(&d);
 }
 
 static void
@@ -357,14 +346,12 @@ test_consume_once(void **state)
 	eid_client_close(c);
 
 	/* Acknowledged means durable: still consumed after a restart. */
-	stop_ok(&d);
-	th_eidd_cleanup(&d);
+	th_eidd_stop_ok(&d);
 	th_eidd_start_conf(&d, conf);
 	c = th_client(&d, "rp-dichvucong");
 	assert_int_equal(verify(c, valid, true).verdict, EID_VERDICT_REPLAYED);
 	eid_client_close(c);
-	stop_ok(&d);
-	th_eidd_cleanup(&d);
+	th_eidd_stop_ok(&d);
 	free(valid);
 	free(malleated);
 	free(conf);
@@ -442,8 +429,7 @@ test_crash_keeps_acknowledged(void **state)
 	print_message("# %d crashes, %d revocations acknowledged, all kept\n",
 	    CRASHES, nacked);
 	eid_client_close(rp);
-	stop_ok(&d);
-	th_eidd_cleanup(&d);
+	th_eidd_stop_ok(&d);
 	free(conf);
 	rm_state_dir(dir);
 }
@@ -506,8 +492,7 @@ test_full_maps(void **state)
 	}
 	eid_client_close(adm);
 	eid_client_close(rp);
-	stop_ok(&d);
-	th_eidd_cleanup(&d);
+	th_eidd_stop_ok(&d);
 }
 
 static void
@@ -555,8 +540,7 @@ test_bad_revocations(void **state)
 	assert_int_equal(s.revocations, 1);
 	eid_status_clear(&s);
 	eid_client_close(adm);
-	stop_ok(&d);
-	th_eidd_cleanup(&d);
+	th_eidd_stop_ok(&d);
 }
 
 /* Run eidctl as admin against d; returns the exit status, output in out. */
@@ -680,8 +664,7 @@ test_import_and_list(void **state)
 	assert_non_null(strstr(out, "no-such-kid"));
 
 	eid_client_close(adm);
-	stop_ok(&d);
-	th_eidd_cleanup(&d);
+	th_eidd_stop_ok(&d);
 	free(page);
 	free(out);
 }
