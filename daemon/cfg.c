@@ -55,6 +55,8 @@ static const struct cfg_opt cfg_opts[] = {
 	    "threads", "worker threads; 0 means one per core" },
 	{ "state_dir", CFG_PATH, O(state_dir), 0, 0, 0, "/var/lib/eidd", NULL,
 	    "directory of the store" },
+	{ "user", CFG_STR, O(user), 0, 0, 0, "", NULL,
+	    "started as root: the user to become after startup" },
 	{ "log_level", CFG_STR, O(log_level), 0, 0, 0, "info", NULL,
 	    "error, warn, info or debug" },
 	{ "tls.certificate", CFG_FILE, O(tls_cert), 0, 0, 0, NULL, NULL,
@@ -309,7 +311,7 @@ cfg_scalar(struct cfg_ctx *x, config_t *lc, struct cfg *c,
 		}
 		if (config_setting_type(s) != CONFIG_TYPE_STRING ||
 		    (config_setting_get_string(s)[0] == '\0' &&
-		    o->off != O(http_listen)))
+		    o->off != O(http_listen) && o->off != O(user)))
 			return cfg_fail(x, line, o->name,
 			    "must be a non-empty string");
 		if (o->type != CFG_STR) {

@@ -75,6 +75,7 @@ struct cfg {
 	int		 workers;	/* resolved: >= 1 */
 	int		 workers_cfg;	/* as configured: 0 means per core */
 	char		*state_dir;
+	char		*user;		/* "": keep the starting user */
 	char		*log_level;
 	char		*tls_cert;
 	char		*tls_key;
@@ -116,6 +117,7 @@ void		 cfg_print(const struct cfg *, FILE *);
 struct principal {
 	const struct cfg_principal *cp;	/* borrowed from the snapshot's cfg */
 	void		*name;		/* X509_NAME of the subject */
+	int		 slot;		/* its counters in struct server, or -1 */
 };
 
 /*
@@ -255,6 +257,14 @@ struct counters {
 struct store;
 struct store_reader;
 
+/* Counters of one principal name, kept across reloads (metrics). */
+#define EIDD_PRINCIPALS_MAX	128
+struct principal_counters {
+	char		 name[128];
+	_Atomic uint64_t ops[OP_COUNT];
+	_Atomic uint64_t verdicts[EID_VERDICT_COUNT];
+};
+
 struct server {
 	struct store	*store;		/* opened at start, not reloaded */
 	struct worker	*http_worker;	/* the gateway's, or NULL */
@@ -269,7 +279,12 @@ struct server {
 	int64_t		 started_at;
 	int64_t		 max_connections;	/* from the first cfg */
 	char		 listen_addr[300];	/* resolved, with port */
+	struct principal_counters pctr[EIDD_PRINCIPALS_MAX];
+	_Atomic int	 npctr;		/* slots in use; written by main */
 };
+
+/* Give every principal of s its counter slot (main thread only). */
+void		 server_principal_slots(struct server *, struct snap *);
 
 /* Current snapshot with a new reference. */
 struct snap	*server_snap(struct server *);
@@ -314,6 +329,11 @@ void		 worker_wait_all(struct server *);
 struct snap	*worker_snap(struct worker *);
 /* Sum of every worker's counters. */
 void		 worker_counters(struct server *, struct counters *out);
+
+/* sandbox_linux.c */
+/* As root with cfg->user set: hand the store to the user, drop root for
+ * good, no_new_privs.  Startup only: failures are fatal. */
+void		 sandbox_drop(const struct cfg *);
 
 /* http.c */
 struct http;

@@ -66,9 +66,13 @@ handler_now(void)
 static void
 handler_count(const struct conn_info *ci, enum eid_verdict v)
 {
-	if ((unsigned)v < EID_VERDICT_COUNT)
-		atomic_fetch_add_explicit(&ci->w->ctr.verdicts[v], 1,
-		    memory_order_relaxed);
+	if ((unsigned)v >= EID_VERDICT_COUNT)
+		return;
+	atomic_fetch_add_explicit(&ci->w->ctr.verdicts[v], 1,
+	    memory_order_relaxed);
+	if (ci->principal != NULL && ci->principal->slot >= 0)
+		atomic_fetch_add_explicit(&ci->w->srv->pctr[
+		    ci->principal->slot].verdicts[v], 1, memory_order_relaxed);
 }
 
 /* Debug line for one verification: never the token, never a full PIN. */
@@ -763,6 +767,9 @@ handler_done(const struct conn_info *ci, enum counter_op op, int64_t t0)
 		if ((uint64_t)ns <= counters_latency_us[b] * 1000)
 			break;
 	atomic_fetch_add_explicit(&c->ops[op], 1, memory_order_relaxed);
+	if (ci->principal != NULL && ci->principal->slot >= 0)
+		atomic_fetch_add_explicit(&ci->w->srv->pctr[
+		    ci->principal->slot].ops[op], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->latency[b], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->latency_sum_ns, (uint64_t)ns,
 	    memory_order_relaxed);
@@ -1257,6 +1264,26 @@ handler_json(const struct conn_info *ci, const char *op, json_t *body,
 	return *out != NULL ? status : 500;
 }
 
+/* A label value: backslash, quote and newline escaped (the format's rule). */
+static const char *
+handler_prom_label(const char *s, char *buf, size_t len)
+{
+	size_t	 o = 0;
+
+	for (; *s != '\0' && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"') {
+			buf[o++] = '\\';
+			buf[o++] = *s;
+		} else if (*s == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else
+			buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 /* One Prometheus sample line. */
 static void
 handler_prom(struct evbuffer *out, const char *name, const char *labels,
@@ -1283,9 +1310,10 @@ handler_metrics(struct server *srv, struct store_reader *rd,
 		"invalid" };
 	struct store_stats	 ss;
 	struct counters		 c;
-	char			 lab[128], vname[32];
+	char			 lab[400], vname[32], esc[260];
 	uint64_t		 cum = 0;
 	size_t			 i;
+	int			 p;
 
 	worker_counters(srv, &c);
 	handler_prom_head(out, "eidd_build_info", "gauge",
@@ -1312,6 +1340,28 @@ handler_metrics(struct server *srv, struct store_reader *rd,
 		handler_prom(out, "eidd_verdicts_total", lab,
 		    atomic_load(&c.verdicts[i]));
 	}
+	handler_prom_head(out, "eidd_principal_requests_total", "counter",
+	    "Requests by principal and operation.");
+	for (p = 0; p < atomic_load(&srv->npctr); p++)
+		for (i = 0; i < OP_COUNT; i++) {
+			snprintf(lab, sizeof(lab), "principal=\"%s\",op=\"%s\"",
+			    handler_prom_label(srv->pctr[p].name, esc,
+			    sizeof(esc)), ops[i]);
+			handler_prom(out, "eidd_principal_requests_total", lab,
+			    atomic_load(&srv->pctr[p].ops[i]));
+		}
+	handler_prom_head(out, "eidd_principal_verdicts_total", "counter",
+	    "Verification answers by principal and verdict.");
+	for (p = 0; p < atomic_load(&srv->npctr); p++)
+		for (i = 0; i < EID_VERDICT_COUNT; i++) {
+			handler_verdict_lower((enum eid_verdict)i, vname,
+			    sizeof(vname));
+			snprintf(lab, sizeof(lab), "principal=\"%s\","
+			    "verdict=\"%s\"", handler_prom_label(
+			    srv->pctr[p].name, esc, sizeof(esc)), vname);
+			handler_prom(out, "eidd_principal_verdicts_total", lab,
+			    atomic_load(&srv->pctr[p].verdicts[i]));
+		}
 	handler_prom_head(out, "eidd_request_duration_seconds", "histogram",
 	    "Time to answer one request, from its decoding to its encoding.");
 	for (i = 0; i <= LATENCY_BUCKETS; i++) {

@@ -49,6 +49,28 @@ server_snap(struct server *srv)
 	return s;
 }
 
+void
+server_principal_slots(struct server *srv, struct snap *s)
+{
+	int	 i, n;
+	size_t	 p;
+
+	for (p = 0; p < s->nprincipals; p++) {
+		n = atomic_load(&srv->npctr);
+		for (i = 0; i < n; i++)
+			if (strcmp(srv->pctr[i].name,
+			    s->principals[p].cp->name) == 0)
+				break;
+		if (i == n && n < EIDD_PRINCIPALS_MAX) {
+			snprintf(srv->pctr[n].name, sizeof(srv->pctr[n].name),
+			    "%s", s->principals[p].cp->name);
+			/* Published after its name is written. */
+			atomic_store(&srv->npctr, n + 1);
+		}
+		s->principals[p].slot = i < EIDD_PRINCIPALS_MAX ? i : -1;
+	}
+}
+
 /* Load path into a snapshot of generation gen; NULL and err on failure. */
 static struct snap *
 main_load(const char *path, uint64_t gen, char *err, size_t errlen)
@@ -118,6 +140,7 @@ main_reload(struct main_ctx *m)
 		return;
 	}
 	main_reload_warn(srv->snap->cfg, s->cfg);
+	server_principal_slots(srv, s);
 	pthread_mutex_lock(&srv->snap_mtx);
 	old = srv->snap;
 	srv->snap = s;
@@ -209,6 +232,7 @@ main(int argc, char *argv[])
 	if (evthread_use_pthreads() != 0)
 		fatalx("startup", "error=evthread_use_pthreads");
 	atomic_store(&srv.snap_gen, 1);
+	server_principal_slots(&srv, srv.snap);
 	srv.started_at = (int64_t)time(NULL);
 	scfg.dir = srv.snap->cfg->state_dir;
 	scfg.cache_map_bytes = (size_t)srv.snap->cfg->cache_map_bytes;
@@ -220,6 +244,8 @@ main(int argc, char *argv[])
 	srv.max_connections = srv.snap->cfg->max_connections;
 	worker_setup(&srv, srv.snap->cfg);
 	http = http_setup(&srv, srv.snap->cfg, srv.nworkers + 1);
+	/* Bound, store open, keys loaded: root is no longer needed. */
+	sandbox_drop(srv.snap->cfg);
 
 	memset(&m, 0, sizeof(m));
 	m.srv = &srv;

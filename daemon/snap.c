@@ -141,6 +141,7 @@ snap_build(struct cfg *cfg, uint64_t gen, int64_t now, char *err,
 	}
 	for (i = 0; i < cfg->nprincipals; i++) {
 		s->principals[i].cp = &cfg->principals[i];
+		s->principals[i].slot = -1;
 		s->nprincipals++;
 		if ((s->principals[i].name = snap_parse_dn(
 		    cfg->principals[i].subject)) == NULL) {

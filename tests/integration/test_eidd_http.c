@@ -346,6 +346,15 @@ test_metrics(void **state)
 	    metric(m0, "eidd_requests_total{op=\"verify\"}") == 8);
 	assert_true(metric(m1, "eidd_request_duration_seconds_count") -
 	    metric(m0, "eidd_request_duration_seconds_count") == 8);
+	/* By principal too. */
+	assert_true(metric(m1, "eidd_principal_verdicts_total{principal="
+	    "\"rp-dichvucong\",verdict=\"ok\"}") - metric(m0,
+	    "eidd_principal_verdicts_total{principal=\"rp-dichvucong\","
+	    "verdict=\"ok\"}") == 7);
+	assert_true(metric(m1, "eidd_principal_requests_total{principal="
+	    "\"rp-dichvucong\",op=\"verify\"}") - metric(m0,
+	    "eidd_principal_requests_total{principal=\"rp-dichvucong\","
+	    "op=\"verify\"}") == 8);
 	/* A real exposition-format parser agrees. */
 	snprintf(cmd, sizeof(cmd), "%s/metrics.txt", d.dir);
 	fp = fopen(cmd, "w");

@@ -5,7 +5,12 @@
  * keys working; SIGTERM during a pipelined burst answers every request
  * sent before the signal, then exits 0.  Also eidd -t.
  */
+/* asprintf. */
+#define _GNU_SOURCE
+#include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -170,6 +175,63 @@ test_config_check(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* Started as root with "user": serves as that user, for good. */
+static void
+test_drops_root(void **state)
+{
+	struct th_eidd		 d;
+	struct eid_client	*c;
+	struct passwd		*pw;
+	struct stat		 st;
+	char			*base, *conf, path[1100], *status, *u;
+	char			*tok;
+	FILE			*fp;
+	unsigned int		 r, e, s2, f;
+
+	(void)state;
+	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL) {
+		print_message("# not root (or no user nobody): nothing to "
+		    "drop\n");
+		skip();
+	}
+	base = th_eidd_conf_text(NULL, NULL);
+	assert_true(asprintf(&conf, "user = \"nobody\";\n%s", base) > 0);
+	free(base);
+	th_eidd_start_conf(&d, conf);
+	free(conf);
+	/* /proc files have no size: read them line by line. */
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)d.pid);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	status = calloc(1, 256);
+	assert_non_null(status);
+	u = NULL;
+	while (fgets(status, 256, fp) != NULL)
+		if (strncmp(status, "Uid:", 4) == 0) {
+			u = status;
+			break;
+		}
+	fclose(fp);
+	assert_non_null(u);
+	assert_int_equal(sscanf(u + 4, "%u %u %u %u", &r, &e, &s2, &f), 4);
+	assert_int_equal(r, pw->pw_uid);
+	assert_int_equal(e, pw->pw_uid);
+	assert_int_equal(s2, pw->pw_uid);
+	assert_int_equal(f, pw->pw_uid);
+	free(status);
+	/* It serves, and its store belongs to the user. */
+	c = th_client(&d, "rp-dichvucong");
+	tok = th_token(EID_ALG_ES256, "dichvucong", "dropped");
+	assert_int_equal(th_verify(c, tok, NULL), EID_VERDICT_OK);
+	eid_client_close(c);
+	free(tok);
+	snprintf(path, sizeof(path), "%s/var/state/data.mdb", d.dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, pw->pw_uid);
+	assert_true(th_eidd_log_has(&d, "event=dropped user=nobody", 0));
+	th_eidd_stop_ok(&d);
+}
+
 int
 main(void)
 {
@@ -177,6 +239,7 @@ main(void)
 		cmocka_unit_test(test_reload_new_key),
 		cmocka_unit_test(test_sigterm_answers_in_flight),
 		cmocka_unit_test(test_config_check),
+		cmocka_unit_test(test_drops_root),
 	};
 
 	return cmocka_run_group_tests_name("eidd_lifecycle", tests, NULL,
