@@ -198,15 +198,37 @@ conn_established(struct conn *c)
 }
 
 /*
+ * Move the answers of this pass to the connection's output as one
+ * contiguous piece: the OpenSSL bufferevent makes one SSL_write, and so a
+ * TLS record and a write(2), per piece of its output buffer, and every
+ * answer used to be two pieces (its length, then its body).
+ */
+static void
+conn_flush(struct conn *c)
+{
+	struct evbuffer	*st = c->w->stage;
+	size_t		 n = evbuffer_get_length(st);
+	unsigned char	*p;
+
+	if (n == 0)
+		return;
+	if ((p = evbuffer_pullup(st, (ev_ssize_t)n)) == NULL ||
+	    bufferevent_write(c->bev, p, n) != 0)
+		log_warnx("flush_failed", "conn=%llu bytes=%zu",
+		    (unsigned long long)c->id, n);
+	evbuffer_drain(st, n);
+}
+
+/*
  * Answer every complete frame buffered, up to requests_per_read; the
- * responses go to the output buffer and are written together.  Returns
- * -1 if the connection was closed or is closing.
+ * answers gather in the worker's staging buffer and are written together.
+ * Returns -1 if the connection was closed or is closing.
  */
 static int
 conn_read(struct conn *c)
 {
 	struct evbuffer		*in = bufferevent_get_input(c->bev);
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer		*out = c->w->stage;
 	struct snap		*s = worker_snap(c->w);
 	const struct cfg	*cfg = s->cfg;
 	struct conn_info	 ci;
@@ -233,18 +255,23 @@ conn_read(struct conn *c)
 			    HANDLER_BAD_REQUEST : HANDLER_FRAME_TOO_LARGE,
 			    len == 0 ? "frame of length 0" :
 			    "frame larger than max_frame_bytes");
+			conn_flush(c);
 			return conn_close_after_flush(c, "bad_frame_length");
 		}
 		if ((body = evbuffer_pullup(in, (ev_ssize_t)(FRAME_HDR +
 		    len))) == NULL) {
+			evbuffer_drain(out, evbuffer_get_length(out));
 			conn_close(c, "nomem");
 			return -1;
 		}
 		r = handler_frame(&ci, body + FRAME_HDR, len, out);
 		evbuffer_drain(in, FRAME_HDR + len);
-		if (r != 0)
+		if (r != 0) {
+			conn_flush(c);
 			return conn_close_after_flush(c, "bad_request");
+		}
 	}
+	conn_flush(c);
 	/* More complete frames: come back after others had their turn. */
 	if (n == cfg->requests_per_read &&
 	    frame_peek(in, (size_t)cfg->max_frame_bytes, &len) != 0)
@@ -257,7 +284,8 @@ conn_read(struct conn *c)
 	if (n > 0)
 		conn_timer(c, false, 0);
 	conn_timer(c, evbuffer_get_length(in) > 0, cfg->idle_timeout_ms);
-	if (evbuffer_get_length(out) > (size_t)cfg->output_high_watermark) {
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    (size_t)cfg->output_high_watermark) {
 		/* Not reading: the write timeout judges the client now. */
 		c->paused = true;
 		conn_timer(c, false, 0);

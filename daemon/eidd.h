@@ -300,6 +300,7 @@ struct worker {
 	struct snap	*snap;		/* this worker's reference */
 	struct store_reader *rd;	/* reset once per event-loop pass */
 	struct evp_md_st *sha256;	/* fetched once: no per-call lookup */
+	struct evbuffer	*stage;		/* answers of one pass, then flushed */
 	uint64_t	 snap_gen;
 	uint64_t	 next_conn_id;
 	struct conn	*conns;		/* list of open connections */
@@ -315,6 +316,8 @@ struct worker {
  * only: failures are fatal.
  */
 void		 worker_setup(struct server *, const struct cfg *);
+/* A new event base as the daemon wants them (epoll changelist). */
+struct event_base *worker_base_new(void);
 /* A listening socket on "host:port"; a port "" keeps the configured one,
  * and port gets the bound one (so "0" is resolved).  Fatal on failure. */
 int		 worker_listen(const char *listen_addr, char *port, size_t plen);

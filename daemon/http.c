@@ -409,7 +409,7 @@ http_setup(struct server *srv, const struct cfg *cfg, int id)
 	h->w.snap_gen = h->w.snap->gen;
 	if ((h->w.rd = store_reader_new(srv->store)) == NULL ||
 	    (h->w.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-	    (h->base = event_base_new()) == NULL ||
+	    (h->base = worker_base_new()) == NULL ||
 	    (h->eh = evhttp_new(h->base)) == NULL ||
 	    (h->stop_ev = event_new(h->base, -1, 0, http_stop_cb, h)) == NULL ||
 	    (h->sweep_ev = event_new(h->base, -1, EV_PERSIST, http_sweep_cb,

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <openssl/evp.h>
@@ -166,6 +167,25 @@ worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 	    &tv);
 }
 
+/*
+ * An event base whose epoll changes are batched per loop pass: a
+ * bufferevent turns its write interest on and off around every flush,
+ * and without the changelist each turn is an epoll_ctl(2).
+ */
+struct event_base *
+worker_base_new(void)
+{
+	struct event_config	*ec;
+	struct event_base	*b;
+
+	if ((ec = event_config_new()) == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	b = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return b;
+}
+
 void
 worker_setup(struct server *srv, const struct cfg *cfg)
 {
@@ -187,7 +207,9 @@ worker_setup(struct server *srv, const struct cfg *cfg)
 			fatalx("store", "error=\"cannot make a reader\"");
 		if ((w->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 			fatalx("startup", "error=\"no SHA-256\"");
-		if ((w->base = event_base_new()) == NULL)
+		if ((w->stage = evbuffer_new()) == NULL)
+			fatalx("nomem", "where=workers");
+		if ((w->base = worker_base_new()) == NULL)
 			fatalx("event_base", "worker=%d", w->id);
 		/* The first socket resolves a port 0; the others share it. */
 		fd = worker_listen(cfg->listen, port, sizeof(port));
@@ -272,6 +294,7 @@ worker_wait_all(struct server *srv)
 		event_base_free(w->base);
 		store_reader_free(w->rd);
 		EVP_MD_free(w->sha256);
+		evbuffer_free(w->stage);
 		snap_unref(w->snap);
 	}
 	free(srv->workers);
