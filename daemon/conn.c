@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -54,9 +55,19 @@ struct conn {
 	bool			 paused;	/* reading stopped: backpressure */
 	bool			 closing;	/* flush, then close */
 	bool			 draining;
+	int64_t			 established_ms;	/* CLOCK_MONOTONIC */
 };
 
 static int	conn_read(struct conn *);
+
+static int64_t
+conn_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 conn_ms(struct timeval *tv, int64_t ms)
@@ -189,6 +200,7 @@ conn_established(struct conn *c)
 		return -1;
 	}
 	c->handshaken = true;
+	c->established_ms = conn_now_ms();
 	conn_map(c, s);
 	log_debug("established", "conn=%llu principal=%s",
 	    (unsigned long long)c->id, c->principal != NULL ?
@@ -358,8 +370,19 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			conn_read(c);
 			return;
 		}
-		/* A draining connection that went quiet has been answered. */
+		/*
+		 * A draining connection that went quiet has been answered --
+		 * unless bytes are still buffered or it has just been
+		 * established (a slow handshake, requests right behind it):
+		 * then it gets another quiet period, within drain_timeout_ms.
+		 */
 		if (c->draining && (what & BEV_EVENT_READING)) {
+			if (evbuffer_get_length(bufferevent_get_input(bev)) > 0 ||
+			    conn_now_ms() - c->established_ms <
+			    2 * CONN_DRAIN_QUIET_MS) {
+				bufferevent_enable(bev, EV_READ);
+				return;
+			}
 			conn_close_after_flush(c, "drained");
 			return;
 		}
