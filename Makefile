@@ -291,6 +291,7 @@ asan:
 FUZZ_BUILD := build/fuzz
 FUZZ_BIN := $(FUZZ_BUILD)/fuzz_verify
 FUZZ_REQ_BIN := $(FUZZ_BUILD)/fuzz_request
+FUZZ_RESP_BIN := $(FUZZ_BUILD)/fuzz_response
 # The daemon's request path without main.c (the harness stands in).
 FUZZ_DAEMON_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,\
 	$(filter-out daemon/main.c,$(DAEMON_SRCS)))
@@ -300,7 +301,7 @@ fuzz-build: check-deps-pkgs certs
 	    OPT="-O1 -g" HARDEN="-fPIE" \
 	    SAN="-fsanitize=fuzzer-no-link,address,undefined" \
 	    $(FUZZ_BUILD)/lib/libeidverify.a $(FUZZ_BUILD)/lib/libeidproto.a \
-	    $(FUZZ_DAEMON_OBJS)
+	    $(FUZZ_BUILD)/lib/libeidclient.a $(FUZZ_DAEMON_OBJS)
 	$(call msg,LD,$(FUZZ_BIN))
 	$(Q)clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g $(WARN) -Iinclude \
 	    -Icrypto $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
@@ -313,10 +314,18 @@ fuzz-build: check-deps-pkgs certs
 	    tests/fuzz/fuzz_request.c $(FUZZ_DAEMON_OBJS) \
 	    $(FUZZ_BUILD)/lib/libeidproto.a $(FUZZ_BUILD)/lib/libeidverify.a \
 	    $(NET_LIBS) $(CONF_LIBS) $(PKG_LIBS) -lpthread
+	$(call msg,LD,$(FUZZ_RESP_BIN))
+	$(Q)clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g $(WARN) -Iinclude \
+	    -Iclient -I$(FUZZ_BUILD)/gen $(PKG_CFLAGS) $(NET_CFLAGS) \
+	    -fsanitize=fuzzer,address,undefined -o $(FUZZ_RESP_BIN) \
+	    tests/fuzz/fuzz_response.c $(FUZZ_BUILD)/lib/libeidclient.a \
+	    $(FUZZ_BUILD)/lib/libeidproto.a $(FUZZ_BUILD)/lib/libeidverify.a \
+	    $(NET_LIBS) $(PKG_LIBS)
 
 fuzz: fuzz-build
 	$(Q)tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS)
 	$(Q)tests/fuzz/run_request.sh $(FUZZ_REQ_BIN) $(FUZZ_SECONDS)
+	$(Q)tests/fuzz/run_response.sh $(FUZZ_RESP_BIN) $(FUZZ_SECONDS)
 
 bench-verify: all certs
 	$(Q)$(BUILD)/bin/eid-bench-verify --certs $(CERTS_DIR) \
