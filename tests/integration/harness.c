@@ -28,6 +28,7 @@
 
 #include "harness.h"
 #include "helpers.h"
+#include "kinds.h"
 
 #define TH_START_MS	20000	/* generous: the daemon may run under ASan */
 #define TH_STOP_MS	20000
@@ -100,7 +101,7 @@ th_certs_abs(const char *name, char *buf, size_t len)
 char *
 th_eidd_conf_text(const char *limits, const char *extra_certs)
 {
-	static const char *const algs[] = { "es256", "es384", "rs256",
+	static const char *const files[] = { "es256", "es384", "rs256",
 		"ps256", "eddsa" };
 	static const char *const pins[] = { "", "", " alg = \"RS256\";",
 		" alg = \"PS256\";", "" };
@@ -111,7 +112,7 @@ th_eidd_conf_text(const char *limits, const char *extra_certs)
 	for (i = 0; i < 5; i++) {
 		char name[64];
 
-		snprintf(name, sizeof(name), "idp-%s.chain.pem", algs[i]);
+		snprintf(name, sizeof(name), "idp-%s.chain.pem", files[i]);
 		o += (size_t)snprintf(certs + o, sizeof(certs) - o,
 		    "%s{ file = \"%s\";%s }", i ? ",\n      " : "",
 		    th_certs_abs(name, one, sizeof(one)), pins[i]);
@@ -535,6 +536,28 @@ th_token(enum eid_alg alg, const char *aud, const char *jti)
 	json_decref(c);
 	EVP_PKEY_free(k);
 	return t;
+}
+
+char *
+th_kind_token(size_t kind, size_t alg, struct eid_verify_req *q)
+{
+	char	 args[256], *out, *nl;
+	int	 st;
+
+	if (kinds[kind].ec_only && strncmp(algs[alg], "ES", 2) != 0)
+		return NULL;
+	snprintf(args, sizeof(args), "--alg %s --kind %s", algs[alg],
+	    kinds[kind].name);
+	out = th_run_mint(args, &st);
+	if (st != 0 || (nl = strchr(out, '\n')) == NULL)
+		fail_msg("eid-mint %s failed", args);
+	*nl = '\0';
+	memset(q, 0, sizeof(*q));
+	q->token = out;
+	q->token_len = strlen(out);
+	q->min_level = kinds[kind].min_level;
+	q->nonce = kinds[kind].nonce;
+	return out;
 }
 
 enum eid_verdict

@@ -99,6 +99,14 @@ int		 th_tcp_connect(const struct th_eidd *);
 /* True if the peer closed fd within timeout_ms. */
 bool		 th_fd_closed_within(int fd, int timeout_ms);
 
+/*
+ * The token eid-mint makes for kind number kind (tests/integration/
+ * kinds.h) and algorithm number alg, with q filled as that kind is to be
+ * verified (level, nonce); NULL when that kind does not exist for that
+ * algorithm.  The token is malloc'd; q borrows it.
+ */
+char		*th_kind_token(size_t kind, size_t alg, struct eid_verify_req *q);
+
 /* A valid token for the dev issuer, signed with alg's dev key. */
 char		*th_token(enum eid_alg alg, const char *aud, const char *jti);
 
