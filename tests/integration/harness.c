@@ -541,7 +541,7 @@ th_token(enum eid_alg alg, const char *aud, const char *jti)
 char *
 th_kind_token(size_t kind, size_t alg, struct eid_verify_req *q)
 {
-	char	 args[256], *out, *nl;
+	char	 args[256], *out, *nl = NULL;
 	int	 st;
 
 	if (kinds[kind].ec_only && strncmp(algs[alg], "ES", 2) != 0)
