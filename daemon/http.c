@@ -107,7 +107,8 @@ http_sweep_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (hc = h->conns; hc != NULL; hc = next) {
 		next = hc->next;
-		if (now - hc->last_ms > limit) {
+		/* bev is NULL only if its creation failed: nothing to end. */
+		if (hc->bev != NULL && now - hc->last_ms > limit) {
 			hc->last_ms = now;
 			log_debug("http_deadline", "reason=request_timeout");
 			bufferevent_trigger_event(hc->bev, BEV_EVENT_TIMEOUT |
