@@ -208,6 +208,8 @@ void		 tls_init(void);
 /* Call gone(data) when OpenSSL frees ssl (the gateway's lifetime hook). */
 int		 tls_ssl_attach(struct ssl_st *, void *data,
 		    void (*gone)(void *));
+/* The data tls_ssl_attach() hung on ssl, or NULL. */
+void		*tls_ssl_attached(struct ssl_st *);
 /* The gateway's peer: a verified certificate (new reference) or NULL. */
 struct x509_st	*tls_http_peer(struct ssl_st *);
 void		 tls_ssl_free(struct ssl_st *);

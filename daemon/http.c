@@ -151,20 +151,17 @@ http_bev_cb(struct event_base *base, void *arg)
 
 /* The request is whole: the next one's deadline starts now. */
 static void
-http_request_done(struct http *h, struct evhttp_request *req)
+http_request_done(struct evhttp_request *req)
 {
 	struct evhttp_connection *evc = evhttp_request_get_connection(req);
 	struct bufferevent	*bev;
 	struct http_conn	*hc;
 
-	if (evc == NULL)
-		return;
-	bev = evhttp_connection_get_bufferevent(evc);
-	for (hc = h->conns; hc != NULL; hc = hc->next)
-		if (hc->bev == bev) {
-			hc->last_ms = http_now_ms();
-			break;
-		}
+	/* The entry hangs on the connection's SSL object: no search. */
+	if (evc != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(evc)) != NULL &&
+	    (hc = tls_ssl_attached(bufferevent_openssl_get_ssl(bev))) != NULL)
+		hc->last_ms = http_now_ms();
 }
 
 static void
@@ -316,7 +313,7 @@ http_gencb(struct evhttp_request *req, void *arg)
 	struct evbuffer		*b;
 	bool			 monitor;
 
-	http_request_done(h, req);
+	http_request_done(req);
 	if (path == NULL) {
 		http_error(req, 400, "bad_request", "no path");
 		return;

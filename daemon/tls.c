@@ -274,6 +274,17 @@ tls_ssl_attach(struct ssl_st *ssl, void *data, void (*gone)(void *))
 	return 0;
 }
 
+void *
+tls_ssl_attached(struct ssl_st *ssl)
+{
+	struct tls_attach	*a;
+
+	if (ssl == NULL || tls_attach_idx < 0 ||
+	    (a = SSL_get_ex_data(ssl, tls_attach_idx)) == NULL)
+		return NULL;
+	return a->data;
+}
+
 void
 tls_init(void)
 {
