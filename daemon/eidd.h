@@ -203,6 +203,24 @@ struct ssl_st	*tls_ssl_new(struct ssl_ctx_st *);
  */
 struct x509_st	*tls_peer(struct ssl_st *, char *err, size_t errlen);
 void		 tls_x509_free(struct x509_st *);
+/* The protobuf API's TLS I/O on a non-blocking socket. */
+enum tls_io {
+	TLS_IO_OK,
+	TLS_IO_WANT_READ,	/* wait until the socket is readable */
+	TLS_IO_WANT_WRITE,	/* wait until the socket is writable */
+	TLS_IO_EOF,		/* the peer closed */
+	TLS_IO_ERROR		/* reason in OpenSSL's queue (tls_errors) */
+};
+/* A server SSL object on fd (not owned), read-ahead, partial writes. */
+struct ssl_st	*tls_ssl_accept(struct ssl_ctx_st *, int fd);
+/* Empty this thread's OpenSSL error queue before a run of I/O calls. */
+void		 tls_clear_errors(void);
+enum tls_io	 tls_handshake(struct ssl_st *);
+enum tls_io	 tls_read(struct ssl_st *, void *, size_t, size_t *n);
+enum tls_io	 tls_write(struct ssl_st *, const void *, size_t, size_t *n);
+/* OpenSSL holds bytes read from the socket that tls_read has not given. */
+bool		 tls_pending(struct ssl_st *);
+void		 tls_close_notify(struct ssl_st *);
 /* Once, before any connection: OpenSSL indexes this file uses. */
 void		 tls_init(void);
 /* Call gone(data) when OpenSSL frees ssl (the gateway's lifetime hook). */

@@ -1,7 +1,8 @@
 /*
- * daemon/tls.c -- the server's TLS policy: the only file that configures
- * OpenSSL's SSL layer (conn.c drives I/O through libevent's OpenSSL
- * bufferevents).
+ * daemon/tls.c -- the server's TLS policy and the protobuf API's TLS I/O:
+ * the only file that calls OpenSSL's SSL layer.  conn.c drives its
+ * connections through tls_handshake/tls_read/tls_write on non-blocking
+ * sockets; the HTTP gateway uses libevent's OpenSSL bufferevents.
  *
  * TLS 1.3 only unless tls.allow_tls12 (then ECDHE with AEAD suites only);
  * mutual TLS required, client certificates validated against
@@ -15,6 +16,8 @@
  * client CA removed by a reload) would keep authenticating.  Clients keep
  * their connections open instead (docs/adr/0006-tls-no-resumption.md).
  */
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +219,127 @@ tls_peer(struct ssl_st *ssl, char *err, size_t errlen)
 		return NULL;
 	}
 	return peer;
+}
+
+/*
+ * A server-side SSL object on fd for the protobuf API.  Read-ahead lets
+ * one read(2) take every record a pipelining client has sent instead of
+ * two per record (header, then body); conn.c drains what OpenSSL has
+ * buffered (tls_pending) before it waits for the socket again.  Partial
+ * writes with a moving buffer let conn.c hand SSL_write whatever its
+ * output holds and keep the rest.
+ */
+struct ssl_st *
+tls_ssl_accept(struct ssl_ctx_st *ctx, int fd)
+{
+	SSL	*ssl;
+
+	ERR_clear_error();
+	if ((ssl = SSL_new(ctx)) == NULL)
+		return NULL;
+	if (SSL_set_fd(ssl, fd) != 1) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return NULL;
+	}
+	SSL_set_accept_state(ssl);
+	SSL_set_read_ahead(ssl, 1);
+	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	return ssl;
+}
+
+void
+tls_clear_errors(void)
+{
+	ERR_clear_error();
+}
+
+/*
+ * What an SSL call's return value r means.  A clean close_notify is EOF;
+ * so is a peer that closed TCP without one (OpenSSL 3 reports that as an
+ * error, with its own reason).  Any other failure leaves its reason in
+ * the error queue for tls_errors().
+ */
+static enum tls_io
+tls_io_result(SSL *ssl, int r)
+{
+	unsigned long	 e;
+
+	switch (SSL_get_error(ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		return TLS_IO_WANT_READ;
+	case SSL_ERROR_WANT_WRITE:
+		return TLS_IO_WANT_WRITE;
+	case SSL_ERROR_ZERO_RETURN:
+		return TLS_IO_EOF;
+	case SSL_ERROR_SSL:
+		e = ERR_peek_error();
+		if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) ==
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			ERR_clear_error();
+			return TLS_IO_EOF;
+		}
+		return TLS_IO_ERROR;
+	default:
+		return TLS_IO_ERROR;
+	}
+}
+
+enum tls_io
+tls_handshake(struct ssl_st *ssl)
+{
+	int	 r;
+
+	ERR_clear_error();
+	if ((r = SSL_do_handshake(ssl)) == 1)
+		return TLS_IO_OK;
+	return tls_io_result(ssl, r);
+}
+
+enum tls_io
+tls_read(struct ssl_st *ssl, void *buf, size_t len, size_t *n)
+{
+	int	 r;
+
+	*n = 0;
+	if (len > INT_MAX)
+		len = INT_MAX;
+	if ((r = SSL_read(ssl, buf, (int)len)) > 0) {
+		*n = (size_t)r;
+		return TLS_IO_OK;
+	}
+	return tls_io_result(ssl, r);
+}
+
+enum tls_io
+tls_write(struct ssl_st *ssl, const void *buf, size_t len, size_t *n)
+{
+	int	 r;
+
+	*n = 0;
+	if (len > INT_MAX)
+		len = INT_MAX;
+	if ((r = SSL_write(ssl, buf, (int)len)) > 0) {
+		*n = (size_t)r;
+		return TLS_IO_OK;
+	}
+	return tls_io_result(ssl, r);
+}
+
+bool
+tls_pending(struct ssl_st *ssl)
+{
+	return SSL_has_pending(ssl) == 1;
+}
+
+/* One non-blocking attempt at a close_notify; the socket closes anyway. */
+void
+tls_close_notify(struct ssl_st *ssl)
+{
+	ERR_clear_error();
+	(void)SSL_shutdown(ssl);
+	ERR_clear_error();
 }
 
 void
