@@ -9,6 +9,11 @@
  * payload.  No signature work is spent on a token that fails any of
  * these, and the payload is not parsed here at all: claims are read only
  * after jws_check() succeeded.
+ *
+ * Headers that passed are remembered per thread (jws_memo): an issuer
+ * signs with a handful of distinct headers, so nearly every token repeats
+ * one, and its JSON need not be parsed again (about a quarter of the
+ * JSON work of a verification).
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -29,6 +34,61 @@
 static const char *const jws_header_refused[] = {
 	"crit", "jku", "jwk", "x5u", "b64", "zip", "enc", "epk", "cty", NULL
 };
+
+/*
+ * A header's verdict and fields are a function of its base64url bytes
+ * alone (the checks here read no key and no clock), so a header seen
+ * before, byte for byte, gives the same result without decoding it.
+ * Only headers that passed and carry no x5c are kept (the certificate
+ * is not worth holding); a few slots per thread, replaced in turn, so a
+ * peer sending many distinct headers only costs the parse it saves.
+ */
+#define JWS_MEMO_SLOTS		4
+#define JWS_MEMO_SEG_MAX	192	/* base64url bytes of one header */
+
+struct jws_memo {
+	size_t		 len;		/* 0: empty slot */
+	char		 seg[JWS_MEMO_SEG_MAX];
+	enum eid_alg	 alg;
+	bool		 has_kid;
+	char		 kid[EID_KID_MAX + 1];
+};
+
+static _Thread_local struct jws_memo	jws_memo[JWS_MEMO_SLOTS];
+static _Thread_local unsigned		jws_memo_next;
+
+static bool
+jws_memo_get(const char *seg, size_t len, struct jws *j)
+{
+	const struct jws_memo	*m;
+	size_t			 i;
+
+	for (i = 0; i < JWS_MEMO_SLOTS; i++) {
+		m = &jws_memo[i];
+		if (m->len == len && memcmp(m->seg, seg, len) == 0) {
+			j->alg = m->alg;
+			j->has_kid = m->has_kid;
+			memcpy(j->kid, m->kid, sizeof(j->kid));
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+jws_memo_put(const char *seg, size_t len, const struct jws *j)
+{
+	struct jws_memo	*m;
+
+	if (len == 0 || len > JWS_MEMO_SEG_MAX || j->x5c_der != NULL)
+		return;
+	m = &jws_memo[jws_memo_next++ % JWS_MEMO_SLOTS];
+	memcpy(m->seg, seg, len);
+	m->len = len;
+	m->alg = j->alg;
+	m->has_kid = j->has_kid;
+	memcpy(m->kid, j->kid, sizeof(m->kid));
+}
 
 /* typ is a media type: case-insensitive, "application/" optional. */
 static bool
@@ -130,18 +190,22 @@ jws_parse(const char *token, size_t len, struct jws *j)
 		return EID_VERDICT_MALFORMED;
 
 	/* Header: strict base64url, then strict JSON without duplicates. */
-	if ((n = eid_b64url_decode(token, hlen, j->payload,
-	    sizeof(j->payload))) == (size_t)-1)
-		return EID_VERDICT_MALFORMED;
-	h = json_loadb((const char *)j->payload, n,
-	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (h == NULL)
-		return json_error_code(&jerr) == json_error_out_of_memory ?
-		    EID_VERDICT_INTERNAL : EID_VERDICT_MALFORMED;
-	v = jws_header(h, j);
-	json_decref(h);
-	if (v != EID_VERDICT_OK)
-		return v;
+	if (!jws_memo_get(token, hlen, j)) {
+		if ((n = eid_b64url_decode(token, hlen, j->payload,
+		    sizeof(j->payload))) == (size_t)-1)
+			return EID_VERDICT_MALFORMED;
+		h = json_loadb((const char *)j->payload, n,
+		    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+		if (h == NULL)
+			return json_error_code(&jerr) ==
+			    json_error_out_of_memory ? EID_VERDICT_INTERNAL :
+			    EID_VERDICT_MALFORMED;
+		v = jws_header(h, j);
+		json_decref(h);
+		if (v != EID_VERDICT_OK)
+			return v;
+		jws_memo_put(token, hlen, j);
+	}
 
 	/*
 	 * The signature segment is bounded before decoding; its exact

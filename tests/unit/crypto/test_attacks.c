@@ -728,6 +728,65 @@ test_typ(void **state)
 	}
 }
 
+/*
+ * jws.c remembers headers that passed, per thread, by their base64url
+ * bytes: a header of the same length that differs in one byte, or that
+ * names another key, must get its own verdict every time, however the
+ * good one has been seen before and after it, and more distinct good
+ * headers than the memo holds must all still pass.
+ */
+static void
+test_header_memo(void **state)
+{
+	const char	*kid = th_dev_kid(EID_ALG_ES256);
+	static const char *const typ[6] = {
+		"JWT", "jwt", "eid+jwt", "EID+JWT", "application/JWT",
+		"application/eid+jwt"
+	};
+	char		*good, *bad, *other, *h[6], *t[6] = { NULL };
+	char		*hb, *ho;
+	size_t		 i, round;
+
+	(void)state;
+	good = fmt("{\"alg\":\"ES256\",\"kid\":\"%s\",\"typ\":\"JWT\"}", kid);
+	/* Same length: typ refused, and a kid with one letter changed. */
+	hb = fmt("{\"alg\":\"ES256\",\"kid\":\"%s\",\"typ\":\"JWU\"}", kid);
+	ho = strdup(good);
+	assert_non_null(ho);
+	ho[strlen("{\"alg\":\"ES256\",\"kid\":\"")] ^= 0x01;
+	assert_int_equal(strlen(hb), strlen(good));
+	bad = signed_hdr(EID_ALG_ES256, hb);
+	other = signed_hdr(EID_ALG_ES256, ho);
+	t[0] = signed_hdr(EID_ALG_ES256, good);
+	for (round = 0; round < 3; round++) {
+		EXPECT(t[0], EID_VERDICT_OK);
+		EXPECT(bad, EID_VERDICT_MALFORMED);
+		EXPECT(t[0], EID_VERDICT_OK);
+		EXPECT(other, EID_VERDICT_UNKNOWN_KEY);
+	}
+	/* Six distinct good headers (typ spellings) through four slots. */
+	free(t[0]);
+	for (i = 0; i < 6; i++) {
+		h[i] = fmt("{\"alg\":\"ES256\",\"kid\":\"%s\",\"typ\":\"%s\"}",
+		    kid, typ[i]);
+		t[i] = signed_hdr(EID_ALG_ES256, h[i]);
+	}
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < 6; i++) {
+			EXPECT(t[i], EID_VERDICT_OK);
+			EXPECT(bad, EID_VERDICT_MALFORMED);
+		}
+	for (i = 0; i < 6; i++) {
+		free(t[i]);
+		free(h[i]);
+	}
+	free(good);
+	free(hb);
+	free(ho);
+	free(bad);
+	free(other);
+}
+
 /* 3.8: duplicate members and trailing data, header and claims. */
 static void
 test_duplicates(void **state)
@@ -1061,6 +1120,7 @@ main(void)
 		cmocka_unit_test(test_rsa_eddsa_lengths),
 		cmocka_unit_test(test_crit_and_friends),
 		cmocka_unit_test(test_typ),
+		cmocka_unit_test(test_header_memo),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_sizes_and_garbage),
