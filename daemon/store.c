@@ -126,6 +126,7 @@ struct store {
 	struct store_op		*head;
 	struct store_op		*tail;
 	size_t			 nputs;
+	size_t			 nacked;	/* queued ops a worker waits on */
 	bool			 stopping;
 	bool			 writer_waiting;	/* in its wait: signal it */
 	bool			 writer_started;
@@ -1004,6 +1005,8 @@ store_submit(struct store *s, struct store_op *op)
 	else
 		s->head = op;
 	s->tail = op;
+	s->nacked++;
+	/* Wakes the writer from its wait or from lingering over puts. */
 	pthread_cond_signal(&s->work_cv);
 	while (!op->done)
 		pthread_cond_wait(&op->cv, &s->mtx);
@@ -1686,14 +1689,15 @@ store_is_due(const struct timespec *deadline)
  * the waiters, and sweeps every sweep_interval_s.  On stop it drains the
  * queue first, so that every op queued before store_close() is applied.
  */
-static const struct timespec store_linger = { 0, 1000000 };
+#define STORE_LINGER_NS		4000000
+#define STORE_LINGER_PUTS	512
 
 static void *
 store_writer_main(void *arg)
 {
 	struct store	*s = arg;
 	struct store_op	*batch;
-	struct timespec	 deadline;
+	struct timespec	 deadline, linger;
 	long		 n;
 
 	store_deadline(s, &deadline);
@@ -1711,21 +1715,31 @@ store_writer_main(void *arg)
 			s->writer_waiting = false;
 		}
 		/*
-		 * Woken by a cache insert: let others gather for a
-		 * millisecond, so that one commit carries many (a revoke or
-		 * consume queued meanwhile waits at most that long).
+		 * Woken by a cache insert: let others gather for a few
+		 * milliseconds, so that one commit (and one wake-up) carries
+		 * many -- unless a revoke or consume, which a worker waits
+		 * on, comes meanwhile: it signals, and the group goes at once.
 		 */
 		if (s->head != NULL && s->head->type == STORE_OP_PUT &&
-		    !s->stopping) {
-			pthread_mutex_unlock(&s->mtx);
-			nanosleep(&store_linger, NULL);
-			pthread_mutex_lock(&s->mtx);
+		    !s->stopping && s->nacked == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &linger);
+			linger.tv_nsec += STORE_LINGER_NS;
+			if (linger.tv_nsec >= 1000000000L) {
+				linger.tv_sec++;
+				linger.tv_nsec -= 1000000000L;
+			}
+			while (!s->stopping && s->nacked == 0 &&
+			    s->nputs < STORE_LINGER_PUTS &&
+			    pthread_cond_timedwait(&s->work_cv, &s->mtx,
+			    &linger) != ETIMEDOUT)
+				;
 		}
 		if (s->head == NULL && s->stopping)
 			break;
 		batch = s->head;
 		s->head = s->tail = NULL;
 		s->nputs = 0;
+		s->nacked = 0;
 		pthread_mutex_unlock(&s->mtx);
 		if (batch != NULL)
 			store_apply(s, batch);
