@@ -76,6 +76,7 @@ CLIENT_SRCS := client/wire.c client/client.c client/aclient.c
 EIDCTL_SRCS := client/eidctl.c
 DAEMON_SRCS := daemon/main.c daemon/cfg.c daemon/log.c daemon/tls.c \
 	daemon/worker.c daemon/conn.c daemon/frame.c daemon/handler.c \
+	daemon/jarena.c \
 	daemon/snap.c daemon/store.c daemon/http.c daemon/sandbox_linux.c
 
 CRYPTO_LIB := $(BUILD)/lib/libeidverify.a

@@ -368,6 +368,12 @@ void		 http_start(struct http *);
 void		 http_stop(struct http *);
 const char	*http_addr(const struct http *);
 
+/* jarena.c: jansson allocates from a per-thread arena between begin and
+ * end; init before any other jansson call. */
+void		 jarena_init(void);
+void		 jarena_begin(void);
+void		 jarena_end(void);
+
 /* conn.c */
 struct conn;
 /* A new TCP connection on w's base; takes fd. */

@@ -126,8 +126,10 @@ handler_token(const struct conn_info *ci, const uint8_t *tok, size_t len,
 	}
 	atomic_fetch_add_explicit(&ci->w->ctr.cache_misses, 1,
 	    memory_order_relaxed);
+	jarena_begin();
 	v = eid_verify_token(ci->snap->ks, (const char *)tok, len,
 	    &ci->snap->policy, a);
+	jarena_end();
 	if (v == EID_VERDICT_OK)
 		store_cache_put(ci->w->srv->store, key, a);
 	return v;

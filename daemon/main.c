@@ -187,6 +187,8 @@ main(int argc, char *argv[])
 	bool		 check = false, verbose = false, debug = false;
 	int		 ch, i;
 
+	/* Before anything parses JSON (the key sets do). */
+	jarena_init();
 	while ((ch = getopt(argc, argv, "c:dtv")) != -1) {
 		switch (ch) {
 		case 'c':
