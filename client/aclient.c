@@ -9,7 +9,14 @@
  * sent only once the server has proved its certificate and agreed on
  * ALPN "eid/1".  The FIFO is a ring that only grows, and frames are
  * encoded into one reused buffer, so a request costs no malloc beyond
- * protobuf-c's unpacking of its answer.
+ * protobuf-c's unpacking of its answer (and, for a VerifyBatch, the
+ * encoder's two arrays for its items).
+ *
+ * A VerifyBatch is one entry of the FIFO like a Verify: one frame, one
+ * answer.  Its results are decoded into one array per connection that
+ * grows to the largest batch answered; it grows only in the read callback
+ * between two user callbacks, so it never moves under a callback that
+ * holds it.
  *
  * Lifetime: user callbacks may call eid_aclient_free().  Every path that
  * calls back counts itself in "depth"; a free requested while depth > 0
@@ -41,9 +48,12 @@ enum aclient_state {
 	ACLIENT_FAILED
 };
 
+/* One request awaiting its answer: a Verify (n 0) or a VerifyBatch. */
 struct aclient_pending {
-	eid_aclient_verify_cb	 cb;
+	eid_aclient_verify_cb	 cb;		/* Verify */
+	eid_aclient_verify_batch_cb bcb;	/* VerifyBatch */
 	void			*arg;
+	size_t			 n;		/* batch items; 0: Verify */
 };
 
 struct eid_aclient {
@@ -67,6 +77,8 @@ struct eid_aclient {
 	bool			 dead;		/* freed from a callback */
 	enum eid_client_err	 fail_code;
 	struct eid_verify_res	 res;
+	struct eid_verify_res	*bres;		/* a batch's results */
+	size_t			 bcap;		/* entries of bres */
 	char			 errbuf[512];
 };
 
@@ -80,6 +92,7 @@ aclient_destroy(struct eid_aclient *c)
 		bufferevent_free(c->bev);
 	SSL_CTX_free(c->ctx);
 	free(c->q);
+	free(c->bres);
 	wire_buf_reset(&c->pre);
 	wire_buf_reset(&c->scratch);
 	free(c);
@@ -115,6 +128,18 @@ aclient_arm(struct eid_aclient *c)
 	c->armed = want;
 }
 
+/* Hand an answer (or a failure) to the callback of its request. */
+static void
+aclient_deliver(struct eid_aclient *c, const struct aclient_pending *p,
+    enum eid_client_err e, const struct eid_verify_res *res,
+    const struct eid_server_error *serr)
+{
+	if (p->n == 0)
+		p->cb(c, e, res, serr, p->arg);
+	else
+		p->bcb(c, e, res, p->n, serr, p->arg);
+}
+
 /*
  * The connection failed: close it, tell the ready callback if it was not
  * told yet, then every pending request once.  Returns true when the user
@@ -143,7 +168,7 @@ aclient_fail(struct eid_aclient *c, enum eid_client_err e)
 		p = c->q[c->qhead];
 		c->qhead = (c->qhead + 1) % c->qcap;
 		c->qlen--;
-		p.cb(c, e, NULL, NULL, p.arg);
+		aclient_deliver(c, &p, e, NULL, NULL);
 	}
 	return aclient_leave(c);
 }
@@ -290,6 +315,27 @@ aclient_eventcb(struct bufferevent *bev, short what, void *arg)
 	    EID_CLIENT_ERR_IO);
 }
 
+/*
+ * Room for the n results of the batch about to be decoded.  Only the read
+ * callback calls this, before it calls the user, so no callback holds the
+ * array when it moves.  0 or -1 (out of memory).
+ */
+static int
+aclient_bres_reserve(struct eid_aclient *c, size_t n)
+{
+	struct eid_verify_res	*r;
+
+	if (n <= c->bcap)
+		return 0;
+	/* wire_decode() zeroes the entries it is given: no calloc. */
+	if (n > SIZE_MAX / sizeof(*r) ||
+	    (r = realloc(c->bres, n * sizeof(*r))) == NULL)
+		return -1;
+	c->bres = r;
+	c->bcap = n;
+	return 0;
+}
+
 static void
 aclient_readcb(struct bufferevent *bev, void *arg)
 {
@@ -323,28 +369,29 @@ aclient_readcb(struct bufferevent *bev, void *arg)
 			e = EID_CLIENT_ERR_PROTOCOL;
 			goto fail;
 		}
+		p = c->q[c->qhead];
 		if ((frame = evbuffer_pullup(in, WIRE_HDR_LEN + blen)) ==
-		    NULL) {
+		    NULL || aclient_bres_reserve(c, p.n) == -1) {
 			wire_errf(c->errbuf, sizeof(c->errbuf), "out of "
 			    "memory");
 			e = EID_CLIENT_ERR_NOMEM;
 			goto fail;
 		}
 		memset(&ans, 0, sizeof(ans));
-		ans.expect = WIRE_BODY_VERIFY;
+		ans.expect = p.n == 0 ? WIRE_BODY_VERIFY :
+		    WIRE_BODY_VERIFY_BATCH;
 		ans.id = c->next_id - c->qlen;
-		ans.res = &c->res;
-		ans.nres = 1;
+		ans.res = p.n == 0 ? &c->res : c->bres;
+		ans.nres = p.n == 0 ? 1 : p.n;
 		e = wire_decode(frame + WIRE_HDR_LEN, blen, &ans, c->errbuf,
 		    sizeof(c->errbuf));
 		(void)evbuffer_drain(in, WIRE_HDR_LEN + blen);
 		if (e != EID_CLIENT_OK && e != EID_CLIENT_ERR_SERVER)
 			goto fail;
-		p = c->q[c->qhead];
 		c->qhead = (c->qhead + 1) % c->qcap;
 		c->qlen--;
-		p.cb(c, e, e == EID_CLIENT_OK ? &c->res : NULL,
-		    e == EID_CLIENT_ERR_SERVER ? &ans.serr : NULL, p.arg);
+		aclient_deliver(c, &p, e, e == EID_CLIENT_OK ? ans.res : NULL,
+		    e == EID_CLIENT_ERR_SERVER ? &ans.serr : NULL);
 		if (c->dead || c->state != ACLIENT_READY)
 			break;
 	}
@@ -490,20 +537,30 @@ aclient_grow(struct eid_aclient *c)
 	return 0;
 }
 
-int
-eid_aclient_verify(struct eid_aclient *c, const struct eid_verify_req *req,
-    eid_aclient_verify_cb cb, void *req_arg)
+/*
+ * Encode a Verify (p->n 0, req) or a VerifyBatch (p->n items of req),
+ * send it or keep it for after the handshake, and queue p for its
+ * answer.  0 or -1, with nothing queued.
+ */
+static int
+aclient_queue(struct eid_aclient *c, const struct eid_verify_req *req,
+    const struct aclient_pending *p)
 {
-	struct wire_buf	*buf;
+	struct wire_buf		*buf;
+	enum eid_client_err	 e;
 
-	if (c == NULL || cb == NULL || c->dead ||
-	    c->state == ACLIENT_FAILED)
+	if (c->dead || c->state == ACLIENT_FAILED)
 		return -1;
 	if (aclient_grow(c) == -1)
 		return -1;
 	buf = c->state == ACLIENT_READY ? &c->scratch : &c->pre;
-	if (wire_encode_verify(buf, c->next_id, req, c->errbuf,
-	    sizeof(c->errbuf)) != EID_CLIENT_OK)
+	if (p->n == 0)
+		e = wire_encode_verify(buf, c->next_id, req, c->errbuf,
+		    sizeof(c->errbuf));
+	else
+		e = wire_encode_verify_batch(buf, c->next_id, req, p->n,
+		    c->errbuf, sizeof(c->errbuf));
+	if (e != EID_CLIENT_OK)
 		return -1;
 	if (c->state == ACLIENT_READY) {
 		if (bufferevent_write(c->bev, c->scratch.data,
@@ -513,12 +570,42 @@ eid_aclient_verify(struct eid_aclient *c, const struct eid_verify_req *req,
 		}
 		c->scratch.len = 0;
 	}
-	c->q[(c->qhead + c->qlen) % c->qcap].cb = cb;
-	c->q[(c->qhead + c->qlen) % c->qcap].arg = req_arg;
+	c->q[(c->qhead + c->qlen) % c->qcap] = *p;
 	c->qlen++;
 	c->next_id++;
 	aclient_arm(c);
 	return 0;
+}
+
+int
+eid_aclient_verify(struct eid_aclient *c, const struct eid_verify_req *req,
+    eid_aclient_verify_cb cb, void *req_arg)
+{
+	struct aclient_pending	 p;
+
+	if (c == NULL || cb == NULL)
+		return -1;
+	memset(&p, 0, sizeof(p));
+	p.cb = cb;
+	p.arg = req_arg;
+	return aclient_queue(c, req, &p);
+}
+
+int
+eid_aclient_verify_batch(struct eid_aclient *c,
+    const struct eid_verify_req *reqs, size_t n,
+    eid_aclient_verify_batch_cb cb, void *req_arg)
+{
+	struct aclient_pending	 p;
+
+	/* n 0 would read as a Verify in the FIFO; the encoder bounds n. */
+	if (c == NULL || cb == NULL || reqs == NULL || n == 0)
+		return -1;
+	memset(&p, 0, sizeof(p));
+	p.bcb = cb;
+	p.arg = req_arg;
+	p.n = n;
+	return aclient_queue(c, reqs, &p);
 }
 
 size_t

@@ -22,7 +22,7 @@
 
 #define WIRE_HDR_LEN		4	/* big-endian body length */
 #define WIRE_FRAME_MAX		65536	/* largest body either side sends */
-#define WIRE_BATCH_MAX		256	/* items of one VerifyBatch */
+#define WIRE_BATCH_MAX		EID_CLIENT_BATCH_MAX	/* one VerifyBatch */
 #define WIRE_REVOKE_BATCH_MAX	1000	/* items of one RevokeBatch */
 #define WIRE_LIST_MAX		1000	/* entries of one revocation page */
 #define WIRE_ALPN		"eid/1"

@@ -71,6 +71,12 @@ struct eid_client_config {
  */
 void		 eid_client_config_env(struct eid_client_config *cfg);
 
+/*
+ * Most items of one VerifyBatch (eid.proto; eidd refuses more).  A batch
+ * must also fit one frame of 64 KiB, so long tokens allow fewer.
+ */
+#define EID_CLIENT_BATCH_MAX	256
+
 /* One verification to ask for (VerifyRequest). */
 struct eid_verify_req {
 	const char	*token;
@@ -194,7 +200,10 @@ const struct eid_server_error *eid_client_server_error(
  */
 enum eid_client_err eid_client_verify(struct eid_client *,
 		    const struct eid_verify_req *, struct eid_verify_res *);
-/* n (1..256) verifications in one VerifyBatch; res has n entries. */
+/*
+ * n (1..EID_CLIENT_BATCH_MAX) verifications in one VerifyBatch; res has
+ * n entries, in the order of reqs.
+ */
 enum eid_client_err eid_client_verify_batch(struct eid_client *,
 		    const struct eid_verify_req *reqs, size_t n,
 		    struct eid_verify_res *res);
@@ -238,11 +247,26 @@ struct eid_aclient;
  * Called once per verify answer, in request order.  err is
  * EID_CLIENT_OK with res filled, EID_CLIENT_ERR_SERVER with serr filled,
  * or a connection error (then res and serr are NULL, and every request
- * still pending gets the same callback with that error).
+ * still pending, batches included, gets its callback with that error).
+ * res and serr are borrowed: valid until the callback returns.
  */
 typedef void	(*eid_aclient_verify_cb)(struct eid_aclient *,
 		    enum eid_client_err err, const struct eid_verify_res *res,
 		    const struct eid_server_error *serr, void *req_arg);
+
+/*
+ * Called once per VerifyBatch answer, in request order with every other
+ * request of the connection; n is the number of items queued.  err is
+ * EID_CLIENT_OK with res holding n results in the order of the items,
+ * EID_CLIENT_ERR_SERVER with serr filled (the server answered the whole
+ * batch with an Error, and res is NULL), or a connection error (res and
+ * serr NULL, as for eid_aclient_verify_cb).  res and serr are borrowed:
+ * valid until the callback returns.
+ */
+typedef void	(*eid_aclient_verify_batch_cb)(struct eid_aclient *,
+		    enum eid_client_err err, const struct eid_verify_res *res,
+		    size_t n, const struct eid_server_error *serr,
+		    void *req_arg);
 
 /* Called once when the connection is ready (err 0) or failed. */
 typedef void	(*eid_aclient_ready_cb)(struct eid_aclient *,
@@ -262,7 +286,20 @@ int		 eid_aclient_verify(struct eid_aclient *,
 		    const struct eid_verify_req *, eid_aclient_verify_cb,
 		    void *req_arg);
 
-/* Requests sent whose answers have not arrived yet. */
+/*
+ * Queue one VerifyBatch of reqs[0..n-1], n 1..EID_CLIENT_BATCH_MAX: one
+ * request frame and one answer, pipelined in order with every other
+ * request; the callback gets req_arg back.  The items are encoded before
+ * the call returns, so reqs and the strings they point to may be reused
+ * at once.  Returns 0, or -1 for a bad argument, an item or a frame that
+ * breaks a limit of eid.proto (nothing is queued then), out of memory or
+ * a failed connection.
+ */
+int		 eid_aclient_verify_batch(struct eid_aclient *,
+		    const struct eid_verify_req *reqs, size_t n,
+		    eid_aclient_verify_batch_cb, void *req_arg);
+
+/* Requests sent whose answers have not arrived yet (a batch is one). */
 size_t		 eid_aclient_pending(const struct eid_aclient *);
 
 /* Close and free; pending callbacks are not called.  Accepts NULL. */

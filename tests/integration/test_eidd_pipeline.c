@@ -1,7 +1,8 @@
 /*
  * tests/integration/test_eidd_pipeline.c -- 10,000 pipelined verifies on
  * one connection come back complete and in order; 200 concurrent
- * connections are served.
+ * connections are served; the libevent client pipelines VerifyBatch
+ * frames among single verifies, one answer per frame, in order.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "harness.h"
 #include "helpers.h"
@@ -117,12 +119,246 @@ test_two_hundred_connections(void **state)
 	free(tok);
 }
 
+/*
+ * The libevent client: Verify, VerifyBatch, a VerifyBatch the server
+ * refuses, Verify, queued before the handshake, then a VerifyBatch sent
+ * after it; each callback must come once, in that order, and the
+ * connection must outlive the refusal.  A timer bounds the run.
+ */
+#define AB_BATCH	16
+#define AB_WRONG	5	/* the item of the batch minted for bhxh */
+#define AB_STEPS	5
+
+struct ab_run;
+
+/* What a callback gets back: its run and its place in the order. */
+struct ab_req {
+	struct ab_run		*r;
+	int			 step;
+};
+
+struct ab_run {
+	struct ab_req		 req[AB_STEPS];
+	struct event_base	*base;
+	struct eid_aclient	*ac;
+	int			 next;		/* the answer expected next */
+	char			 failed[256];	/* first failure */
+	char			*tok[AB_BATCH];
+	char			*single[2];
+	bool			 ready;
+};
+
+static void
+ab_fail(struct ab_run *r, const char *what, int step)
+{
+	if (r->failed[0] == '\0')
+		snprintf(r->failed, sizeof(r->failed), "step %d: %s", step,
+		    what);
+	event_base_loopexit(r->base, NULL);
+}
+
+static void
+ab_reqs(struct ab_run *r, struct eid_verify_req *q, size_t n)
+{
+	size_t	 i;
+
+	memset(q, 0, n * sizeof(*q));
+	for (i = 0; i < n; i++) {
+		q[i].token = r->tok[i];
+		q[i].token_len = strlen(r->tok[i]);
+		q[i].audience = "dichvucong";
+	}
+}
+
+static void
+ab_single_cb(struct eid_aclient *ac, enum eid_client_err err,
+    const struct eid_verify_res *res, const struct eid_server_error *serr,
+    void *arg)
+{
+	struct ab_run	*r = ((struct ab_req *)arg)->r;
+	int		 step = ((struct ab_req *)arg)->step;
+
+	(void)ac;
+	(void)serr;
+	if (step != r->next++)
+		ab_fail(r, "answer out of order", step);
+	else if (err != EID_CLIENT_OK || res == NULL ||
+	    res->verdict != EID_VERDICT_OK ||
+	    strcmp(res->token_id, step == 0 ? "ab-s0" : "ab-s1") != 0)
+		ab_fail(r, "single verify", step);
+}
+
+static void
+ab_batch_cb(struct eid_aclient *ac, enum eid_client_err err,
+    const struct eid_verify_res *res, size_t n,
+    const struct eid_server_error *serr, void *arg)
+{
+	struct ab_run	*r = ((struct ab_req *)arg)->r;
+	int		 step = ((struct ab_req *)arg)->step;
+	char		 jti[32], msg[200];
+	size_t		 i;
+
+	(void)ac;
+	if (step != r->next++) {
+		ab_fail(r, "answer out of order", step);
+		return;
+	}
+	if (step == 2) {
+		/* One forbidden audience refuses the whole batch. */
+		if (err != EID_CLIENT_ERR_SERVER || res != NULL ||
+		    serr == NULL || serr->code != EID_SERVER_FORBIDDEN ||
+		    n != 3)
+			ab_fail(r, "refused batch", step);
+		return;
+	}
+	if (err != EID_CLIENT_OK || res == NULL || serr != NULL ||
+	    n != (step == 1 ? AB_BATCH : 2)) {
+		ab_fail(r, "batch not answered", step);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		/* A refused audience leaves the ids unreported. */
+		snprintf(jti, sizeof(jti), "ab-%zu", i);
+		if (i != AB_WRONG && strcmp(res[i].token_id, jti) != 0) {
+			snprintf(msg, sizeof(msg), "item %zu is \"%s\"", i,
+			    res[i].token_id);
+			ab_fail(r, msg, step);
+		} else if (res[i].verdict != (i == AB_WRONG ?
+		    EID_VERDICT_WRONG_AUDIENCE : EID_VERDICT_OK))
+			ab_fail(r, "wrong verdict", step);
+	}
+	if (step == 4)
+		event_base_loopexit(r->base, NULL);
+}
+
+static void
+ab_ready_cb(struct eid_aclient *ac, enum eid_client_err err,
+    const char *reason, void *arg)
+{
+	struct ab_run		*r = arg;
+	struct eid_verify_req	 q[EID_CLIENT_BATCH_MAX + 1];
+	size_t			 i;
+
+	if (err != EID_CLIENT_OK) {
+		ab_fail(r, reason != NULL ? reason : "connect", -1);
+		return;
+	}
+	r->ready = true;
+	/*
+	 * Refused without sending: no item, no array, one item too many,
+	 * and 256 tokens that pass the 64 KiB of a frame.
+	 */
+	ab_reqs(r, q, AB_BATCH);
+	for (i = AB_BATCH; i < EID_CLIENT_BATCH_MAX + 1; i++)
+		q[i] = q[i % AB_BATCH];
+	if (eid_aclient_verify_batch(ac, q, 0, ab_batch_cb, &r->req[4]) !=
+	    -1 || eid_aclient_verify_batch(ac, NULL, 2, ab_batch_cb,
+	    &r->req[4]) != -1 || eid_aclient_verify_batch(ac, q,
+	    EID_CLIENT_BATCH_MAX + 1, ab_batch_cb, &r->req[4]) != -1 ||
+	    eid_aclient_verify_batch(ac, q, EID_CLIENT_BATCH_MAX,
+	    ab_batch_cb, &r->req[4]) != -1) {
+		ab_fail(r, "a bad batch was queued", 4);
+		return;
+	}
+	if (eid_aclient_verify_batch(ac, q, 2, ab_batch_cb, &r->req[4]) !=
+	    0)
+		ab_fail(r, "queue after the handshake", 4);
+}
+
+static void
+ab_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ab_run	*r = arg;
+
+	(void)fd;
+	(void)what;
+	ab_fail(r, "timed out", r->next);
+}
+
+static void
+test_async_batch(void **state)
+{
+	struct ab_run		 r;
+	struct eid_client_config cfg;
+	struct eid_verify_req	 q[AB_BATCH], one;
+	struct event		*timer;
+	struct timeval		 tv = { 20, 0 };
+	char			 cert[600], key[600], ca[600], err[256],
+				 jti[32];
+	size_t			 i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < AB_STEPS; i++) {
+		r.req[i].r = &r;
+		r.req[i].step = (int)i;
+	}
+	for (i = 0; i < AB_BATCH; i++) {
+		snprintf(jti, sizeof(jti), "ab-%zu", i);
+		r.tok[i] = th_token(i % 2 == 0 ? EID_ALG_ES256 : EID_ALG_EDDSA,
+		    i == AB_WRONG ? "bhxh" : "dichvucong", jti);
+	}
+	r.single[0] = th_token(EID_ALG_ES256, "dichvucong", "ab-s0");
+	r.single[1] = th_token(EID_ALG_ES256, "dichvucong", "ab-s1");
+	r.base = event_base_new();
+	assert_non_null(r.base);
+	timer = evtimer_new(r.base, ab_timeout_cb, &r);
+	assert_non_null(timer);
+	assert_int_equal(evtimer_add(timer, &tv), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.server = d.addr;
+	cfg.cert = th_certs_abs("rp-dichvucong.crt", cert, sizeof(cert));
+	cfg.key = th_certs_abs("rp-dichvucong.key", key, sizeof(key));
+	cfg.ca = th_certs_abs("ca.pem", ca, sizeof(ca));
+	r.ac = eid_aclient_new(r.base, &cfg, ab_ready_cb, &r, err,
+	    sizeof(err));
+	if (r.ac == NULL)
+		fail_msg("eid_aclient_new: %s", err);
+
+	/* Queued before the handshake: sent once it is done. */
+	memset(&one, 0, sizeof(one));
+	one.token = r.single[0];
+	one.token_len = strlen(r.single[0]);
+	assert_int_equal(eid_aclient_verify(r.ac, &one, ab_single_cb,
+	    &r.req[0]), 0);
+	ab_reqs(&r, q, AB_BATCH);
+	assert_int_equal(eid_aclient_verify_batch(r.ac, q, AB_BATCH,
+	    ab_batch_cb, &r.req[1]), 0);
+	/* Encoded at once: the caller's array may change afterwards. */
+	memset(q, 0, sizeof(q));
+	ab_reqs(&r, q, 3);
+	q[1].audience = "bhxh";
+	assert_int_equal(eid_aclient_verify_batch(r.ac, q, 3, ab_batch_cb,
+	    &r.req[2]), 0);
+	one.token = r.single[1];
+	one.token_len = strlen(r.single[1]);
+	assert_int_equal(eid_aclient_verify(r.ac, &one, ab_single_cb,
+	    &r.req[3]), 0);
+	assert_int_equal(eid_aclient_pending(r.ac), 4);
+
+	assert_int_equal(event_base_dispatch(r.base), 0);
+	if (r.failed[0] != '\0')
+		fail_msg("%s", r.failed);
+	assert_true(r.ready);
+	assert_int_equal(r.next, AB_STEPS);
+	assert_int_equal(eid_aclient_pending(r.ac), 0);
+
+	eid_aclient_free(r.ac);
+	event_free(timer);
+	event_base_free(r.base);
+	for (i = 0; i < AB_BATCH; i++)
+		free(r.tok[i]);
+	free(r.single[0]);
+	free(r.single[1]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ten_thousand_in_order),
 		cmocka_unit_test(test_two_hundred_connections),
+		cmocka_unit_test(test_async_batch),
 	};
 
 	return cmocka_run_group_tests_name("eidd_pipeline", tests, setup,
