@@ -599,7 +599,8 @@ load_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(%s --help lists the options)\n", LOAD_PROG);
+	/* One line, so that scripts can show it as it is. */
+	fprintf(stderr, " (see %s --help)\n", LOAD_PROG);
 	exit(LOAD_EXIT_USAGE);
 }
 
