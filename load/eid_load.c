@@ -10,8 +10,11 @@
  * makes, the revoked ones it revokes through the admin API before the
  * run), the event loop that drives the connections, and the report.
  * Every answer is checked against the verdict the workload expects, so a
- * load run is also a correctness run.  It includes only the public
- * headers of this project (eid/); it never decides a verdict itself.
+ * load run is also a correctness run.  A request is one token: with
+ * --batch N a request frame is a VerifyBatch of up to N of them, and
+ * every figure but the latency (per frame) and "frames" counts tokens.
+ * It includes only the public headers of this project (eid/); it never
+ * decides a verdict itself.
  * Being a tool, it dies on startup failures (2: usage, 1: anything
  * else); once running, a failing connection is counted, never fatal.
  * Exit status 0 means no error and no verdict mismatch.
@@ -73,6 +76,17 @@
 #define LOAD_REVOKE_BATCH	1000	/* eid_client_revoke_batch's limit */
 #define LOAD_DURATION_DEFAULT_S	10.0
 #define LOAD_LINE_MAX		(EID_TOKEN_MAX + 64)
+/*
+ * A request frame's body is at most 64 KiB (eid.proto).  A VerifyBatch
+ * item adds to its token and audience at most the nonce eid-load sends
+ * and 27 bytes of tags, lengths and level; the request at most 15
+ * (id, batch tag and length).  Minted tokens vary by a few bytes of
+ * claims from the one measured: the slack covers it.
+ */
+#define LOAD_FRAME_MAX		65536
+#define LOAD_ITEM_OVERHEAD	27
+#define LOAD_FRAME_OVERHEAD	15
+#define LOAD_MINT_SLACK		48
 
 #define LOAD_EXIT_ERRORS	1
 #define LOAD_EXIT_USAGE		2
@@ -118,6 +132,7 @@ enum load_opt {
 	LOAD_OPT_WARMUP,
 	LOAD_OPT_CONNECTIONS,
 	LOAD_OPT_PIPELINE,
+	LOAD_OPT_BATCH,
 	LOAD_OPT_RATE,
 	LOAD_OPT_IDLE,
 	LOAD_OPT_SCENARIO,
@@ -175,8 +190,10 @@ static const struct load_option {
 	    "the figures (1)" },
 	{ "connections", LOAD_OPT_CONNECTIONS, "N", "TLS connections that "
 	    "carry requests (16)" },
-	{ "pipeline", LOAD_OPT_PIPELINE, "N", "requests in flight per "
+	{ "pipeline", LOAD_OPT_PIPELINE, "N", "request frames in flight per "
 	    "connection (16)" },
+	{ "batch", LOAD_OPT_BATCH, "N", "tokens per request frame: 1 a "
+	    "Verify, 2..256 a VerifyBatch (1)" },
 	{ "rate", LOAD_OPT_RATE, "R", "open loop at R requests/s (0: closed "
 	    "loop, as fast as answers come)" },
 	{ "idle-connections", LOAD_OPT_IDLE, "N", "extra connections held "
@@ -238,6 +255,7 @@ struct load_conf {
 	double		 warmup_s;
 	long long	 conns;
 	long long	 pipeline;
+	long long	 batch;		/* tokens per frame; 1: Verify */
 	double		 rate;		/* 0: closed loop */
 	long long	 idle;
 	const char	*name;
@@ -451,8 +469,10 @@ struct load_stream {
 	bool		 warm;
 };
 
+/* Counts of tokens, but frames. */
 struct load_counts {
 	uint64_t	 done;		/* answered or failed */
+	uint64_t	 frames;	/* request frames answered or failed */
 	uint64_t	 answers;	/* a VerifyResult */
 	uint64_t	 errors;
 	uint64_t	 mismatches;
@@ -472,13 +492,20 @@ struct load_sample {
 	enum eid_verdict got;
 };
 
+/* One token of a request frame and the verdict it must get. */
+struct load_item {
+	enum eid_verdict want;
+	enum load_class	 cls;
+	size_t		 kind;
+};
+
+/* One request frame: a Verify, or a VerifyBatch of n tokens. */
 struct load_req {
 	struct load_conn *conn;
 	struct load_req	*next;		/* free list */
 	uint64_t	 t_ns;		/* intended (open) or sent (closed) */
-	enum eid_verdict want;
-	enum load_class	 cls;
-	size_t		 kind;
+	struct load_item *items;	/* batch entries, n used */
+	size_t		 n;
 	bool		 measured;
 };
 
@@ -529,8 +556,11 @@ struct load {
 	size_t		 nfailed;
 	size_t		 rr;
 	struct load_req	*reqs;
+	struct load_item *items;	/* of every load_req */
 	struct load_req	*free_reqs;
-	size_t		 inflight;
+	struct eid_verify_req *vr;	/* one frame's requests, batch long */
+	char		**owned;	/* and the tokens to free after it */
+	size_t		 inflight;	/* frames */
 	bool		 running;
 	bool		 measuring;
 	bool		 stopping;
@@ -543,8 +573,8 @@ struct load {
 	uint64_t	 sched_k;
 	uint64_t	 sched_warm;
 	uint64_t	 sched_total;
-	uint64_t	 sent_measured;
-	uint64_t	 window_done;	/* any answer inside the window */
+	uint64_t	 sent_measured;	/* tokens */
+	uint64_t	 window_done;	/* tokens answered inside the window */
 	/* figures */
 	struct load_counts m;		/* measured */
 	struct load_counts w;		/* warm-up */
@@ -576,9 +606,9 @@ load_usage(FILE *fp)
 
 	fprintf(fp, "usage: %s [--server HOST:PORT] [--cert F --key F --ca F] "
 	    "[--duration S | --requests N]\n"
-	    "                [--connections N] [--pipeline N] [--rate R] "
-	    "[--scenario FILE] [--json FILE]\n"
-	    "                [workload options]\n\n", LOAD_PROG);
+	    "                [--connections N] [--pipeline N] [--batch N] "
+	    "[--rate R] [--scenario FILE]\n"
+	    "                [--json FILE] [workload options]\n\n", LOAD_PROG);
 	for (i = 0; i < LOAD_NOPTIONS; i++) {
 		snprintf(left, sizeof(left), "--%s%s%s", load_options[i].name,
 		    load_options[i].arg != NULL ? " " : "",
@@ -820,6 +850,11 @@ load_set(struct load_conf *c, const struct load_option *o, const char *arg,
 	case LOAD_OPT_PIPELINE:
 		c->pipeline = load_parse_int(where, n, arg, 1,
 		    LOAD_PIPELINE_MAX);
+		break;
+	case LOAD_OPT_BATCH:
+		/* The daemon refuses a VerifyBatch of more (eid.proto). */
+		c->batch = load_parse_int(where, n, arg, 1,
+		    EID_CLIENT_BATCH_MAX);
 		break;
 	case LOAD_OPT_RATE:
 		c->rate = load_parse_real(where, n, arg, 0, LOAD_RATE_MAX);
@@ -1172,18 +1207,21 @@ load_jti(const struct load *l, char tag, uint64_t idx, char *out,
 	snprintf(out, len, "%s-%c%" PRIu64, l->tag, tag, idx);
 }
 
-/*
- * One valid token, everything but the signature a function of (seed,
- * tag, idx).  Thread-safe: it reads l only.  malloc'd.
- */
+static uint64_t
+load_mint_hash(const struct load *l, char tag, uint64_t idx)
+{
+	return load_mix64(load_mix64(l->c->seed ^
+	    ((uint64_t)(unsigned char)tag << 56)) + idx);
+}
+
+/* The token of (tag, idx) signed with alg; load_mint() picks alg. */
 static char *
-load_mint(const struct load *l, char tag, uint64_t idx, size_t *len)
+load_mint_alg(const struct load *l, enum eid_alg alg, char tag, uint64_t idx,
+    size_t *len)
 {
 	char		 head[256], body[1024], jti[EID_JTI_MAX + 1], pin[16],
 			 bd[16], *tok;
-	uint64_t	 h = load_mix64(load_mix64(l->c->seed ^
-	    ((uint64_t)(unsigned char)tag << 56)) + idx);
-	enum eid_alg	 alg = load_alg_of(l, h);
+	uint64_t	 h = load_mint_hash(l, tag, idx);
 	unsigned int	 year, month, day, female, serial;
 	enum eid_err	 rc;
 	int		 n;
@@ -1214,6 +1252,17 @@ load_mint(const struct load *l, char tag, uint64_t idx, size_t *len)
 		load_fatal("cannot sign: %s", eid_strerror(rc));
 	*len = strlen(tok);
 	return tok;
+}
+
+/*
+ * One valid token, everything but the signature a function of (seed,
+ * tag, idx).  Thread-safe: it reads l only.  malloc'd.
+ */
+static char *
+load_mint(const struct load *l, char tag, uint64_t idx, size_t *len)
+{
+	return load_mint_alg(l, load_alg_of(l, load_mint_hash(l, tag, idx)),
+	    tag, idx, len);
 }
 
 static struct load_slot *
@@ -1719,6 +1768,49 @@ load_token(struct load *l, const struct load_pick *p, size_t *len,
 	return t;
 }
 
+/*
+ * Refuse, before anything is sent, a --batch whose frames may pass the
+ * 64 KiB a frame holds: every send of the run would fail.  The bound
+ * takes the workload's longest token: of the file, or of the broken
+ * kinds and of each algorithm of the mix minted with the longest jti.
+ */
+static void
+load_batch_check(struct load *l)
+{
+	const struct load_conf	*c = l->c;
+	size_t			 maxtok = 0, len, item, fit, i, j;
+	char			*t;
+	int			 a;
+
+	if (c->tokens != NULL) {
+		for (i = 0; i < l->file.n; i++)
+			if (l->file.slots[i].len > maxtok)
+				maxtok = l->file.slots[i].len;
+	} else {
+		for (a = EID_ALG_ES256; a <= EID_ALG_EDDSA; a++) {
+			if (c->alg_weight[a] == 0)
+				continue;
+			t = load_mint_alg(l, (enum eid_alg)a, 'w', UINT64_MAX,
+			    &len);
+			free(t);
+			if (len + LOAD_MINT_SLACK > maxtok)
+				maxtok = len + LOAD_MINT_SLACK;
+		}
+		for (i = 0; i < l->nkinds; i++)
+			for (j = 0; j < l->kinds[i].ntoks; j++)
+				if ((len = strlen(l->kinds[i].toks[j])) >
+				    maxtok)
+					maxtok = len;
+	}
+	item = maxtok + strlen(c->aud) + strlen(LOAD_NONCE_EXPECTED) +
+	    LOAD_ITEM_OVERHEAD;
+	fit = (LOAD_FRAME_MAX - LOAD_FRAME_OVERHEAD) / item;
+	if ((size_t)c->batch > fit)
+		load_usage_error("--batch %lld: tokens of up to %zu bytes may "
+		    "not fit the %d-byte frame; at most %zu per frame",
+		    c->batch, maxtok, LOAD_FRAME_MAX, fit);
+}
+
 /* --- /proc and rusage ------------------------------------------------------ */
 
 /* utime + stime of a process in clock ticks; -1 if unreadable. */
@@ -1839,7 +1931,7 @@ load_finish_maybe(struct load *l)
 }
 
 static void
-load_sample(struct load *l, const struct load_req *q, enum eid_verdict got)
+load_sample(struct load *l, const struct load_item *q, enum eid_verdict got)
 {
 	struct load_sample	*s;
 	char			 what[sizeof(s->what)];
@@ -1858,14 +1950,12 @@ load_sample(struct load *l, const struct load_req *q, enum eid_verdict got)
 	s->got = got;
 }
 
+/* One token's answer, or its share of a frame that failed. */
 static void
-load_account(struct load *l, const struct load_req *q,
-    enum eid_client_err err, const struct eid_verify_res *res,
-    const struct eid_server_error *serr, uint64_t now)
+load_account_item(struct load *l, struct load_counts *k,
+    const struct load_item *q, enum eid_client_err err,
+    const struct eid_verify_res *res, const struct eid_server_error *serr)
 {
-	struct load_counts	*k = q->measured ? &l->m : &l->w;
-	uint64_t		 lat = now > q->t_ns ? now - q->t_ns : 0;
-
 	k->done++;
 	if (err == EID_CLIENT_OK && (unsigned int)res->verdict >=
 	    EID_VERDICT_COUNT)
@@ -1894,8 +1984,29 @@ load_account(struct load *l, const struct load_req *q,
 		k->errors++;
 		k->client_err[(unsigned int)err <= EID_CLIENT_ERR_SERVER ?
 		    err : 0]++;
-		return;
 	}
+}
+
+/*
+ * A frame's answer: each token checked against its own expectation (res
+ * holds q->n results when err is OK), one latency for the frame.  A
+ * failed frame counts each of its tokens as failed.
+ */
+static void
+load_account(struct load *l, const struct load_req *q,
+    enum eid_client_err err, const struct eid_verify_res *res,
+    const struct eid_server_error *serr, uint64_t now)
+{
+	struct load_counts	*k = q->measured ? &l->m : &l->w;
+	uint64_t		 lat = now > q->t_ns ? now - q->t_ns : 0;
+	size_t			 i;
+
+	k->frames++;
+	for (i = 0; i < q->n; i++)
+		load_account_item(l, k, &q->items[i], err,
+		    err == EID_CLIENT_OK ? &res[i] : NULL, serr);
+	if (err != EID_CLIENT_OK && err != EID_CLIENT_ERR_SERVER)
+		return;
 	hist_record(q->measured ? l->lat : l->lat_warm, lat);
 }
 
@@ -1910,21 +2021,19 @@ load_conn_dead(struct load_conn *c)
 	}
 }
 
+/* The answer to a frame of q->n tokens (res: q->n results when OK). */
 static void
-load_verify_cb(struct eid_aclient *ac, enum eid_client_err err,
-    const struct eid_verify_res *res, const struct eid_server_error *serr,
-    void *arg)
+load_answer(struct load_req *q, enum eid_client_err err,
+    const struct eid_verify_res *res, const struct eid_server_error *serr)
 {
-	struct load_req		*q = arg;
 	struct load_conn	*c = q->conn;
 	struct load		*l = c->l;
 	uint64_t		 now = load_now();
 
-	(void)ac;
 	c->inflight--;
 	l->inflight--;
 	if (l->measuring)
-		l->window_done++;
+		l->window_done += q->n;
 	load_account(l, q, err, res, serr, now);
 	load_req_put(l, q);
 	if (err != EID_CLIENT_OK && err != EID_CLIENT_ERR_SERVER) {
@@ -1940,43 +2049,83 @@ load_verify_cb(struct eid_aclient *ac, enum eid_client_err err,
 	load_finish_maybe(l);
 }
 
-/* Send one request on c, intended at t (closed loop: now). */
 static void
-load_send(struct load *l, struct load_conn *c, uint64_t t, bool measured)
+load_verify_cb(struct eid_aclient *ac, enum eid_client_err err,
+    const struct eid_verify_res *res, const struct eid_server_error *serr,
+    void *arg)
 {
-	struct eid_verify_req	 vr;
+	(void)ac;
+	load_answer(arg, err, res, serr);
+}
+
+static void
+load_batch_cb(struct eid_aclient *ac, enum eid_client_err err,
+    const struct eid_verify_res *res, size_t n,
+    const struct eid_server_error *serr, void *arg)
+{
+	struct load_req	*q = arg;
+
+	(void)ac;
+	/* The library hands back the n queued; a mismatch would be a bug. */
+	if (n != q->n)
+		load_fatal("batch of %zu answered as %zu (a bug)", q->n, n);
+	load_answer(q, err, res, serr);
+}
+
+/*
+ * Send one request frame of n (1..batch) tokens on c, intended at t
+ * (closed loop: now): a Verify with --batch 1, else a VerifyBatch, even
+ * of one token (the last frame of --requests).
+ */
+static void
+load_send(struct load *l, struct load_conn *c, uint64_t t, bool measured,
+    size_t n)
+{
+	struct eid_verify_req	*vr = l->vr;
+	struct load_counts	*k = measured ? &l->m : &l->w;
 	struct load_pick	 p;
 	struct load_req		*q;
-	enum eid_verdict	 want;
-	char			*owned;
-	size_t			 len;
+	size_t			 i, len;
+	int			 rc;
 
 	if ((q = load_req_get(l)) == NULL)
 		load_fatal("request table exhausted (a bug)");
-	load_draw(l, measured ? &l->meas : &l->warm, &p);
-	memset(&vr, 0, sizeof(vr));
-	vr.token = load_token(l, &p, &len, &owned, &vr, &want);
-	vr.token_len = len;
-	vr.audience = l->c->aud;
+	for (i = 0; i < n; i++) {
+		load_draw(l, measured ? &l->meas : &l->warm, &p);
+		memset(&vr[i], 0, sizeof(vr[i]));
+		vr[i].token = load_token(l, &p, &len, &l->owned[i], &vr[i],
+		    &q->items[i].want);
+		vr[i].token_len = len;
+		vr[i].audience = l->c->aud;
+		q->items[i].cls = p.cls;
+		q->items[i].kind = p.kind;
+	}
+	q->n = n;
 	q->conn = c;
 	q->t_ns = l->c->rate > 0 ? t : load_now();
-	q->want = want;
-	q->cls = p.cls;
-	q->kind = p.kind;
 	q->measured = measured;
 	if (measured)
-		l->sent_measured++;
-	if (eid_aclient_verify(c->ac, &vr, load_verify_cb, q) != 0) {
-		(measured ? &l->m : &l->w)->send_failed++;
-		(measured ? &l->m : &l->w)->errors++;
-		(measured ? &l->m : &l->w)->done++;
+		l->sent_measured += n;
+	if (l->c->batch == 1)
+		rc = eid_aclient_verify(c->ac, vr, load_verify_cb, q);
+	else
+		rc = eid_aclient_verify_batch(c->ac, vr, n, load_batch_cb, q);
+	if (rc != 0) {
+		k->send_failed += n;
+		k->errors += n;
+		k->done += n;
+		k->frames++;
 		load_req_put(l, q);
 		load_conn_dead(c);
 	} else {
 		c->inflight++;
 		l->inflight++;
 	}
-	free(owned);
+	/* Encoded before the call returned: a distinct token is done. */
+	for (i = 0; i < n; i++) {
+		free(l->owned[i]);
+		l->owned[i] = NULL;
+	}
 }
 
 /* Closed loop: may another request go out? */
@@ -2013,14 +2162,18 @@ load_conn_with_room(struct load *l)
 /*
  * Open loop: send every request whose intended time has come, as long
  * as a connection has room; the others wait, and their latency still
- * counts from the intended time.
+ * counts from the intended time.  The schedule counts tokens: a frame
+ * of n tokens is due at its first token's time and moves the schedule
+ * on by n, so frames go out at rate / batch per second.
  */
 static void
 load_dispatch(struct load *l)
 {
 	struct load_conn	*c;
 	struct timeval		 tv;
-	uint64_t		 now = load_now(), t;
+	uint64_t		 now = load_now(), t, end;
+	size_t			 n;
+	bool			 measured;
 
 	while (l->sched_k < l->sched_total && !l->finished) {
 		t = l->t0 + (uint64_t)((double)l->sched_k * l->interval_ns);
@@ -2031,10 +2184,15 @@ load_dispatch(struct load *l)
 		}
 		if ((c = load_conn_with_room(l)) == NULL)
 			break;
-		if (l->sched_k >= l->sched_warm)
+		/* A frame never straddles the end of the warm-up. */
+		measured = l->sched_k >= l->sched_warm;
+		end = measured ? l->sched_total : l->sched_warm;
+		n = end - l->sched_k < (uint64_t)l->c->batch ?
+		    (size_t)(end - l->sched_k) : (size_t)l->c->batch;
+		if (measured)
 			load_measure_begin(l);
-		load_send(l, c, t, l->sched_k >= l->sched_warm);
-		l->sched_k++;
+		load_send(l, c, t, measured, n);
+		l->sched_k += n;
 	}
 	if (l->sched_k >= l->sched_total)
 		l->stopping = true;
@@ -2044,6 +2202,7 @@ static void
 load_send_ready(struct load *l)
 {
 	struct load_conn	*c;
+	size_t			 n;
 
 	if (!l->running || l->finished)
 		return;
@@ -2051,8 +2210,15 @@ load_send_ready(struct load *l)
 		load_dispatch(l);
 		return;
 	}
-	while (load_closed_more(l) && (c = load_conn_with_room(l)) != NULL)
-		load_send(l, c, 0, l->measuring);
+	while (load_closed_more(l) && (c = load_conn_with_room(l)) != NULL) {
+		/* The last frame of --requests carries what is left. */
+		n = (size_t)l->c->batch;
+		if (l->measuring && l->c->requests > 0 &&
+		    (uint64_t)l->c->requests - l->sent_measured < n)
+			n = (size_t)((uint64_t)l->c->requests -
+			    l->sent_measured);
+		load_send(l, c, 0, l->measuring, n);
+	}
 }
 
 static void
@@ -2232,8 +2398,16 @@ load_run(struct load *l)
 	l->conns = load_calloc(l->nconns, sizeof(*l->conns));
 	nreqs = l->nload * (size_t)l->c->pipeline;
 	l->reqs = load_calloc(nreqs, sizeof(*l->reqs));
-	for (i = 0; i < nreqs; i++)
+	if (nreqs > SIZE_MAX / (size_t)l->c->batch)
+		load_fatal("out of memory");
+	l->items = load_calloc(nreqs * (size_t)l->c->batch,
+	    sizeof(*l->items));
+	l->vr = load_calloc((size_t)l->c->batch, sizeof(*l->vr));
+	l->owned = load_calloc((size_t)l->c->batch, sizeof(*l->owned));
+	for (i = 0; i < nreqs; i++) {
+		l->reqs[i].items = &l->items[i * (size_t)l->c->batch];
 		load_req_put(l, &l->reqs[i]);
+	}
 	for (i = 0; i < l->nconns; i++) {
 		c = &l->conns[i];
 		c->l = l;
@@ -2362,6 +2536,7 @@ load_json(const struct load *l)
 	    json_real(c->rate) : json_null());
 	json_object_set_new(r, "connections", LOAD_JI(c->conns));
 	json_object_set_new(r, "pipeline", LOAD_JI(c->pipeline));
+	json_object_set_new(r, "batch", LOAD_JI(c->batch));
 	json_object_set_new(r, "idle_connections", LOAD_JI(c->idle));
 	json_object_set_new(r, "warmup_s", json_real(c->warmup_s));
 	json_object_set_new(r, "duration_s", json_real(load_window_s(l)));
@@ -2388,6 +2563,7 @@ load_json(const struct load *l)
 	json_object_set_new(r, "workload", o);
 
 	json_object_set_new(r, "requests", LOAD_JI(m->done));
+	json_object_set_new(r, "frames", LOAD_JI(m->frames));
 	json_object_set_new(r, "answers", LOAD_JI(m->answers));
 	json_object_set_new(r, "errors", LOAD_JI(m->errors));
 	o = json_object();
@@ -2427,6 +2603,8 @@ load_json(const struct load *l)
 	json_object_set_new(r, "rate", json_real(load_rate(l)));
 
 	json_object_set_new(r, "latency_unit", json_string("us"));
+	json_object_set_new(r, "latency_of", json_string(c->batch > 1 ?
+	    "frame" : "request"));
 	json_object_set_new(r, "latency_from", json_string(c->rate > 0 ?
 	    "intended send time" : "send time"));
 	json_object_set_new(r, "min", json_real(load_us(hist_min(l->lat))));
@@ -2528,6 +2706,9 @@ load_summary(const struct load *l, FILE *fp)
 		fprintf(fp, " at %.0f req/s", c->rate);
 	fprintf(fp, ", %lld connections x pipeline %lld", c->conns,
 	    c->pipeline);
+	if (c->batch > 1)
+		fprintf(fp, " x batch %lld (%" PRIu64 " frames)", c->batch,
+		    m->frames);
 	if (c->idle > 0)
 		fprintf(fp, ", %lld idle connections", c->idle);
 	fprintf(fp, ", warm-up %.1f s (%" PRIu64 " requests, %" PRIu64
@@ -2571,9 +2752,10 @@ load_summary(const struct load *l, FILE *fp)
 		fprintf(fp, "  mismatch: %s expected %s, got %s\n",
 		    l->samples[i].what, eid_verdict_name(l->samples[i].want),
 		    eid_verdict_name(l->samples[i].got));
-	fprintf(fp, "  latency (us, from %s): p50 %.1f  p90 %.1f  p99 %.1f  "
-	    "p99.9 %.1f  max %.1f  mean %.1f\n", c->rate > 0 ?
-	    "intended send time" : "send time",
+	fprintf(fp, "  latency (us%s, from %s): p50 %.1f  p90 %.1f  p99 %.1f  "
+	    "p99.9 %.1f  max %.1f  mean %.1f\n", c->batch > 1 ?
+	    " per frame" : "", c->rate > 0 ? "intended send time" :
+	    "send time",
 	    load_us(hist_value_at(l->lat, 50.0)),
 	    load_us(hist_value_at(l->lat, 90.0)),
 	    load_us(hist_value_at(l->lat, 99.0)),
@@ -2628,6 +2810,8 @@ load_workload_open(struct load *l)
 		if (c->broken_share > 0)
 			load_broken_open(l);
 	}
+	if (c->batch > 1)
+		load_batch_check(l);
 	if (c->premint >= 0)
 		n = (uint64_t)c->premint;
 	else if (c->requests > 0)
@@ -2654,6 +2838,7 @@ main(int argc, char **argv)
 	c.warmup_s = 1.0;
 	c.conns = 16;
 	c.pipeline = 16;
+	c.batch = 1;
 	c.expect = EID_VERDICT_OK;
 	c.pool = 1000;
 	c.reuse = LOAD_REUSE_UNIFORM;
@@ -2708,5 +2893,8 @@ main(int argc, char **argv)
 		EVP_PKEY_free(l.keys[i]);
 	free(l.conns);
 	free(l.reqs);
+	free(l.items);
+	free(l.vr);
+	free(l.owned);
 	return status;
 }

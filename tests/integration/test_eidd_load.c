@@ -4,7 +4,9 @@
  * verdicts are those the workload's tokens must earn (broken kinds per
  * kinds.h, written here and not read from eid-mint, and revoked tokens
  * REVOKED), the daemon counted the same verdicts, and the JSON report
- * holds every field scripts rely on.  Loopback only, a few seconds.
+ * holds every field scripts rely on; the same with VerifyBatch frames
+ * (--batch), counted in tokens; a bad --batch is a one-line usage error.
+ * Loopback only, a few seconds.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,8 @@
 #include "kinds.h"
 
 #define LOAD_REQUESTS	3000
+#define BATCH_REQUESTS	1000	/* not a multiple of BATCH: a short frame */
+#define BATCH		16
 
 static struct th_eidd d;
 
@@ -50,14 +54,30 @@ build_dir(void)
 	return b != NULL && *b != '\0' ? b : "build";
 }
 
+/* Run cmd (stderr into stdout) into out; returns its exit status. */
+static int
+run_cmd(const char *cmd, char *out, size_t outlen)
+{
+	FILE	*fp;
+	size_t	 n = 0, r;
+	int	 st;
+
+	fp = popen(cmd, "r");
+	assert_non_null(fp);
+	while (n + 1 < outlen && (r = fread(out + n, 1, outlen - 1 - n,
+	    fp)) > 0)
+		n += r;
+	out[n] = '\0';
+	st = pclose(fp);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
 /* Run eid-load with the dev PKI against d; returns its exit status. */
 static int
 run_load(const char *json, const char *extra, char *out, size_t outlen)
 {
 	char	 cmd[8192], c[5][600];
-	FILE	*fp;
-	size_t	 n = 0, r;
-	int	 st;
 
 	th_certs_abs("rp-dichvucong.crt", c[0], sizeof(c[0]));
 	th_certs_abs("rp-dichvucong.key", c[1], sizeof(c[1]));
@@ -70,15 +90,7 @@ run_load(const char *json, const char *extra, char *out, size_t outlen)
 	    "--server-pid %d --json '%s' --quiet %s 2>&1", build_dir(), d.addr,
 	    c[0], c[1], c[2], c[3], c[4], th_certs_dir(), build_dir(),
 	    (int)d.pid, json, extra);
-	fp = popen(cmd, "r");
-	assert_non_null(fp);
-	while (n + 1 < outlen && (r = fread(out + n, 1, outlen - 1 - n,
-	    fp)) > 0)
-		n += r;
-	out[n] = '\0';
-	st = pclose(fp);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
+	return run_cmd(cmd, out, outlen);
 }
 
 static json_int_t
@@ -110,41 +122,30 @@ verdict_count(const json_t *verdicts, enum eid_verdict v)
 }
 
 /*
- * Zipf over a pool with 10% broken tokens of every kind and 5% revoked
- * ones, two algorithms, no warm-up: the daemon's own verdict counters
- * then see exactly the measured requests.
+ * The report r of a run of total tokens with no warm-up: every field of
+ * the contract, the verdicts against expectations derived here (the
+ * broken kinds from kinds.h, revoked tokens REVOKED), and the daemon's
+ * own verdict counters, which then saw exactly the measured tokens.
+ * Returns the daemon's request count (frames, not tokens).
  */
-static void
-test_load_mix(void **state)
+static uint64_t
+check_report(json_t *r, json_int_t total)
 {
-	char			 json[700], out[16384];
-	json_t			*r, *verdicts, *byk, *cls;
-	json_error_t		 jerr;
+	json_t			*verdicts, *byk, *cls;
 	json_int_t		 want[EID_VERDICT_COUNT] = { 0 }, sum = 0, n;
 	struct eid_client	*admin;
 	struct eid_status	 st;
 	const char		*key;
 	json_t			*val;
+	uint64_t		 frames;
 	size_t			 i;
-	int			 rc;
 
-	(void)state;
-	snprintf(json, sizeof(json), "%s/load.json", d.dir);
-	rc = run_load(json, "--requests 3000 --warmup 0 --connections 4 "
-	    "--pipeline 8 --reuse zipf --pool 500 --alg-mix ES256:2,EdDSA:1 "
-	    "--broken-share 0.1 --revoked-share 0.05 --broken-pool 4 "
-	    "--seed 7", out, sizeof(out));
-	if (rc != 0)
-		fail_msg("eid-load exited %d:\n%s", rc, out);
-
-	r = json_load_file(json, 0, &jerr);
-	if (r == NULL)
-		fail_msg("%s: %s", json, jerr.text);
 	/* Every field of the contract. */
-	assert_int_equal(get_int(r, "requests"), LOAD_REQUESTS);
-	assert_int_equal(get_int(r, "answers"), LOAD_REQUESTS);
+	assert_int_equal(get_int(r, "requests"), total);
+	assert_int_equal(get_int(r, "answers"), total);
 	assert_int_equal(get_int(r, "errors"), 0);
 	assert_int_equal(get_int(r, "mismatches"), 0);
+	assert_true(get_int(r, "frames") > 0);
 	assert_true(json_is_object(json_object_get(r, "errors_by_kind")));
 	assert_true(get_num(r, "rate") > 0);
 	assert_true(get_num(r, "p50") > 0);
@@ -156,6 +157,8 @@ test_load_mix(void **state)
 	    "latency_unit")), "us");
 	assert_true(get_num(r, "server_cpu_s") >= 0);
 	assert_true(get_num(r, "server_cpu_us_per_request") >= 0);
+	/* CPU per request is per token, whatever the frames held. */
+	assert_int_equal(get_int(r, "server_window_answers"), total);
 	assert_true(get_num(r, "cache_hit_ratio") > 0);
 
 	/* The verdicts, against expectations derived here. */
@@ -185,7 +188,7 @@ test_load_mix(void **state)
 			    (long long)n, (long long)want[i]);
 		sum += n;
 	}
-	assert_int_equal(sum, LOAD_REQUESTS);
+	assert_int_equal(sum, total);
 
 	/* The daemon answered exactly those: no warm-up, nothing else. */
 	admin = th_client(&d, "admin");
@@ -197,9 +200,130 @@ test_load_mix(void **state)
 			    (unsigned long long)st.verdicts[i],
 			    eid_verdict_name((enum eid_verdict)i),
 			    (long long)want[i]);
+	frames = st.requests_total;
 	eid_status_clear(&st);
 	eid_client_close(admin);
+	return frames;
+}
+
+static json_t *
+load_report(const char *json)
+{
+	json_t		*r;
+	json_error_t	 jerr;
+
+	r = json_load_file(json, 0, &jerr);
+	if (r == NULL)
+		fail_msg("%s: %s", json, jerr.text);
+	return r;
+}
+
+/*
+ * Zipf over a pool with 10% broken tokens of every kind and 5% revoked
+ * ones, two algorithms, no warm-up: the daemon's own verdict counters
+ * then see exactly the measured requests.
+ */
+static void
+test_load_mix(void **state)
+{
+	char	 json[700], out[16384];
+	json_t	*r;
+	int	 rc;
+
+	(void)state;
+	snprintf(json, sizeof(json), "%s/load.json", d.dir);
+	rc = run_load(json, "--requests 3000 --warmup 0 --connections 4 "
+	    "--pipeline 8 --reuse zipf --pool 500 --alg-mix ES256:2,EdDSA:1 "
+	    "--broken-share 0.1 --revoked-share 0.05 --broken-pool 4 "
+	    "--seed 7", out, sizeof(out));
+	if (rc != 0)
+		fail_msg("eid-load exited %d:\n%s", rc, out);
+	r = load_report(json);
+	(void)check_report(r, LOAD_REQUESTS);
+	/* One token per frame: single Verify requests. */
+	assert_int_equal(get_int(r, "batch"), 1);
+	assert_int_equal(get_int(r, "frames"), LOAD_REQUESTS);
 	json_decref(r);
+}
+
+/*
+ * The same mix in VerifyBatch frames of 16 tokens: every figure counts
+ * tokens, "frames" the frames (the last one short), and the daemon saw
+ * frames: its request count is those, the revocation batch and the
+ * status request that reads it.
+ */
+static void
+test_load_batch(void **state)
+{
+	char		 json[700], out[16384];
+	json_t		*r;
+	uint64_t	 frames;
+	int		 rc;
+
+	(void)state;
+	snprintf(json, sizeof(json), "%s/batch.json", d.dir);
+	rc = run_load(json, "--requests 1000 --warmup 0 --connections 2 "
+	    "--pipeline 4 --batch 16 --reuse zipf --pool 300 "
+	    "--alg-mix ES256:2,EdDSA:1 --broken-share 0.1 "
+	    "--revoked-share 0.05 --broken-pool 4 --seed 11", out,
+	    sizeof(out));
+	if (rc != 0)
+		fail_msg("eid-load exited %d:\n%s", rc, out);
+	r = load_report(json);
+	frames = check_report(r, BATCH_REQUESTS);
+	assert_int_equal(get_int(r, "batch"), BATCH);
+	assert_int_equal(get_int(r, "frames"),
+	    (BATCH_REQUESTS + BATCH - 1) / BATCH);
+	assert_int_equal(frames, (BATCH_REQUESTS + BATCH - 1) / BATCH + 2);
+	assert_string_equal(json_string_value(json_object_get(r,
+	    "latency_of")), "frame");
+	json_decref(r);
+}
+
+/* Exactly one line of output, the usage error, and exit status 2. */
+static void
+expect_usage(const char *args, const char *what)
+{
+	char	 cmd[4096], out[4096], *nl;
+	int	 rc;
+
+	snprintf(cmd, sizeof(cmd), "'%s/bin/eid-load' --server 127.0.0.1:1 "
+	    "--certs '%s' --quiet %s 2>&1", build_dir(), th_certs_dir(),
+	    args);
+	rc = run_cmd(cmd, out, sizeof(out));
+	if (rc != 2)
+		fail_msg("%s: exit %d, not 2:\n%s", args, rc, out);
+	nl = strchr(out, '\n');
+	if (strncmp(out, "eid-load: ", 10) != 0 || nl == NULL ||
+	    nl[1] != '\0' || strstr(out, what) == NULL)
+		fail_msg("%s: not one line with \"%s\":\n%s", args, what,
+		    out);
+}
+
+/*
+ * --batch is 1 to the daemon's VerifyBatch limit of 256, and a batch
+ * whose frame may pass 64 KiB is refused before anything is sent (256
+ * ES256 tokens of some 600 bytes would).  Nothing is connected to: the
+ * server address is a closed port.
+ */
+static void
+test_load_batch_usage(void **state)
+{
+	char	 scen[700], args[800];
+	FILE	*fp;
+
+	(void)state;
+	expect_usage("--batch 0", "--batch: 0 is out of range 1..256");
+	expect_usage("--batch 257", "--batch: 257 is out of range 1..256");
+	expect_usage("--batch=-1", "--batch: \"-1\" is not a number");
+	expect_usage("--batch 256", "--batch 256: tokens of up to");
+	snprintf(scen, sizeof(scen), "%s/batch.conf", d.dir);
+	fp = fopen(scen, "w");
+	assert_non_null(fp);
+	fprintf(fp, "# too large\nbatch = 1000\n");
+	assert_int_equal(fclose(fp), 0);
+	snprintf(args, sizeof(args), "--scenario '%s'", scen);
+	expect_usage(args, "batch.conf:2: --batch: 1000 is out of range");
 }
 
 /* The open loop sends every request it plans, never faster than asked. */
@@ -241,6 +365,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_mix, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_open_loop, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_batch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_batch_usage, setup,
 		    teardown),
 	};
 
