@@ -90,7 +90,7 @@ VECTOR_TESTS := test_wycheproof test_jose
 MINT_TESTS := test_mint
 EIDD_TESTS := test_eidd_verify test_eidd_authz test_eidd_limits \
 	test_eidd_pipeline test_eidd_lifecycle test_eidd_store test_eidd_http \
-	test_eidd_load
+	test_eidd_load test_eidd_tls_io
 CLIENT_TESTS := test_wire
 DAEMON_UNIT_TESTS := test_store
 

@@ -334,19 +334,23 @@ th_eidd_stop_ok(struct th_eidd *d)
 	th_eidd_cleanup(d);
 }
 
+/* Line by line: /proc files report a size of 0, th_read_file reads none. */
 long
 th_eidd_rss_kb(const struct th_eidd *d)
 {
-	char	 path[64], *s, *p;
-	size_t	 len;
+	char	 path[64], line[256];
+	FILE	*fp;
 	long	 kb = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)d->pid);
-	if ((s = th_read_file(path, &len)) == NULL)
+	if ((fp = fopen(path, "r")) == NULL)
 		return -1;
-	if ((p = strstr(s, "VmRSS:")) != NULL)
-		kb = strtol(p + 6, NULL, 10);
-	free(s);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kb = strtol(line + 6, NULL, 10);
+			break;
+		}
+	fclose(fp);
 	return kb;
 }
 

@@ -1,0 +1,783 @@
+/*
+ * tests/integration/test_eidd_tls_io.c -- the API's TLS I/O, driven by
+ * daemon/conn.c on the socket: whatever the client's records look like,
+ * every request gets its answer, in order.
+ *
+ *   - a TLS 1.3 KeyUpdate (update requested) in the middle of a pipeline,
+ *     and one sent while the server's writes are blocked;
+ *   - requests cut into 7-byte records, and hundreds in one SSL_write;
+ *   - requests then the client's close_notify, with and without
+ *     backpressure: every answer arrives before the server closes;
+ *   - a client that does not read: the server stops reading (its writes
+ *     block, the daemon's memory stays bounded), then every answer comes.
+ *
+ * The client here is raw OpenSSL on a non-blocking socket, so that the
+ * test decides each record and each read; every wait is bounded.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "eid.pb-c.h"
+#include "harness.h"
+#include "helpers.h"
+
+#define AUD		"dichvucong"
+#define WAIT_MS		20000	/* any one wait; generous for ASan/valgrind */
+#define FRAME_HDR	4
+#define TLS_RECORD	16384	/* the client's full records */
+
+static struct th_eidd d;
+static char *tok;
+
+/* A growing byte buffer. */
+struct obuf {
+	unsigned char	*p;
+	size_t		 len, cap;
+};
+
+/* A raw TLS 1.3 client on a non-blocking socket, checking answers. */
+struct tio {
+	int		 fd;
+	SSL_CTX		*ctx;
+	SSL		*ssl;
+	struct obuf	 in;		/* plaintext not yet a whole frame */
+	uint64_t	 next_id;	/* the id the next answer must echo */
+	size_t		 answers;
+	bool		 eof;		/* the server closed */
+	bool		 notify;	/* ... with a close_notify */
+	bool		 failed;	/* TLS error or a wrong answer */
+	size_t		 key_updates;	/* KeyUpdate messages received */
+	char		 why[512];
+};
+
+/* The test's connection and requests: globals, so a failed test's are
+ * freed by its teardown. */
+static struct tio cl = { .fd = -1 };
+static struct obuf rq;
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec	 ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* RSS is only meaningful for the plain build run without a wrapper. */
+static bool
+rss_meaningful(void)
+{
+	const char	*b = getenv("EID_BUILD"), *w = getenv("EID_EIDD_WRAPPER");
+
+	return (b == NULL || strstr(b, "asan") == NULL) &&
+	    (w == NULL || *w == '\0');
+}
+
+/* Room for len more bytes. */
+static void
+obuf_reserve(struct obuf *b, size_t len)
+{
+	size_t	 cap = b->cap != 0 ? b->cap : 4096;
+
+	while (cap < b->len + len)
+		cap *= 2;
+	if (cap != b->cap) {
+		b->p = realloc(b->p, cap);
+		assert_non_null(b->p);
+		b->cap = cap;
+	}
+}
+
+static void
+obuf_add(struct obuf *b, const void *p, size_t len)
+{
+	obuf_reserve(b, len);
+	memcpy(b->p + b->len, p, len);
+	b->len += len;
+}
+
+static void
+obuf_free(struct obuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+static size_t
+varint_len(size_t v)
+{
+	size_t	 n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static void
+varint_put(struct obuf *b, size_t v)
+{
+	unsigned char	 c;
+
+	while (v >= 0x80) {
+		c = (unsigned char)(v | 0x80);
+		obuf_add(b, &c, 1);
+		v >>= 7;
+	}
+	c = (unsigned char)v;
+	obuf_add(b, &c, 1);
+}
+
+/*
+ * Append one framed verify request with id.  With size > 0 the whole
+ * frame (prefix included) is exactly size bytes: the request is padded
+ * with an unknown bytes field (number 1000), which the server ignores.
+ */
+static void
+req_add(struct obuf *b, uint64_t id, size_t size)
+{
+	Eid__V1__Request	 req;
+	Eid__V1__VerifyRequest	 v;
+	unsigned char		 hdr[FRAME_HDR], *pad;
+	size_t			 plen, body, n, vl;
+
+	eid__v1__verify_request__init(&v);
+	v.token.data = (uint8_t *)tok;
+	v.token.len = strlen(tok);
+	v.audience.data = (uint8_t *)AUD;
+	v.audience.len = strlen(AUD);
+	eid__v1__request__init(&req);
+	req.id = id;
+	req.body_case = EID__V1__REQUEST__BODY_VERIFY;
+	req.verify = &v;
+	plen = eid__v1__request__get_packed_size(&req);
+	body = plen;
+	n = 0;
+	if (size > 0) {
+		/* tag 1000/LEN is two bytes; find the pad whose length fits. */
+		assert_true(size >= FRAME_HDR + plen + 3);
+		for (vl = 1; vl <= 3; vl++) {
+			n = size - FRAME_HDR - plen - 2 - vl;
+			if (varint_len(n) == vl)
+				break;
+		}
+		assert_true(vl <= 3);
+		body = plen + 2 + vl + n;
+		assert_int_equal(FRAME_HDR + body, size);
+	}
+	hdr[0] = (unsigned char)(body >> 24);
+	hdr[1] = (unsigned char)(body >> 16);
+	hdr[2] = (unsigned char)(body >> 8);
+	hdr[3] = (unsigned char)body;
+	obuf_add(b, hdr, sizeof(hdr));
+	obuf_reserve(b, plen);
+	eid__v1__request__pack(&req, b->p + b->len);
+	b->len += plen;
+	if (size > 0) {
+		varint_put(b, 1000 << 3 | 2);
+		varint_put(b, n);
+		pad = calloc(1, n + 1);
+		assert_non_null(pad);
+		obuf_add(b, pad, n);
+		free(pad);
+	}
+}
+
+/* Count the server's KeyUpdate messages. */
+static void
+tio_msg_cb(int write_p, int version, int content_type, const void *buf,
+    size_t len, SSL *ssl, void *arg)
+{
+	struct tio	*t = arg;
+
+	(void)version;
+	(void)ssl;
+	if (!write_p && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
+	    ((const unsigned char *)buf)[0] == SSL3_MT_KEY_UPDATE)
+		t->key_updates++;
+}
+
+static void
+tio_connect(struct tio *t, int rcvbuf, int sndbuf)
+{
+	static const unsigned char alpn[] = "\x05" "eid/1";
+	struct sockaddr_in	 sin;
+	struct timeval		 tv = { WAIT_MS / 1000, 0 };
+	char			 cert[600], key[600], ca[600];
+
+	memset(t, 0, sizeof(*t));
+	t->next_id = 1;
+	t->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(t->fd >= 0);
+	if (rcvbuf > 0)
+		assert_int_equal(setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF,
+		    &rcvbuf, sizeof(rcvbuf)), 0);
+	if (sndbuf > 0)
+		assert_int_equal(setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF,
+		    &sndbuf, sizeof(sndbuf)), 0);
+	/* The handshake is blocking, but bounded. */
+	assert_int_equal(setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	assert_int_equal(setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+	    sizeof(tv)), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)d.port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(t->fd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	t->ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(t->ctx);
+	/* KeyUpdate is TLS 1.3. */
+	assert_int_equal(SSL_CTX_set_min_proto_version(t->ctx, TLS1_3_VERSION),
+	    1);
+	assert_int_equal(SSL_CTX_load_verify_locations(t->ctx,
+	    th_certs_abs("ca.pem", ca, sizeof(ca)), NULL), 1);
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+	assert_int_equal(SSL_CTX_use_certificate_chain_file(t->ctx,
+	    th_certs_abs("rp-dichvucong.crt", cert, sizeof(cert))), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey_file(t->ctx,
+	    th_certs_abs("rp-dichvucong.key", key, sizeof(key)),
+	    SSL_FILETYPE_PEM), 1);
+	assert_int_equal(SSL_CTX_set_alpn_protos(t->ctx, alpn,
+	    sizeof(alpn) - 1), 0);
+	t->ssl = SSL_new(t->ctx);
+	assert_non_null(t->ssl);
+	assert_int_equal(SSL_set_fd(t->ssl, t->fd), 1);
+	SSL_set_msg_callback(t->ssl, tio_msg_cb);
+	SSL_set_msg_callback_arg(t->ssl, t);
+	ERR_clear_error();
+	assert_int_equal(SSL_connect(t->ssl), 1);
+	assert_int_equal(fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) |
+	    O_NONBLOCK), 0);
+}
+
+static void
+tio_close(struct tio *t)
+{
+	if (t->ssl != NULL)
+		SSL_free(t->ssl);
+	if (t->ctx != NULL)
+		SSL_CTX_free(t->ctx);
+	if (t->fd >= 0)
+		close(t->fd);
+	obuf_free(&t->in);
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+}
+
+static void	tio_fail(struct tio *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+tio_fail(struct tio *t, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (t->failed)
+		return;
+	t->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(t->why, sizeof(t->why), fmt, ap);
+	va_end(ap);
+}
+
+/* Check and consume every whole answer in t->in. */
+static void
+tio_parse(struct tio *t)
+{
+	Eid__V1__Response	*r;
+	size_t			 n, o = 0;
+
+	while (t->in.len - o >= FRAME_HDR) {
+		n = (size_t)t->in.p[o] << 24 | (size_t)t->in.p[o + 1] << 16 |
+		    (size_t)t->in.p[o + 2] << 8 | t->in.p[o + 3];
+		if (t->in.len - o - FRAME_HDR < n)
+			break;
+		r = eid__v1__response__unpack(NULL, n, t->in.p + o + FRAME_HDR);
+		if (r == NULL)
+			tio_fail(t, "answer %zu does not parse", t->answers);
+		else if (r->id != t->next_id)
+			tio_fail(t, "answer %zu: id %llu, expected %llu",
+			    t->answers, (unsigned long long)r->id,
+			    (unsigned long long)t->next_id);
+		else if (r->body_case != EID__V1__RESPONSE__BODY_VERIFY)
+			tio_fail(t, "answer %zu: body %d (error: %s)",
+			    t->answers, (int)r->body_case,
+			    r->body_case == EID__V1__RESPONSE__BODY_ERROR ?
+			    r->error->message : "-");
+		else if (r->verify->verdict != EID__V1__VERDICT__VERDICT_OK)
+			tio_fail(t, "answer %zu: verdict %d", t->answers,
+			    (int)r->verify->verdict);
+		if (r != NULL)
+			eid__v1__response__free_unpacked(r, NULL);
+		t->next_id++;
+		t->answers++;
+		o += FRAME_HDR + n;
+	}
+	if (o > 0) {
+		memmove(t->in.p, t->in.p + o, t->in.len - o);
+		t->in.len -= o;
+	}
+}
+
+/* Read what is there without waiting; false once the server closed. */
+static bool
+tio_read_some(struct tio *t)
+{
+	unsigned char	 buf[16384];
+	unsigned long	 e;
+	int		 n;
+
+	while (!t->eof) {
+		ERR_clear_error();
+		n = SSL_read(t->ssl, buf, sizeof(buf));
+		if (n > 0) {
+			obuf_add(&t->in, buf, (size_t)n);
+			continue;
+		}
+		switch (SSL_get_error(t->ssl, n)) {
+		case SSL_ERROR_WANT_READ:
+		case SSL_ERROR_WANT_WRITE:
+			tio_parse(t);
+			return true;
+		case SSL_ERROR_ZERO_RETURN:
+			t->notify = true;
+			t->eof = true;
+			break;
+		default:
+			e = ERR_peek_error();
+			t->eof = true;
+			/* A close without close_notify is a close; others fail. */
+			if (!(ERR_GET_LIB(e) == ERR_LIB_SSL &&
+			    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			    && e != 0) {
+				char s[256];
+
+				ERR_error_string_n(e, s, sizeof(s));
+				tio_fail(t, "after %zu answers: %s", t->answers,
+				    s);
+			}
+			break;
+		}
+	}
+	tio_parse(t);
+	return false;
+}
+
+/* Wait up to ms for the socket to be ready for ev. */
+static void
+tio_wait(struct tio *t, short ev, int ms)
+{
+	struct pollfd	 pfd = { t->fd, ev, 0 };
+
+	if (SSL_pending(t->ssl) > 0 && (ev & POLLIN))
+		return;
+	(void)poll(&pfd, 1, ms);
+}
+
+/*
+ * One SSL_write of all of p (retried with the same arguments while the
+ * socket is full, as OpenSSL requires), reading answers meanwhile when
+ * read is true.  Returns false on a write error or after WAIT_MS.
+ */
+static bool
+tio_write(struct tio *t, const void *p, size_t len, bool read)
+{
+	int64_t	 end = now_ms() + WAIT_MS;
+	int	 n;
+
+	while (now_ms() < end) {
+		ERR_clear_error();
+		if ((n = SSL_write(t->ssl, p, (int)len)) == (int)len)
+			return true;
+		switch (SSL_get_error(t->ssl, n)) {
+		case SSL_ERROR_WANT_WRITE:
+			if (read && !tio_read_some(t))
+				return false;
+			tio_wait(t, read ? POLLOUT | POLLIN : POLLOUT, 50);
+			break;
+		case SSL_ERROR_WANT_READ:
+			if (!tio_read_some(t))
+				return false;
+			tio_wait(t, POLLIN, 50);
+			break;
+		default:
+			return false;
+		}
+	}
+	return false;
+}
+
+/* Read answers until there are want of them, the server closes, or ms. */
+static void
+tio_recv(struct tio *t, size_t want, int ms)
+{
+	int64_t	 end = now_ms() + ms;
+
+	while (t->answers < want && now_ms() < end) {
+		if (!tio_read_some(t))
+			break;
+		if (t->answers < want)
+			tio_wait(t, POLLIN, 50);
+	}
+}
+
+/* Read until the server closes (after ms: false). */
+static bool
+tio_until_closed(struct tio *t, int ms)
+{
+	int64_t	 end = now_ms() + ms;
+
+	while (now_ms() < end) {
+		if (!tio_read_some(t))
+			return true;
+		tio_wait(t, POLLIN, 50);
+	}
+	return false;
+}
+
+static void
+expect_answers(struct tio *t, size_t want)
+{
+	if (t->failed)
+		fail_msg("%s", t->why);
+	if (t->answers != want)
+		fail_msg("%zu answers of %zu (server closed: %s; log: %s)",
+		    t->answers, want, t->eof ? "yes" : "no", d.log);
+}
+
+static void
+start(const char *limits)
+{
+	th_eidd_start(&d, limits);
+	if (tok == NULL)
+		tok = th_token(EID_ALG_ES256, AUD, "tls-io");
+}
+
+/* The end of a test that passed: exit 0, scratch directory removed. */
+static void
+finish(void)
+{
+	th_eidd_stop_ok(&d);
+}
+
+/* After a failed test: stop the daemon, keep its log for reading. */
+static int
+stop(void **state)
+{
+	(void)state;
+	if (cl.ctx != NULL)
+		tio_close(&cl);
+	obuf_free(&rq);
+	if (d.pid > 0) {
+		/* It may have been left stopped (SIGSTOP). */
+		kill(d.pid, SIGCONT);
+		(void)th_eidd_stop(&d);
+	}
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	free(tok);
+	tok = NULL;
+	return 0;
+}
+
+/* Requests ids first..first+n-1, each a whole frame, in b. */
+static void
+reqs(struct obuf *b, uint64_t first, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		req_add(b, first + i, 0);
+}
+
+/*
+ * The client asks for a KeyUpdate (the server must answer with its own)
+ * between batches of a pipeline it keeps reading: every answer arrives,
+ * in order, under the new keys of both sides.
+ */
+static void
+test_key_update_pipelined(void **state)
+{
+	uint64_t	 id = 1;
+	int		 round;
+
+	(void)state;
+	start(NULL);
+	tio_connect(&cl, 0, 0);
+	for (round = 0; round < 12; round++) {
+		rq.len = 0;
+		reqs(&rq, id, 100);
+		id += 100;
+		assert_true(tio_write(&cl, rq.p, rq.len, true));
+		assert_int_equal(SSL_key_update(cl.ssl,
+		    SSL_KEY_UPDATE_REQUESTED), 1);
+	}
+	/* The last KeyUpdate goes out with these. */
+	rq.len = 0;
+	reqs(&rq, id, 100);
+	id += 100;
+	assert_true(tio_write(&cl, rq.p, rq.len, true));
+	tio_recv(&cl, id - 1, WAIT_MS);
+	expect_answers(&cl, id - 1);
+	assert_false(cl.eof);
+	/* The server updated its keys each time it was asked. */
+	assert_int_equal(cl.key_updates, 12);
+	obuf_free(&rq);
+	tio_close(&cl);
+	finish();
+}
+
+/*
+ * A KeyUpdate that arrives while the server cannot write: the client has
+ * not read its answers, and they fill the socket buffers (several MB on
+ * loopback, where the send buffer grows with the 64 KiB MSS) without
+ * reaching the watermark, so the server keeps reading with an answer
+ * half written inside OpenSSL.  It then reads the KeyUpdate and has to
+ * send its own behind that answer.
+ */
+static void
+test_key_update_while_server_blocked(void **state)
+{
+	const size_t	 n = 20000;
+
+	(void)state;
+	start("output_high_watermark = 67108864;");
+	tio_connect(&cl, 4096, 0);
+	/* ~10 MB of requests, ~7 MB of answers. */
+	reqs(&rq, 1, n);
+	assert_true(tio_write(&cl, rq.p, rq.len, false));
+	/* Let the server answer all it can and block on the socket. */
+	sleep_ms(500);
+	assert_int_equal(SSL_key_update(cl.ssl, SSL_KEY_UPDATE_REQUESTED), 1);
+	rq.len = 0;
+	reqs(&rq, n + 1, 100);
+	assert_true(tio_write(&cl, rq.p, rq.len, false));
+	sleep_ms(300);
+	tio_recv(&cl, n + 100, WAIT_MS);
+	expect_answers(&cl, n + 100);
+	assert_false(cl.eof);
+	assert_int_equal(cl.key_updates, 1);
+	obuf_free(&rq);
+	tio_close(&cl);
+	finish();
+}
+
+/* Every request cut into records of 7 bytes: one SSL_write each. */
+static void
+test_tiny_records(void **state)
+{
+	size_t		 o, n;
+
+	(void)state;
+	start(NULL);
+	tio_connect(&cl, 0, 0);
+	reqs(&rq, 1, 150);
+	for (o = 0; o < rq.len; o += n) {
+		n = rq.len - o < 7 ? rq.len - o : 7;
+		assert_true(tio_write(&cl, rq.p + o, n, true));
+	}
+	tio_recv(&cl, 150, WAIT_MS);
+	expect_answers(&cl, 150);
+	obuf_free(&rq);
+	tio_close(&cl);
+	finish();
+}
+
+/*
+ * 400 requests in one SSL_write: full records of many requests each,
+ * more than the server reads in one go (one frame plus its slack), so
+ * the server must come back for what it left in the socket and in
+ * OpenSSL's read-ahead.
+ */
+static void
+test_many_requests_one_write(void **state)
+{
+
+	(void)state;
+	start(NULL);
+	tio_connect(&cl, 0, 0);
+	reqs(&rq, 1, 400);
+	assert_true(rq.len > 2 * 65536 + 2 * TLS_RECORD);
+	assert_true(tio_write(&cl, rq.p, rq.len, true));
+	tio_recv(&cl, 400, WAIT_MS);
+	expect_answers(&cl, 400);
+	/* And once more, now that the connection has a history. */
+	rq.len = 0;
+	reqs(&rq, 401, 400);
+	assert_true(tio_write(&cl, rq.p, rq.len, true));
+	tio_recv(&cl, 800, WAIT_MS);
+	expect_answers(&cl, 800);
+	obuf_free(&rq);
+	tio_close(&cl);
+	finish();
+}
+
+/*
+ * K requests, then the client's close_notify: the server answers all K
+ * (more than requests_per_read, so over several passes) and then closes.
+ */
+static void
+close_notify_after(const char *limits, size_t k)
+{
+	int		 r;
+
+	start(limits);
+	tio_connect(&cl, 0, 0);
+	reqs(&rq, 1, k);
+	assert_true(tio_write(&cl, rq.p, rq.len, false));
+	ERR_clear_error();
+	r = SSL_shutdown(cl.ssl);
+	/* 0: sent, the server's is still to come. */
+	assert_true(r == 0 || r == 1 || (r < 0 && SSL_get_error(cl.ssl, r) ==
+	    SSL_ERROR_WANT_WRITE));
+	while (r < 0 && SSL_get_error(cl.ssl, r) == SSL_ERROR_WANT_WRITE) {
+		tio_wait(&cl, POLLOUT, 50);
+		ERR_clear_error();
+		r = SSL_shutdown(cl.ssl);
+	}
+	assert_true(tio_until_closed(&cl, WAIT_MS));
+	expect_answers(&cl, k);
+	obuf_free(&rq);
+	tio_close(&cl);
+	finish();
+}
+
+static void
+test_close_notify_after_requests(void **state)
+{
+	(void)state;
+	close_notify_after(NULL, 300);
+}
+
+/* Same, with output over the watermark: paused when the EOF is read. */
+static void
+test_close_notify_with_backpressure(void **state)
+{
+	(void)state;
+	close_notify_after("output_high_watermark = 4096;", 600);
+}
+
+/*
+ * A client that writes and never reads: once its answers pass the
+ * watermark (and the socket buffers are full) the server stops reading,
+ * so the client's writes block, well before it could send 64 MiB; the
+ * daemon's memory stays bounded meanwhile.  Then the client reads, and
+ * every request it managed to send is answered, in order.
+ */
+static void
+test_backpressure(void **state)
+{
+	const size_t	 cap = 64u << 20;
+	size_t		 sent = 0, wrote = 0;
+	int64_t		 last, end;
+	long		 rss0, rss1;
+	int		 n;
+
+	(void)state;
+	start("output_high_watermark = 65536;");
+	tio_connect(&cl, 16384, 0);
+	req_add(&rq, 1, 0);
+	assert_true(tio_write(&cl, rq.p, rq.len, true));
+	tio_recv(&cl, 1, WAIT_MS);
+	expect_answers(&cl, 1);
+	rss0 = th_eidd_rss_kb(&d);
+	sent = 1;
+	/* Frame by frame, never reading, until nothing moves for 1 s. */
+	last = now_ms();
+	end = last + 4 * WAIT_MS;
+	while (wrote < cap && now_ms() - last < 1000 && now_ms() < end) {
+		rq.len = 0;
+		req_add(&rq, sent + 1, 0);
+		ERR_clear_error();
+		if ((n = SSL_write(cl.ssl, rq.p, (int)rq.len)) == (int)rq.len) {
+			sent++;
+			wrote += rq.len;
+			last = now_ms();
+			continue;
+		}
+		assert_int_equal(SSL_get_error(cl.ssl, n), SSL_ERROR_WANT_WRITE);
+		tio_wait(&cl, POLLOUT, 100);
+	}
+	if (now_ms() - last < 1000)
+		fail_msg("wrote %zu bytes without blocking: the server never "
+		    "stopped reading", wrote);
+	rss1 = th_eidd_rss_kb(&d);
+	print_message("# blocked after %zu requests (%zu bytes); eidd RSS "
+	    "%ld -> %ld kB\n", sent, wrote, rss0, rss1);
+	/* Input, output and socket buffers: far below what was sent. */
+	if (rss_meaningful() && rss0 > 0 && rss1 > 0)
+		assert_true(rss1 - rss0 < 16 * 1024);
+	assert_true(wrote > 65536);
+	/* The frame that blocked is still owed; the same bytes again. */
+	assert_true(tio_write(&cl, rq.p, rq.len, true));
+	sent++;
+	tio_recv(&cl, sent, WAIT_MS);
+	expect_answers(&cl, sent);
+	/* Unpaused: the connection works as before. */
+	rq.len = 0;
+	reqs(&rq, sent + 1, 50);
+	assert_true(tio_write(&cl, rq.p, rq.len, true));
+	tio_recv(&cl, sent + 50, WAIT_MS);
+	expect_answers(&cl, sent + 50);
+	assert_false(cl.eof);
+	obuf_free(&rq);
+	tio_close(&cl);
+	finish();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_key_update_pipelined, stop),
+		cmocka_unit_test_teardown(test_key_update_while_server_blocked,
+		    stop),
+		cmocka_unit_test_teardown(test_tiny_records, stop),
+		cmocka_unit_test_teardown(test_many_requests_one_write, stop),
+		cmocka_unit_test_teardown(test_close_notify_after_requests,
+		    stop),
+		cmocka_unit_test_teardown(test_close_notify_with_backpressure,
+		    stop),
+		cmocka_unit_test_teardown(test_backpressure, stop),
+	};
+
+	return cmocka_run_group_tests_name("eidd_tls_io", tests, NULL,
+	    group_teardown);
+}
