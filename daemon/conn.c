@@ -30,12 +30,20 @@
  *   - output_high_watermark: reading stops until the output drains to
  *     half of it.
  *
- * Timeouts are lazy: activity only stamps a time, and the one timer,
- * armed no later than the earliest deadline, checks the stamps when it
- * fires and re-arms itself.  Every deadline is a stamp plus the same
- * idle period and stamps only move forward, so a timer armed for the
- * earliest deadline is never late; only a shorter period (draining, the
- * end of the handshake) re-arms it at once.
+ * One deadline applies at a time (conn_due): the handshake's; while
+ * answers are going out, the client's reading them; while a frame is
+ * incomplete, finishing it; otherwise quiet.  Timeouts are lazy: activity
+ * only stamps a time, and the one timer checks the stamps when it fires
+ * and re-arms itself.  Every deadline is a stamp plus idle_timeout_ms
+ * (quiet while draining: CONN_DRAIN_QUIET_MS) and stamps only move
+ * forward, so a timer armed for the deadline in force is never late for a
+ * later one; only a shorter period (draining, the end of the handshake)
+ * re-arms it at once.
+ *
+ * Which events a connection listens to follows from its state alone
+ * (conn_interest), so that no state can leave a readable socket it will
+ * not read (level-triggered epoll would spin) or bytes inside OpenSSL
+ * that nothing will come back for.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -58,8 +66,10 @@
 #define CONN_READ_SLACK		(64 * 1024)
 /* Bytes asked of OpenSSL per read call. */
 #define CONN_READ_CHUNK		(16 * 1024)
-/* Bytes handed to SSL_write per call (it cuts 16 KiB records). */
-#define CONN_WRITE_CHUNK	(256 * 1024)
+/* Bytes handed to SSL_write per call (it cuts 16 KiB records)... */
+#define CONN_WRITE_CHUNK	(64 * 1024)
+/* ...unless the output's first piece holds at least a record as it is. */
+#define CONN_WRITE_PIECE	(16 * 1024)
 
 struct conn {
 	struct conn		*next;
@@ -84,15 +94,17 @@ struct conn {
 	bool			 draining;
 	bool			 eof;		/* the peer closed its side */
 	bool			 broken;	/* no close_notify: TLS failed */
-	bool			 read_wants_write;
-	bool			 write_wants_read;
+	bool			 read_wants_write;	/* SSL_read: WANT_WRITE */
+	bool			 write_wants_read;	/* SSL_write: WANT_READ */
+	bool			 write_blocked;		/* SSL_write: WANT_WRITE */
+	bool			 partial;	/* a frame begun, frame_ms set */
 	bool			 timer_armed;
 	int64_t			 timer_at;	/* ms, when timer_armed */
 	/* CLOCK_MONOTONIC ms stamps the timer judges */
 	int64_t			 accepted_ms;
 	int64_t			 established_ms;
 	int64_t			 read_ms;	/* bytes last read */
-	int64_t			 frame_ms;	/* a frame last answered */
+	int64_t			 frame_ms;	/* the incomplete frame began */
 	int64_t			 write_ms;	/* output last moved */
 };
 
@@ -168,14 +180,6 @@ conn_close(struct conn *c, const char *reason)
 		event_base_loopexit(w->base, NULL);
 }
 
-/* The period every deadline of an established connection is judged by. */
-static int64_t
-conn_idle_ms(struct conn *c)
-{
-	return c->draining ? CONN_DRAIN_QUIET_MS :
-	    worker_snap(c->w)->cfg->idle_timeout_ms;
-}
-
 /* A frame has begun but is not complete. */
 static bool
 conn_partial_frame(struct conn *c)
@@ -186,35 +190,50 @@ conn_partial_frame(struct conn *c)
 	    frame_peek(c->in, SIZE_MAX, &len) == 0;
 }
 
-/* The earliest deadline now in force. */
-static int64_t
-conn_deadline(struct conn *c)
-{
-	int64_t	 idle, d = INT64_MAX;
+enum conn_due {
+	CONN_DUE_NONE,
+	CONN_DUE_HANDSHAKE,
+	CONN_DUE_WRITE,		/* answers not taken by the client */
+	CONN_DUE_FRAME,		/* a frame begun and not finished */
+	CONN_DUE_QUIET		/* nothing buffered either way */
+};
 
-	if (!c->handshaken)
-		return c->accepted_ms +
-		    worker_snap(c->w)->cfg->handshake_timeout_ms;
-	idle = conn_idle_ms(c);
-	if (evbuffer_get_length(c->out) > 0 || c->read_wants_write)
-		d = c->write_ms + idle;
-	if (!c->closing && !c->paused) {
-		if (conn_partial_frame(c))
-			d = d < c->frame_ms + idle ? d : c->frame_ms + idle;
-		else
-			d = d < c->read_ms + idle ? d : c->read_ms + idle;
+/* The deadline in force, in *at (CLOCK_MONOTONIC ms). */
+static enum conn_due
+conn_due(struct conn *c, int64_t *at)
+{
+	const struct cfg	*cfg = worker_snap(c->w)->cfg;
+
+	*at = INT64_MAX;
+	if (!c->handshaken) {
+		*at = c->accepted_ms + cfg->handshake_timeout_ms;
+		return CONN_DUE_HANDSHAKE;
 	}
-	return d;
+	/* Answers going out: the client is judged by how it takes them. */
+	if (evbuffer_get_length(c->out) > 0 || c->read_wants_write) {
+		*at = c->write_ms + cfg->idle_timeout_ms;
+		return CONN_DUE_WRITE;
+	}
+	if (c->closing || c->paused)
+		return CONN_DUE_NONE;
+	if (c->partial) {
+		*at = c->frame_ms + cfg->idle_timeout_ms;
+		return CONN_DUE_FRAME;
+	}
+	*at = c->read_ms + (c->draining ? CONN_DRAIN_QUIET_MS :
+	    cfg->idle_timeout_ms);
+	return CONN_DUE_QUIET;
 }
 
-/* Arm the timer for the earliest deadline unless it fires before it. */
+/* Arm the timer for the deadline in force unless it fires before it. */
 static void
 conn_arm(struct conn *c, bool force)
 {
 	struct timeval	 tv;
-	int64_t		 d = conn_deadline(c);
+	int64_t		 d;
 
-	if (d == INT64_MAX || (!force && c->timer_armed && c->timer_at <= d))
+	if (conn_due(c, &d) == CONN_DUE_NONE ||
+	    (!force && c->timer_armed && c->timer_at <= d))
 		return;
 	conn_ms(&tv, d - conn_now_ms());
 	evtimer_add(c->timer, &tv);
@@ -226,56 +245,60 @@ static void
 conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
-	int64_t		 now = conn_now_ms(), idle;
+	int64_t		 now = conn_now_ms(), at;
+	enum conn_due	 due;
 
 	(void)fd;
 	(void)what;
 	c->timer_armed = false;
-	if (!c->handshaken) {
-		if (now >= conn_deadline(c)) {
-			atomic_fetch_add_explicit(&c->w->ctr.handshake_failures,
-			    1, memory_order_relaxed);
-			conn_close(c, "handshake_timeout");
-			return;
-		}
+	if ((due = conn_due(c, &at)) == CONN_DUE_NONE)
+		return;
+	if (now < at) {
 		conn_arm(c, true);
 		return;
 	}
-	idle = conn_idle_ms(c);
-	if ((evbuffer_get_length(c->out) > 0 || c->read_wants_write) &&
-	    now >= c->write_ms + idle) {
+	switch (due) {
+	case CONN_DUE_HANDSHAKE:
+		atomic_fetch_add_explicit(&c->w->ctr.handshake_failures, 1,
+		    memory_order_relaxed);
+		conn_close(c, "handshake_timeout");
+		return;
+	case CONN_DUE_WRITE:
 		conn_close(c, "write_timeout");
 		return;
-	}
-	if (!c->closing && !c->paused) {
-		if (conn_partial_frame(c)) {
-			if (now >= c->frame_ms + idle) {
-				conn_close(c, "frame_timeout");
-				return;
-			}
-		} else if (now >= c->read_ms + idle) {
-			if (!c->draining) {
-				conn_close(c, "idle_timeout");
-				return;
-			}
-			/*
-			 * A draining connection that went quiet has been
-			 * answered -- unless it has just been established (a
-			 * slow handshake, requests right behind it): then it
-			 * gets another quiet period, within drain_timeout_ms.
-			 */
-			if (now - c->established_ms >= 2 * CONN_DRAIN_QUIET_MS) {
-				c->closing = true;
-				conn_want_read(c, false);
-				if (evbuffer_get_length(c->out) == 0) {
-					conn_close(c, "drained");
-					return;
-				}
-			} else
-				c->read_ms = now;
+	case CONN_DUE_FRAME:
+		conn_close(c, "frame_timeout");
+		return;
+	case CONN_DUE_QUIET:
+		if (!c->draining) {
+			conn_close(c, "idle_timeout");
+			return;
 		}
+		/*
+		 * A draining connection that went quiet has been answered
+		 * (nothing is buffered either way) -- unless it has just been
+		 * established (a slow handshake, requests right behind it):
+		 * then it gets another quiet period, within drain_timeout_ms.
+		 */
+		if (now - c->established_ms < 2 * CONN_DRAIN_QUIET_MS) {
+			c->read_ms = now;
+			conn_arm(c, true);
+			return;
+		}
+		conn_close(c, "drained");
+		return;
+	case CONN_DUE_NONE:
+		break;
 	}
-	conn_arm(c, true);
+}
+
+/* Listen for what the connection's state needs, and for nothing else. */
+static void
+conn_interest(struct conn *c)
+{
+	conn_want_read(c, c->write_wants_read || (!c->paused && !c->closing &&
+	    !c->eof && !c->read_wants_write));
+	conn_want_write(c, c->read_wants_write || c->write_blocked);
 }
 
 /* The principal under the current snapshot (it may have been reloaded). */
@@ -332,8 +355,7 @@ conn_established(struct conn *c)
 	log_debug("established", "conn=%llu principal=%s",
 	    (unsigned long long)c->id, c->principal != NULL ?
 	    c->principal->cp->name : "-");
-	conn_want_read(c, true);
-	conn_want_write(c, false);
+	conn_interest(c);
 	conn_arm(c, true);
 	/* Requests may have come right behind the client's Finished. */
 	return conn_service(c);
@@ -346,9 +368,12 @@ conn_handshake(struct conn *c)
 	case TLS_IO_OK:
 		return conn_established(c);
 	case TLS_IO_WANT_READ:
+		conn_want_read(c, true);
 		conn_want_write(c, false);
 		return 0;
 	case TLS_IO_WANT_WRITE:
+		/* Not reading meanwhile: a readable socket would spin. */
+		conn_want_read(c, false);
 		conn_want_write(c, true);
 		return 0;
 	case TLS_IO_EOF:
@@ -383,17 +408,31 @@ static int
 conn_send(struct conn *c)
 {
 	const struct cfg	*cfg = worker_snap(c->w)->cfg;
+	struct evbuffer_iovec	 v;
 	unsigned char		*p;
 	size_t			 len, n;
 
 	tls_clear_errors();
-	c->write_wants_read = false;
+	c->write_wants_read = c->write_blocked = false;
 	while ((len = evbuffer_get_length(c->out)) > 0) {
-		if (len > CONN_WRITE_CHUNK)
-			len = CONN_WRITE_CHUNK;
-		if ((p = evbuffer_pullup(c->out, (ev_ssize_t)len)) == NULL) {
-			conn_close(c, "nomem");
-			return -1;
+		/*
+		 * The first piece of the output as it lies when it holds a
+		 * record's worth, else up to CONN_WRITE_CHUNK made contiguous.
+		 * Either starts with the bytes a blocked SSL_write took
+		 * before, and is at least as long, as a retry must be.
+		 */
+		if (evbuffer_peek(c->out, -1, NULL, &v, 1) >= 1 &&
+		    (v.iov_len >= CONN_WRITE_PIECE || v.iov_len == len)) {
+			p = v.iov_base;
+			len = v.iov_len;
+		} else {
+			if (len > CONN_WRITE_CHUNK)
+				len = CONN_WRITE_CHUNK;
+			if ((p = evbuffer_pullup(c->out, (ev_ssize_t)len)) ==
+			    NULL) {
+				conn_close(c, "nomem");
+				return -1;
+			}
 		}
 		switch (tls_write(c->ssl, p, len, &n)) {
 		case TLS_IO_OK:
@@ -401,12 +440,13 @@ conn_send(struct conn *c)
 			c->write_ms = conn_now_ms();
 			continue;
 		case TLS_IO_WANT_WRITE:
-			conn_want_write(c, true);
+			c->write_blocked = true;
+			conn_interest(c);
 			return 0;
 		case TLS_IO_WANT_READ:
 			/* Not in TLS 1.3 without renegotiation; be safe. */
 			c->write_wants_read = true;
-			conn_want_write(c, false);
+			conn_interest(c);
 			return 0;
 		case TLS_IO_EOF:
 			c->broken = true;
@@ -417,8 +457,6 @@ conn_send(struct conn *c)
 			return -1;
 		}
 	}
-	if (!c->read_wants_write)
-		conn_want_write(c, false);
 	if (c->closing) {
 		conn_close(c, c->eof ? "eof" : "flushed");
 		return -1;
@@ -426,9 +464,9 @@ conn_send(struct conn *c)
 	if (c->paused && evbuffer_get_length(c->out) <=
 	    (size_t)cfg->output_high_watermark / 2) {
 		c->paused = false;
-		c->read_ms = c->frame_ms = conn_now_ms();
-		conn_want_read(c, true);
+		c->read_ms = conn_now_ms();
 	}
+	conn_interest(c);
 	return 0;
 }
 
@@ -460,7 +498,6 @@ conn_close_after_flush(struct conn *c, const char *reason)
 	log_debug("closing", "conn=%llu reason=%s", (unsigned long long)c->id,
 	    reason);
 	c->closing = true;
-	conn_want_read(c, false);
 	return conn_flush(c);
 }
 
@@ -503,14 +540,11 @@ conn_fill(struct conn *c, size_t limit)
 		case TLS_IO_WANT_WRITE:
 			/* A key update to send first; read again after. */
 			c->read_wants_write = true;
-			conn_want_read(c, false);
-			conn_want_write(c, true);
 			return got;
 		case TLS_IO_EOF:
-			/* Answer what came, then close (a level-triggered EOF
-			 * would wake this side on every pass). */
+			/* Answer what came, then close (conn_interest stops
+			 * reading: a level-triggered EOF would spin). */
 			c->eof = true;
-			conn_want_read(c, false);
 			return got;
 		case TLS_IO_ERROR:
 			conn_tls_failed(c, "read");
@@ -569,8 +603,6 @@ conn_frames(struct conn *c, int64_t budget)
 			return -1;
 		}
 	}
-	if (n > 0)
-		c->frame_ms = conn_now_ms();
 	return n;
 }
 
@@ -588,6 +620,7 @@ conn_service(struct conn *c)
 	    FRAME_HDR + CONN_READ_SLACK;
 	int64_t			 budget = cfg->requests_per_read, n;
 	size_t			 len;
+	bool			 partial;
 	int			 got;
 
 	while (!c->closing && !c->paused && budget > 0) {
@@ -599,27 +632,40 @@ conn_service(struct conn *c)
 			return -1;
 		budget -= n;
 		/*
-		 * Round again only for what OpenSSL holds beyond the input
-		 * limit; what is still in the socket wakes this side again.
+		 * Round again for what OpenSSL still holds (the input limit
+		 * stopped the fill, or answered frames made room); what is
+		 * still in the socket makes it readable again.
 		 */
-		if (!got || c->eof || !tls_pending(c->ssl))
+		if (c->eof || (!got && n == 0) || !tls_pending(c->ssl))
 			break;
 	}
 	if (conn_flush(c) == -1)
 		return -1;
-	if (c->closing || c->paused)
+	if (c->closing)
 		return 0;
-	if (budget == 0 && (frame_peek(c->in, SIZE_MAX, &len) != 0 ||
-	    (!c->eof && tls_pending(c->ssl))))
-		/* More to answer: come back after the others' turn. */
-		event_active(c->rev, EV_READ, 0);
-	else if (c->eof)
-		return conn_close_after_flush(c, "eof");
-	if (evbuffer_get_length(c->out) > (size_t)cfg->output_high_watermark) {
+	/*
+	 * An incomplete frame must be finished within idle_timeout_ms of
+	 * when it was first seen, or of the last frame answered before it: a
+	 * busy pipeline always ends a read mid-frame and must not be taken
+	 * for a slow one, and a trickled frame cannot move its own deadline.
+	 */
+	partial = conn_partial_frame(c);
+	if (partial && (!c->partial || budget < cfg->requests_per_read))
+		c->frame_ms = conn_now_ms();
+	c->partial = partial;
+	if (!c->paused) {
+		if (budget == 0 && (frame_peek(c->in, SIZE_MAX, &len) != 0 ||
+		    (!c->eof && tls_pending(c->ssl))))
+			/* More to answer: come back after the others' turn. */
+			event_active(c->rev, EV_READ, 0);
+		else if (c->eof)
+			return conn_close_after_flush(c, "eof");
 		/* Not reading: the write deadline judges the client now. */
-		c->paused = true;
-		conn_want_read(c, false);
+		if (evbuffer_get_length(c->out) >
+		    (size_t)cfg->output_high_watermark)
+			c->paused = true;
 	}
+	conn_interest(c);
 	conn_arm(c, false);
 	return 0;
 }
@@ -634,22 +680,19 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 		conn_handshake(c);
 		return;
 	}
-	if (what & EV_WRITE) {
-		if (c->read_wants_write) {
-			c->read_wants_write = false;
-			if (!c->closing && !c->paused && !c->eof)
-				conn_want_read(c, true);
-		}
-		if (conn_send(c) == -1)
-			return;
-	}
-	if ((what & EV_READ) && c->write_wants_read &&
-	    conn_send(c) == -1)
+	/* SSL_read may go on: the socket took what it had to write. */
+	if ((what & EV_WRITE) && c->read_wants_write)
+		c->read_wants_write = false;
+	if ((((what & EV_WRITE) && c->write_blocked) ||
+	    ((what & EV_READ) && c->write_wants_read)) && conn_send(c) == -1)
 		return;
-	if (!c->closing && !c->paused && !c->read_wants_write)
+	if (!c->closing && !c->paused && !c->read_wants_write &&
+	    !c->write_wants_read)
 		conn_service(c);
-	else
+	else {
+		conn_interest(c);
 		conn_arm(c, false);
+	}
 }
 
 void

@@ -244,6 +244,12 @@ tls_ssl_accept(struct ssl_ctx_st *ctx, int fd)
 	}
 	SSL_set_accept_state(ssl);
 	SSL_set_read_ahead(ssl, 1);
+	/*
+	 * A peer that closes TCP without a close_notify is an EOF, not a
+	 * failure that would also fail our answers to what it sent: frames
+	 * carry their length, so truncation shows without TLS's help.
+	 */
+	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	return ssl;
@@ -256,16 +262,14 @@ tls_clear_errors(void)
 }
 
 /*
- * What an SSL call's return value r means.  A clean close_notify is EOF;
- * so is a peer that closed TCP without one (OpenSSL 3 reports that as an
- * error, with its own reason).  Any other failure leaves its reason in
- * the error queue for tls_errors().
+ * What an SSL call's return value r means.  A close_notify is EOF, and so
+ * is a peer that closed TCP without one (SSL_OP_IGNORE_UNEXPECTED_EOF).
+ * Any other failure leaves its reason in the error queue for
+ * tls_errors().
  */
 static enum tls_io
 tls_io_result(SSL *ssl, int r)
 {
-	unsigned long	 e;
-
 	switch (SSL_get_error(ssl, r)) {
 	case SSL_ERROR_WANT_READ:
 		return TLS_IO_WANT_READ;
@@ -273,14 +277,6 @@ tls_io_result(SSL *ssl, int r)
 		return TLS_IO_WANT_WRITE;
 	case SSL_ERROR_ZERO_RETURN:
 		return TLS_IO_EOF;
-	case SSL_ERROR_SSL:
-		e = ERR_peek_error();
-		if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) ==
-		    SSL_R_UNEXPECTED_EOF_WHILE_READING) {
-			ERR_clear_error();
-			return TLS_IO_EOF;
-		}
-		return TLS_IO_ERROR;
 	default:
 		return TLS_IO_ERROR;
 	}

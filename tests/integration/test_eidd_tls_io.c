@@ -6,10 +6,14 @@
  *   - a TLS 1.3 KeyUpdate (update requested) in the middle of a pipeline,
  *     and one sent while the server's writes are blocked;
  *   - requests cut into 7-byte records, and hundreds in one SSL_write;
+ *   - a stream whose input fills the read limit right before a frame
+ *     that ends in a record OpenSSL has already read (read-ahead);
  *   - requests then the client's close_notify, with and without
- *     backpressure: every answer arrives before the server closes;
+ *     backpressure, or then a TCP half-close without close_notify:
+ *     every answer arrives before the server closes;
  *   - a client that does not read: the server stops reading (its writes
- *     block, the daemon's memory stays bounded), then every answer comes.
+ *     block, the daemon's memory stays bounded), then every answer comes;
+ *   - SIGTERM while a frame is half received: it is still answered.
  *
  * The client here is raw OpenSSL on a non-blocking socket, so that the
  * test decides each record and each read; every wait is bounded.
@@ -211,6 +215,19 @@ req_add(struct obuf *b, uint64_t id, size_t size)
 		obuf_add(b, pad, n);
 		free(pad);
 	}
+}
+
+/* Size of the frame req_add() makes without padding. */
+static size_t
+req_size(void)
+{
+	struct obuf	 b = { 0 };
+	size_t		 n;
+
+	req_add(&b, 1, 0);
+	n = b.len;
+	obuf_free(&b);
+	return n;
 }
 
 /* Count the server's KeyUpdate messages. */
@@ -650,6 +667,76 @@ test_many_requests_one_write(void **state)
 }
 
 /*
+ * Input at the read limit while OpenSSL still holds a whole record.
+ *
+ * OpenSSL's read-ahead reads a record and at most ~300 bytes of the next
+ * (it reads a record's body exactly), so a short last record comes in
+ * with the one before it.  With requests_per_read = 4 and 486-byte
+ * requests the server reads two full records (32 KiB) per pass and
+ * answers four requests, so its input grows by ~30 KiB a pass; in its
+ * fifth pass the 9th record takes it past the read limit (max_frame + 4
+ * + 64 KiB = 131076 bytes) and it stops reading with the 10th, short
+ * record -- the end of the stream -- inside OpenSSL and the socket empty.
+ * Its sixth pass starts at the limit, so reads nothing; it finds three
+ * whole big requests and the start of a fourth, answers three, and has
+ * budget left: it must go back to OpenSSL for the end of the fourth,
+ * since nothing on the socket will ever wake it.
+ *
+ * The daemon is stopped while the stream is written, so that every pass
+ * finds its two records waiting.  The exact pattern depends on OpenSSL's
+ * read-ahead; whatever the pattern, all 25 answers must come.
+ */
+static void
+test_read_limit_then_read_ahead(void **state)
+{
+	const size_t	 stream = 9 * TLS_RECORD + 100, nsmall = 20;
+	const size_t	 limit = 65536 + 4 + 65536;
+	size_t		 small, big = 40000, i;
+	int		 round;
+	bool		 ok;
+
+	(void)state;
+	start("requests_per_read = 4; idle_timeout_ms = 3000;");
+	small = req_size();
+	/* Passes 1-4 stay under the limit; pass 5 crosses it in record 9. */
+	assert_true(8 * TLS_RECORD - 12 * small < limit);
+	assert_true(9 * TLS_RECORD - 16 * small >= limit);
+	/* After pass 5's four answers the input is still at the limit... */
+	assert_true(9 * TLS_RECORD - nsmall * small >= limit);
+	/* ... with three whole big requests in it, and part of a fourth. */
+	assert_true(nsmall * small + 3 * big <= 9 * TLS_RECORD);
+	assert_true(stream - (nsmall * small + 3 * big) <= 65536);
+	/* The timing is the scheduler's: three tries on fresh connections. */
+	for (round = 0; round < 3; round++) {
+		tio_connect(&cl, 0, 1 << 20);
+		/* One round trip: the handshake is over on both sides. */
+		rq.len = 0;
+		req_add(&rq, 1, 0);
+		assert_true(tio_write(&cl, rq.p, rq.len, true));
+		tio_recv(&cl, 1, WAIT_MS);
+		expect_answers(&cl, 1);
+		rq.len = 0;
+		for (i = 0; i < nsmall; i++)
+			req_add(&rq, 2 + i, 0);
+		for (i = 0; i < 3; i++)
+			req_add(&rq, 2 + nsmall + i, big);
+		req_add(&rq, 2 + nsmall + 3, stream - rq.len);
+		assert_int_equal(rq.len, stream);
+		assert_int_equal(kill(d.pid, SIGSTOP), 0);
+		ok = tio_write(&cl, rq.p, rq.len, false);
+		sleep_ms(100);
+		kill(d.pid, SIGCONT);
+		assert_true(ok);
+		/* Well under idle_timeout_ms, which ends a stalled one. */
+		tio_recv(&cl, 2 + nsmall + 3, 2000);
+		expect_answers(&cl, 2 + nsmall + 3);
+		tio_close(&cl);
+	}
+	obuf_free(&rq);
+	finish();
+}
+
+/*
  * K requests, then the client's close_notify: the server answers all K
  * (more than requests_per_read, so over several passes) and then closes.
  */
@@ -692,6 +779,30 @@ test_close_notify_with_backpressure(void **state)
 {
 	(void)state;
 	close_notify_after("output_high_watermark = 4096;", 600);
+}
+
+/*
+ * K requests, then the client shuts down its side of TCP without a
+ * close_notify (shutdown(SHUT_WR), as a client that is done sending may
+ * do): the framing tells whole requests from truncated ones, so the
+ * whole ones are answered before the server closes.
+ */
+static void
+test_tcp_half_close_after_requests(void **state)
+{
+
+	(void)state;
+	/* One request a pass: the EOF is read with requests still queued. */
+	start("requests_per_read = 1;");
+	tio_connect(&cl, 0, 0);
+	reqs(&rq, 1, 300);
+	assert_true(tio_write(&cl, rq.p, rq.len, false));
+	assert_int_equal(shutdown(cl.fd, SHUT_WR), 0);
+	assert_true(tio_until_closed(&cl, WAIT_MS));
+	expect_answers(&cl, 300);
+	obuf_free(&rq);
+	tio_close(&cl);
+	finish();
 }
 
 /*
@@ -762,6 +873,74 @@ test_backpressure(void **state)
 	finish();
 }
 
+/*
+ * SIGTERM arrives while a request is half received, a while after the
+ * connection's previous answer: the drain still answers it (its rest
+ * comes within the quiet period) and closes afterwards.
+ */
+static void
+test_drain_answers_half_received_frame(void **state)
+{
+	size_t		 half;
+
+	(void)state;
+	start(NULL);
+	tio_connect(&cl, 0, 0);
+	req_add(&rq, 1, 0);
+	assert_true(tio_write(&cl, rq.p, rq.len, true));
+	tio_recv(&cl, 1, WAIT_MS);
+	expect_answers(&cl, 1);
+	/* Longer than the drain's quiet period since that answer. */
+	sleep_ms(600);
+	rq.len = 0;
+	req_add(&rq, 2, 0);
+	half = rq.len / 2;
+	assert_true(tio_write(&cl, rq.p, half, true));
+	sleep_ms(50);
+	assert_int_equal(kill(d.pid, SIGTERM), 0);
+	sleep_ms(50);
+	/* The server may already have closed: then the write may fail. */
+	(void)tio_write(&cl, rq.p + half, rq.len - half, true);
+	assert_true(tio_until_closed(&cl, WAIT_MS));
+	expect_answers(&cl, 2);
+	obuf_free(&rq);
+	tio_close(&cl);
+	finish();
+}
+
+/*
+ * A connection quiet for most of idle_timeout_ms sends its next request
+ * in two pieces, the second after the idle period has passed since the
+ * previous answer: the frame's deadline runs from when it began, so it is
+ * answered, not cut as a slow frame.
+ */
+static void
+test_frame_after_long_quiet(void **state)
+{
+	size_t	 half;
+
+	(void)state;
+	start("idle_timeout_ms = 1000;");
+	tio_connect(&cl, 0, 0);
+	req_add(&rq, 1, 0);
+	assert_true(tio_write(&cl, rq.p, rq.len, true));
+	tio_recv(&cl, 1, WAIT_MS);
+	expect_answers(&cl, 1);
+	sleep_ms(800);
+	rq.len = 0;
+	req_add(&rq, 2, 0);
+	half = rq.len / 2;
+	assert_true(tio_write(&cl, rq.p, half, true));
+	sleep_ms(400);
+	assert_true(tio_write(&cl, rq.p + half, rq.len - half, true));
+	tio_recv(&cl, 2, WAIT_MS);
+	expect_answers(&cl, 2);
+	assert_false(cl.eof);
+	obuf_free(&rq);
+	tio_close(&cl);
+	finish();
+}
+
 int
 main(void)
 {
@@ -771,11 +950,18 @@ main(void)
 		    stop),
 		cmocka_unit_test_teardown(test_tiny_records, stop),
 		cmocka_unit_test_teardown(test_many_requests_one_write, stop),
+		cmocka_unit_test_teardown(test_read_limit_then_read_ahead,
+		    stop),
 		cmocka_unit_test_teardown(test_close_notify_after_requests,
 		    stop),
 		cmocka_unit_test_teardown(test_close_notify_with_backpressure,
 		    stop),
+		cmocka_unit_test_teardown(test_tcp_half_close_after_requests,
+		    stop),
 		cmocka_unit_test_teardown(test_backpressure, stop),
+		cmocka_unit_test_teardown(
+		    test_drain_answers_half_received_frame, stop),
+		cmocka_unit_test_teardown(test_frame_after_long_quiet, stop),
 	};
 
 	return cmocka_run_group_tests_name("eidd_tls_io", tests, NULL,
