@@ -1355,13 +1355,17 @@ static void	 load_draw(struct load *, struct load_stream *,
 
 /*
  * Draw the first n requests of the measured sequence on a copy of its
- * stream and mint every token they need, on all cores: minting inside
- * the measured window would take CPU from the daemon under test.
+ * stream, and the first nwarm of the warm-up's, and mint every token they
+ * need, on all cores: minting inside the measured window would take CPU
+ * from the daemon under test, and minting inside an open loop's warm-up
+ * would make the generator fall behind its schedule there and carry the
+ * backlog, as latency, into the measured window.  (Distinct tokens of the
+ * warm-up are still minted as they are sent.)
  */
 static void
-load_premint(struct load *l, uint64_t n)
+load_premint(struct load *l, uint64_t n, uint64_t nwarm)
 {
-	struct load_stream	 s = l->meas;
+	struct load_stream	 s = l->meas, sw = l->warm;
 	struct load_pick	 p;
 	struct load_work	*w = NULL;
 	struct load_job		*jobs;
@@ -1370,12 +1374,13 @@ load_premint(struct load *l, uint64_t n)
 	uint64_t		 k, ndistinct = 0;
 	long			 cores;
 
-	for (k = 0; k < n; k++) {
-		load_draw(l, &s, &p);
+	for (k = 0; k < n + nwarm; k++) {
+		load_draw(l, k < n ? &s : &sw, &p);
 		if (p.cls == LOAD_CLASS_VALID && l->c->reuse ==
-		    LOAD_REUSE_DISTINCT)
-			ndistinct = p.idx + 1;
-		else if (p.cls == LOAD_CLASS_VALID)
+		    LOAD_REUSE_DISTINCT) {
+			if (k < n)
+				ndistinct = p.idx + 1;
+		} else if (p.cls == LOAD_CLASS_VALID)
 			load_work_add(&w, &nw, &cap, &l->valid, p.idx);
 		else if (p.cls == LOAD_CLASS_REVOKED)
 			load_work_add(&w, &nw, &cap, &l->revoked, p.idx);
@@ -2782,7 +2787,7 @@ load_workload_open(struct load *l)
 {
 	const struct load_conf	*c = l->c;
 	unsigned char		 r[4];
-	uint64_t		 n;
+	uint64_t		 n, nwarm;
 
 	l->iat = (int64_t)time(NULL);
 	if (RAND_bytes(r, sizeof(r)) != 1)
@@ -2820,8 +2825,10 @@ load_workload_open(struct load *l)
 		n = (uint64_t)ceil(c->rate * c->duration_s);
 	else
 		n = 0;
-	if (c->tokens == NULL && n > 0)
-		load_premint(l, n);
+	/* An open loop's warm-up has a known length too. */
+	nwarm = c->rate > 0 ? (uint64_t)ceil(c->rate * c->warmup_s) : 0;
+	if (c->tokens == NULL && n + nwarm > 0)
+		load_premint(l, n, nwarm);
 }
 
 int
