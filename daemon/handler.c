@@ -32,6 +32,9 @@
 
 #include "eid.pb-c.h"
 #include "eidd.h"
+
+/* Every answer fits 64 KiB (eid.proto). */
+#define HANDLER_RESPONSE_MAX		65536
 #include "store.h"
 
 _Static_assert(HANDLER_BAD_REQUEST == EID__V1__ERROR_CODE__ERROR_BAD_REQUEST,
@@ -47,6 +50,9 @@ struct hres {
 	Eid__V1__VerifyResult	 r;
 	Eid__V1__Identity	 id;
 	struct eid_assertion	 a;
+	enum eid_verdict	 v;
+	bool			 hit;
+	bool			 consume;	/* OK so far, to be consumed */
 	char			 aud[EID_AUD_MAX + 1];
 	char			 nonce[EID_NONCE_MAX + 1];
 };
@@ -194,6 +200,11 @@ handler_verify_check(const struct conn_info *ci,
  * One VerifyRequest.  Returns 0 with h filled (any verdict), or -1 with
  * e filled when the request itself is refused.
  */
+/*
+ * The verdict of one request short of consuming its token: the cacheable
+ * half, the per-request checks, revocation.  A token to consume is left
+ * marked (h->consume) for handler_consume().
+ */
 static int
 handler_verify(const struct conn_info *ci, const Eid__V1__VerifyRequest *q,
     struct hres *h, struct herr *e)
@@ -201,11 +212,12 @@ handler_verify(const struct conn_info *ci, const Eid__V1__VerifyRequest *q,
 	struct eid_request	 rq;
 	enum eid_verdict	 v = EID_VERDICT_INTERNAL;
 	int64_t			 now;
-	bool			 hit = false;
 
 	eid__v1__verify_result__init(&h->r);
 	eid__v1__identity__init(&h->id);
 	memset(&h->a, 0, sizeof(h->a));
+	h->hit = h->consume = false;
+	h->v = EID_VERDICT_INTERNAL;
 	if (handler_verify_check(ci, q, h->aud, sizeof(h->aud), h->nonce,
 	    sizeof(h->nonce), e) != 0)
 		return -1;
@@ -214,7 +226,7 @@ handler_verify(const struct conn_info *ci, const Eid__V1__VerifyRequest *q,
 	rq.min_level = (int)q->min_level;
 	rq.nonce = h->nonce[0] != '\0' ? h->nonce : NULL;
 	now = handler_now();
-	v = handler_token(ci, q->token.data, q->token.len, &h->a, &hit);
+	v = handler_token(ci, q->token.data, q->token.len, &h->a, &h->hit);
 	if (v == EID_VERDICT_OK)
 		v = eid_check_assertion(&h->a, &rq, &ci->snap->policy, now);
 	if (v == EID_VERDICT_OK) {
@@ -229,44 +241,82 @@ handler_verify(const struct conn_info *ci, const Eid__V1__VerifyRequest *q,
 			break;
 		}
 	}
-	if (v == EID_VERDICT_OK && q->consume) {
-		/* Remembered until exp + leeway: SECURITY.md finding 6. */
-		switch (store_consume(ci->w->srv->store, h->a.iss, h->a.jti,
-		    h->a.exp + ci->snap->policy.leeway_s, e->msg,
-		    sizeof(e->msg))) {
-		case 0:
-			break;
-		case 1:
-			v = EID_VERDICT_REPLAYED;
-			break;
-		default:
-			e->code = EID__V1__ERROR_CODE__ERROR_UNAVAILABLE;
-			return -1;
-		}
+	h->v = v;
+	h->consume = v == EID_VERDICT_OK && q->consume;
+	return 0;
+}
+
+/*
+ * Consume the token of a request handler_verify() left marked: durable
+ * before the answer, and REPLAYED if it was consumed before.  -1 and e
+ * (UNAVAILABLE) when the store cannot say.
+ */
+static int
+handler_consume(const struct conn_info *ci, struct hres *h, struct herr *e)
+{
+	if (!h->consume)
+		return 0;
+	h->consume = false;
+	/* Remembered until exp + leeway: SECURITY.md finding 6. */
+	switch (store_consume(ci->w->srv->store, h->a.iss, h->a.jti,
+	    h->a.exp + ci->snap->policy.leeway_s, e->msg, sizeof(e->msg))) {
+	case 0:
+		return 0;
+	case 1:
+		h->v = EID_VERDICT_REPLAYED;
+		return 0;
+	default:
+		e->code = EID__V1__ERROR_CODE__ERROR_UNAVAILABLE;
+		return -1;
 	}
-	if (v != EID_VERDICT_OK)
-		memset(&h->a, 0, sizeof(h->a));
-	h->r.cached = hit;
-	h->r.verdict = (Eid__V1__Verdict)v;
+}
+
+/* The VerifyResult of h's verdict; the identity goes out only with OK. */
+static void
+handler_fill(struct hres *h)
+{
+	eid__v1__verify_result__init(&h->r);
+	eid__v1__identity__init(&h->id);
+	h->r.cached = h->hit;
+	h->r.verdict = (Eid__V1__Verdict)h->v;
 	h->r.audience = h->aud;
-	if (v == EID_VERDICT_OK) {
-		h->id.sub = h->a.sub;
-		h->id.name = h->a.name;
-		h->id.birthdate = h->a.birthdate;
-		h->id.gender = (Eid__V1__Gender)h->a.gender;
-		h->id.level = (uint32_t)h->a.level;
-		h->r.identity = &h->id;
-		h->r.issued_at = h->a.iat;
-		h->r.expires_at = h->a.exp;
-		h->r.not_before = h->a.has_nbf ? h->a.nbf : 0;
-		h->r.token_id = h->a.jti;
-		h->r.issuer = h->a.iss;
-		h->r.key_id = h->a.kid;
-		h->r.algorithm = (char *)(uintptr_t)eid_alg_name(h->a.alg);
-	}
-	/* The identity goes out only with OK: nothing else leaks. */
-	handler_count(ci, v);
+	if (h->v != EID_VERDICT_OK)
+		return;
+	h->id.sub = h->a.sub;
+	h->id.name = h->a.name;
+	h->id.birthdate = h->a.birthdate;
+	h->id.gender = (Eid__V1__Gender)h->a.gender;
+	h->id.level = (uint32_t)h->a.level;
+	h->r.identity = &h->id;
+	h->r.issued_at = h->a.iat;
+	h->r.expires_at = h->a.exp;
+	h->r.not_before = h->a.has_nbf ? h->a.nbf : 0;
+	h->r.token_id = h->a.jti;
+	h->r.issuer = h->a.iss;
+	h->r.key_id = h->a.kid;
+	h->r.algorithm = (char *)(uintptr_t)eid_alg_name(h->a.alg);
+}
+
+/* The final verdict of one request: its result, counters and log line. */
+static void
+handler_settle(const struct conn_info *ci, const Eid__V1__VerifyRequest *q,
+    struct hres *h)
+{
+	if (h->v != EID_VERDICT_OK)
+		memset(&h->a, 0, sizeof(h->a));
+	handler_fill(h);
+	handler_count(ci, h->v);
 	handler_log_verify(ci, q->token.data, q->token.len, h);
+}
+
+/* One VerifyRequest, start to finish. */
+static int
+handler_verify_one(const struct conn_info *ci,
+    const Eid__V1__VerifyRequest *q, struct hres *h, struct herr *e)
+{
+	if (handler_verify(ci, q, h, e) != 0 || handler_consume(ci, h, e) != 0)
+		return -1;
+	handler_settle(ci, q, h);
 	return 0;
 }
 
@@ -316,7 +366,9 @@ handler_batch(const struct conn_info *ci,
     struct hres **hs, Eid__V1__VerifyResult ***rs,
     Eid__V1__VerifyBatchResult *br, struct herr *e)
 {
-	size_t	 i;
+	struct herr	 ce;
+	size_t		 i;
+	bool		 failed = false;
 
 	if (q->n_items == 0 || q->n_items > EIDD_BATCH_MAX) {
 		e->code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
@@ -342,6 +394,7 @@ handler_batch(const struct conn_info *ci,
 	for (i = 0; i < q->n_items; i++) {
 		if (handler_verify(ci, q->items[i], &(*hs)[i], e) != 0)
 			return -1;
+		handler_fill(&(*hs)[i]);
 		(*rs)[i] = &(*hs)[i].r;
 	}
 	eid__v1__verify_batch_result__init(br);
@@ -349,6 +402,40 @@ handler_batch(const struct conn_info *ci,
 	br->results = *rs;
 	resp->body_case = EID__V1__RESPONSE__BODY_VERIFY_BATCH;
 	resp->verify_batch = br;
+	/*
+	 * Whether the answer fits is known before anything is consumed:
+	 * consuming only turns OK into REPLAYED or INTERNAL, which drop the
+	 * identity, so the answer cannot grow.  Refused here, a too-large
+	 * batch has consumed nothing and can be sent again in parts.
+	 */
+	if (eid__v1__response__get_packed_size(resp) > HANDLER_RESPONSE_MAX) {
+		resp->body_case = EID__V1__RESPONSE__BODY__NOT_SET;
+		resp->verify_batch = NULL;
+		e->code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
+		snprintf(e->msg, sizeof(e->msg), "the answer would pass "
+		    "64 KiB: send smaller batches (nothing was consumed)");
+		return -1;
+	}
+	/*
+	 * Then consume, in order.  An item whose consume the store cannot
+	 * answer is INTERNAL, as is every item after it that still had to be
+	 * consumed: the answer still goes out, so that every token consumed
+	 * is acknowledged as OK, and none is consumed without its answer.
+	 */
+	for (i = 0; i < q->n_items; i++) {
+		if (failed && (*hs)[i].consume) {
+			(*hs)[i].consume = false;
+			(*hs)[i].v = EID_VERDICT_INTERNAL;
+		} else if (handler_consume(ci, &(*hs)[i], &ce) != 0) {
+			(*hs)[i].v = EID_VERDICT_INTERNAL;
+			if (!failed)
+				log_warnx("consume_failed", "conn=%llu "
+				    "error=\"%s\"", (unsigned long long)ci->id,
+				    ce.msg);
+			failed = true;
+		}
+		handler_settle(ci, q->items[i], &(*hs)[i]);
+	}
 	return 0;
 }
 
@@ -489,7 +576,6 @@ handler_revoke(const struct conn_info *ci, const Eid__V1__RevokeRequest *q,
 #define HANDLER_REVOKE_BATCH_MAX	1000
 #define HANDLER_LIST_MAX		1000
 #define HANDLER_PAGE_BYTES		(60 * 1024)
-#define HANDLER_RESPONSE_MAX		65536
 
 /* RevokeBatch (admins only): every item checked, then all or none. */
 static int
@@ -878,7 +964,7 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	switch (req->body_case) {
 	case EID__V1__REQUEST__BODY_VERIFY:
 		op = OP_VERIFY;
-		if ((ok = handler_verify(ci, req->verify, &one, &e)) == 0) {
+		if ((ok = handler_verify_one(ci, req->verify, &one, &e)) == 0) {
 			resp.body_case = EID__V1__RESPONSE__BODY_VERIFY;
 			resp.verify = &one.r;
 		}
@@ -1094,7 +1180,7 @@ handler_json_verify(const struct conn_info *ci, json_t *body, json_t **out)
 		snprintf(e.msg, sizeof(e.msg), "out of memory");
 		return handler_json_error(&e, out);
 	}
-	if (handler_verify(ci, &q, h, &e) != 0) {
+	if (handler_verify_one(ci, &q, h, &e) != 0) {
 		free(h);
 		return handler_json_error(&e, out);
 	}

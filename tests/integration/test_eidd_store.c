@@ -350,6 +350,86 @@ test_consume_once(void **state)
 }
 
 /*
+ * A VerifyBatch with consume whose answer would pass 64 KiB (a daemon
+ * that takes 1 MiB request frames; 256 tokens with long token ids) is
+ * refused before any item is consumed: every token, sent again on its
+ * own, is OK once and REPLAYED after, never REPLAYED the first time.
+ */
+#define BIG_BATCH	256
+
+static void
+test_batch_too_large_consumes_nothing(void **state)
+{
+	Eid__V1__Request	 req;
+	Eid__V1__VerifyBatchRequest vb;
+	Eid__V1__VerifyRequest	 items[BIG_BATCH], *ptrs[BIG_BATCH];
+	Eid__V1__Response	*resp;
+	struct th_eidd		 d;
+	struct th_raw		 raw;
+	struct eid_client	*c;
+	char			*tok[BIG_BATCH], jti[128];
+	unsigned char		*buf;
+	size_t			 i, n, len;
+	bool			 closed;
+
+	(void)state;
+	th_eidd_start(&d, "max_frame_bytes = 1048576;");
+	for (i = 0; i < BIG_BATCH; i++) {
+		snprintf(jti, sizeof(jti), "big-%03zu-%0110d", i, 0);
+		tok[i] = th_token(EID_ALG_ES256, "dichvucong", jti);
+		eid__v1__verify_request__init(&items[i]);
+		items[i].token.data = (uint8_t *)tok[i];
+		items[i].token.len = strlen(tok[i]);
+		items[i].consume = 1;
+		ptrs[i] = &items[i];
+	}
+	eid__v1__verify_batch_request__init(&vb);
+	vb.n_items = BIG_BATCH;
+	vb.items = ptrs;
+	eid__v1__request__init(&req);
+	req.id = 9;
+	req.body_case = EID__V1__REQUEST__BODY_VERIFY_BATCH;
+	req.verify_batch = &vb;
+	n = eid__v1__request__get_packed_size(&req);
+	assert_true(n > 65536 && n <= 1048576);
+	assert_non_null(buf = malloc(n + 4));
+	buf[0] = (unsigned char)(n >> 24);
+	buf[1] = (unsigned char)(n >> 16);
+	buf[2] = (unsigned char)(n >> 8);
+	buf[3] = (unsigned char)n;
+	eid__v1__request__pack(&req, buf + 4);
+	assert_true(th_raw_connect(&raw, &d, "rp-dichvucong"));
+	assert_true(th_raw_write(&raw, buf, n + 4));
+	assert_int_equal(th_raw_read(&raw, buf, 4, 10000, &closed), 4);
+	len = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 |
+	    (size_t)buf[2] << 8 | buf[3];
+	assert_true(len > 0 && len <= 65536);
+	assert_int_equal(th_raw_read(&raw, buf, len, 10000, &closed), len);
+	resp = eid__v1__response__unpack(NULL, len, buf);
+	assert_non_null(resp);
+	assert_int_equal(resp->id, 9);
+	assert_int_equal(resp->body_case, EID__V1__RESPONSE__BODY_ERROR);
+	assert_int_equal(resp->error->code,
+	    EID__V1__ERROR_CODE__ERROR_BAD_REQUEST);
+	assert_non_null(strstr(resp->error->message, "64 KiB"));
+	eid__v1__response__free_unpacked(resp, NULL);
+	th_raw_close(&raw);
+	free(buf);
+
+	c = th_client(&d, "rp-dichvucong");
+	for (i = 0; i < BIG_BATCH; i++) {
+		if (verify(c, tok[i], true).verdict != EID_VERDICT_OK)
+			fail_msg("token %zu was consumed by the refused batch",
+			    i);
+		assert_int_equal(verify(c, tok[i], true).verdict,
+		    EID_VERDICT_REPLAYED);
+		free(tok[i]);
+	}
+	eid_client_close(c);
+	th_eidd_stop_ok(&d);
+}
+
+/*
  * Revoke in a loop and kill -9 at a random moment, 20 times; after each
  * restart every acknowledged revocation is in force.
  */
@@ -668,6 +748,7 @@ main(void)
 		cmocka_unit_test(test_revoke_key),
 		cmocka_unit_test(test_hit_equals_miss),
 		cmocka_unit_test(test_consume_once),
+		cmocka_unit_test(test_batch_too_large_consumes_nothing),
 		cmocka_unit_test(test_crash_keeps_acknowledged),
 		cmocka_unit_test(test_full_maps),
 		cmocka_unit_test(test_bad_revocations),
