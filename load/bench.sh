@@ -9,7 +9,19 @@
 # revocations.  Every scenario runs BENCH_REPEAT times (default 3); the
 # table gives medians.  The open-loop scenario runs at half the median
 # closed-loop peak of the realistic one.  Every process started here is
-# stopped on exit, error or interrupt.  Needs only sh, sed, awk, sort.
+# stopped on exit, error or interrupt.  Needs only sh, sed, awk, sort
+# (and taskset, from util-linux, to pin).
+#
+# Two placements.  The CPU-cost scenarios (cold-*, hot-1000) run
+# "pinned": eidd on the first half of the CPUs with one worker each,
+# eid-load on the other half, standing in for another machine, so that
+# neither takes the other's CPU, caches or scheduling slots and the
+# daemon's CPU per request is its own; the raw OpenSSL cost is measured
+# on the daemon's first CPU.  The throughput and latency scenarios
+# (realistic, idle-1000, open-loop) run "shared": eidd with its default
+# of one worker per CPU, as an operator runs it, beside eid-load on the
+# same CPUs.  BENCH_PIN=0 (or a single CPU, or no taskset) runs
+# everything shared.
 set -eu
 
 if [ $# -ne 2 ]; then
@@ -19,6 +31,32 @@ fi
 build=$1
 doc=$2
 repeat=${BENCH_REPEAT:-3}
+ncpu=$(getconf _NPROCESSORS_ONLN)
+half=$((ncpu / 2))
+can_pin=0
+if [ "${BENCH_PIN:-1}" != 0 ] && [ "$ncpu" -ge 2 ] &&
+    command -v taskset >/dev/null 2>&1; then
+	can_pin=1
+fi
+pinned_text="eidd on CPUs 0-$((half - 1)) with $half worker(s), eid-load on CPUs $half-$((ncpu - 1))"
+shared_text="eidd with $ncpu workers and eid-load sharing all $ncpu CPUs"
+
+# place pinned|shared: how the next runs place eidd and eid-load.
+place() {
+	placement=$1
+	if [ "$1" = pinned ] && [ "$can_pin" = 1 ]; then
+		workers=$half
+		pin_server="taskset -c 0-$((half - 1))"
+		pin_load="taskset -c $half-$((ncpu - 1))"
+	else
+		placement=shared
+		workers=0
+		pin_server=
+		pin_load=
+	fi
+}
+pin_raw=
+[ "$can_pin" = 1 ] && pin_raw="taskset -c 0"
 certs=$(cd certs/dev && pwd)
 scen=load/scenarios
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/eid-bench.XXXXXX")
@@ -48,7 +86,7 @@ trap 'exit 130' INT TERM
 write_conf() {
 	cat <<EOF
 listen = "127.0.0.1:0";
-workers = 0;
+workers = $workers;
 state_dir = "$1";
 log_level = "info";
 tls = {
@@ -85,7 +123,8 @@ start_eidd() {
 	n=$1
 	mkdir -p "$tmp/state-$n"
 	write_conf "$tmp/state-$n" >"$tmp/eidd-$n.conf"
-	"$build/bin/eidd" -c "$tmp/eidd-$n.conf" >"$tmp/eidd-$n.log" 2>&1 &
+	$pin_server "$build/bin/eidd" -c "$tmp/eidd-$n.conf" \
+	    >"$tmp/eidd-$n.log" 2>&1 &
 	eidd_pid=$!
 	port=
 	i=0
@@ -124,7 +163,7 @@ run() {
 	n="$name-$rep"
 	start_eidd "$n"
 	out="$tmp/$n.json"
-	if ! "$build/bin/eid-load" --scenario "$file" \
+	if ! $pin_load "$build/bin/eid-load" --scenario "$file" \
 	    --server "127.0.0.1:$port" --server-pid "$eidd_pid" \
 	    --cert "$certs/rp-dichvucong.crt" --key "$certs/rp-dichvucong.key" \
 	    --ca "$certs/ca.pem" --admin-cert "$certs/admin.crt" \
@@ -135,6 +174,7 @@ run() {
 		errors_total=$((errors_total + 1))
 	fi
 	stop_eidd
+	echo "$placement" >"$tmp/$name.placement"
 	printf '  %-12s run %s: %8.0f req/s  p99 %8.0f us  daemon %6.1f CPU us/req  errors %s\n' \
 	    "$name" "$rep" "$(jnum "$out" rate)" "$(jnum "$out" p99)" \
 	    "$(jnum "$out" server_cpu_us_per_request)" "$(jnum "$out" errors)"
@@ -147,8 +187,9 @@ med() {
 	done | median
 }
 
+echo "bench: pinned = $pinned_text; shared = $shared_text"
 echo "bench: raw OpenSSL verify cost (eid-bench-verify --rounds 3)"
-"$build/bin/eid-bench-verify" --certs "$certs" --rounds 3 --json \
+$pin_raw "$build/bin/eid-bench-verify" --certs "$certs" --rounds 3 --json \
     >"$tmp/raw.txt"
 raw_json=$(grep '^{' "$tmp/raw.txt" | tail -n 1)
 # raw verifies per CPU-second of one thread, median of the rounds
@@ -160,7 +201,12 @@ raw_rate() {
 echo "bench: $repeat runs of each scenario, a fresh eidd each"
 r=1
 while [ "$r" -le "$repeat" ]; do
-	for s in cold-es256 cold-rs256 cold-eddsa hot-1000 realistic idle-1000; do
+	place pinned
+	for s in cold-es256 cold-rs256 cold-eddsa hot-1000; do
+		run "$s" "$scen/$s.conf" "$r"
+	done
+	place shared
+	for s in realistic idle-1000; do
 		run "$s" "$scen/$s.conf" "$r"
 	done
 	r=$((r + 1))
@@ -168,6 +214,7 @@ done
 peak=$(med realistic rate)
 open_rate=$(awk -v p="$peak" 'BEGIN { printf "%.0f", p / 2 }')
 echo "bench: open loop at $open_rate req/s (half the realistic peak)"
+place shared
 r=1
 while [ "$r" -le "$repeat" ]; do
 	run open-loop "$scen/open-loop.conf" "$r" --rate "$open_rate"
@@ -206,8 +253,9 @@ row() {
 		met=$(ge "$v" "$goal") ;;
 	*)	goaltxt="–"; met="–" ;;
 	esac
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-	    "$name" "$desc" "$(fmt0 "$rate")" "$(fmt0 "$p50")" "$(fmt0 "$p99")" \
+	pl=$(cat "$tmp/$name.placement" 2>/dev/null || echo "?")
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+	    "$name" "$desc" "$pl" "$(fmt0 "$rate")" "$(fmt0 "$p50")" "$(fmt0 "$p99")" \
 	    "$(fmt0 "$p999")" "$(fmt1 "$cpu")" "$(fmt1 "$raw_us")" \
 	    "$(fmt2 "$ratio")" "$(pct "$hits")" "$goaltxt" "$met" >>"$rows"
 }
@@ -230,11 +278,11 @@ section=$tmp/section.md
 	echo
 	echo "Written by \`load/bench.sh\` (\`make bench\`); do not edit by hand."
 	echo
-	echo "| scenario | workload | req/s | p50 µs | p99 µs | p99.9 µs | daemon CPU µs/req | raw OpenSSL µs | ratio | cache hits | goal | met? |"
-	echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|:-:|"
+	echo "| scenario | workload | placement | req/s | p50 µs | p99 µs | p99.9 µs | daemon CPU µs/req | raw OpenSSL µs | ratio | cache hits | goal | met? |"
+	echo "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|:-:|"
 	cat "$rows"
 	echo
-	echo "Medians of $repeat runs, each against a fresh \`eidd\` (2 workers on this machine, state in a temporary directory) on 127.0.0.1, 16 TLS connections × pipeline 16, one eid-load thread on the same machine.  Latencies in microseconds, from the send time (closed loop) or from the intended send time (open loop, coordinated omission corrected), warm-up excluded; HdrHistogram-style log-linear histogram, 3 significant digits.  Daemon CPU: utime + stime of the daemon from /proc/PID/stat over the measured window (10 ms ticks), divided by the answers in that window; it includes TLS, framing, protobuf, the LMDB cache and revocation lookups.  Raw OpenSSL µs = 1e6 / the raw verifies per CPU-second of \`eid-bench-verify --rounds 3\` (prepared context, same run); ratio = daemon CPU µs per verify ÷ raw µs.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
+	echo "Medians of $repeat runs, each against a fresh \`eidd\` (state in a temporary directory) on 127.0.0.1, 16 TLS connections × pipeline 16, one eid-load thread on the same machine.  Placement: *pinned* = $pinned_text (the generator stands in for another machine, so the daemon's CPU per request is its own); *shared* = $shared_text (eidd's defaults, as an operator runs it).  Latencies in microseconds, from the send time (closed loop) or from the intended send time (open loop, coordinated omission corrected), warm-up excluded; HdrHistogram-style log-linear histogram, 3 significant digits.  Daemon CPU: utime + stime of the daemon from /proc/PID/stat over the measured window (10 ms ticks), divided by the answers in that window; it includes TLS, framing, protobuf, the LMDB cache and revocation lookups.  Raw OpenSSL µs = 1e6 / the raw verifies per CPU-second of \`eid-bench-verify --rounds 3\` (prepared context, same run); ratio = daemon CPU µs per verify ÷ raw µs.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
 	echo
 	echo "Machine: $cpu_model, $cores cores; date: $now; $ossl; command: \`make bench\` (\`load/bench.sh $build $doc\`)."
 	echo "<!-- eid-load:end -->"
