@@ -39,12 +39,13 @@
 #include "eid/jose.h"
 #include "eid/verify.h"
 
+#include "common.h"
+
 #define BENCH_PROG		"eid-bench-verify"
 #define BENCH_ISS		"https://vneid.example"
 #define BENCH_AUD		"dichvucong"
 #define BENCH_CERTS_DEFAULT	"certs/dev"
 
-#define BENCH_EXIT_FAILURE	1
 #define BENCH_EXIT_USAGE	2
 
 #define BENCH_ROUNDS_DEFAULT	7
@@ -160,24 +161,18 @@ static void	 bench_usage(const char *, ...)
 static void	 bench_say(const struct bench *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
+/*
+ * common_fatal(), with stdout flushed first: in a merged log the message
+ * comes after what the report has printed so far.
+ */
 static void
 bench_fatal(const char *fmt, ...)
 {
-	va_list		 ap;
-	unsigned long	 e;
-	char		 buf[256];
+	va_list	 ap;
 
 	fflush(stdout);
-	fprintf(stderr, "%s: ", BENCH_PROG);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	while ((e = ERR_get_error()) != 0) {
-		ERR_error_string_n(e, buf, sizeof(buf));
-		fprintf(stderr, ": %s", buf);
-	}
-	fputc('\n', stderr);
-	exit(BENCH_EXIT_FAILURE);
+	common_vfatal(fmt, ap);
 }
 
 static void
@@ -1094,6 +1089,7 @@ main(int argc, char **argv)
 	struct bench	 b;
 	size_t		 i;
 
+	common_setprog(BENCH_PROG);
 	memset(&b, 0, sizeof(b));
 	bench_conf_parse(&b.conf, argc, argv);
 	b.now = (int64_t)time(NULL);

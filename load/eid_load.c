@@ -38,7 +38,6 @@
 
 #include <event2/event.h>
 #include <jansson.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -47,6 +46,7 @@
 #include "eid/jose.h"
 #include "eid/verify.h"
 
+#include "common.h"
 #include "hist.h"
 
 #define LOAD_PROG		"eid-load"
@@ -593,8 +593,6 @@ struct load {
 static void	 load_usage(FILE *);
 static void	 load_usage_error(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
-static void	 load_fatal(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
 static void	 load_send_ready(struct load *);
 static void	 load_finish_maybe(struct load *);
 
@@ -634,33 +632,13 @@ load_usage_error(const char *fmt, ...)
 	exit(LOAD_EXIT_USAGE);
 }
 
-/* Message, then OpenSSL's whole error queue on the same line. */
-static void
-load_fatal(const char *fmt, ...)
-{
-	va_list		 ap;
-	unsigned long	 e;
-	char		 buf[256];
-
-	fprintf(stderr, "%s: ", LOAD_PROG);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	while ((e = ERR_get_error()) != 0) {
-		ERR_error_string_n(e, buf, sizeof(buf));
-		fprintf(stderr, ": %s", buf);
-	}
-	fputc('\n', stderr);
-	exit(LOAD_EXIT_ERRORS);
-}
-
 static void *
 load_calloc(size_t n, size_t size)
 {
 	void	*p;
 
 	if ((p = calloc(n == 0 ? 1 : n, size)) == NULL)
-		load_fatal("out of memory");
+		common_fatal("out of memory");
 	return p;
 }
 
@@ -670,7 +648,7 @@ load_strdup(const char *s)
 	char	*p;
 
 	if ((p = strdup(s)) == NULL)
-		load_fatal("out of memory");
+		common_fatal("out of memory");
 	return p;
 }
 
@@ -1145,17 +1123,17 @@ load_keys_open(struct load *l)
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", l->c->certs,
 		    load_devkeys[i].file) >= sizeof(path))
-			load_fatal("%s: path too long", l->c->certs);
+			common_fatal("%s: path too long", l->c->certs);
 		if ((fp = fopen(path, "r")) == NULL)
-			load_fatal("%s: %s", path, strerror(errno));
+			common_fatal("%s: %s", path, strerror(errno));
 		l->keys[a] = PEM_read_PrivateKey(fp, NULL, load_no_passphrase,
 		    NULL);
 		fclose(fp);
 		if (l->keys[a] == NULL)
-			load_fatal("%s: not a PEM private key", path);
+			common_fatal("%s: not a PEM private key", path);
 		if ((rc = eid_jwk_thumbprint(l->keys[a], l->kids[a],
 		    sizeof(l->kids[a]))) != EID_OK)
-			load_fatal("%s: thumbprint: %s", path,
+			common_fatal("%s: thumbprint: %s", path,
 			    eid_strerror(rc));
 	}
 }
@@ -1176,7 +1154,7 @@ load_provinces(struct load *l)
 			l->provinces[l->nprovinces++] = code;
 	}
 	if (l->nprovinces == 0)
-		load_fatal("the verifier library accepts no province code");
+		common_fatal("the verifier library accepts no province code");
 }
 
 static const char *const load_family[] = { "Nguyễn", "Trần", "Lê", "Phạm",
@@ -1246,10 +1224,10 @@ load_mint_alg(const struct load *l, enum eid_alg alg, char tag, uint64_t idx,
 	    LOAD_PICK(h >> 44, load_family), LOAD_PICK(h >> 52, load_given),
 	    bd, female ? "female" : "male");
 	if (n < 0 || (size_t)n >= sizeof(body))
-		load_fatal("claims too long");
+		common_fatal("claims too long");
 	if ((rc = eid_jws_sign(l->keys[alg], alg, head, strlen(head), body,
 	    (size_t)n, &tok)) != EID_OK)
-		load_fatal("cannot sign: %s", eid_strerror(rc));
+		common_fatal("cannot sign: %s", eid_strerror(rc));
 	*len = strlen(tok);
 	return tok;
 }
@@ -1342,7 +1320,7 @@ load_work_add(struct load_work **w, size_t *n, size_t *cap,
 	if (*n == *cap) {
 		*cap = *cap == 0 ? 4096 : *cap * 2;
 		if ((nw = realloc(*w, *cap * sizeof(**w))) == NULL)
-			load_fatal("out of memory");
+			common_fatal("out of memory");
 		*w = nw;
 	}
 	(*w)[*n].pool = p;
@@ -1408,7 +1386,7 @@ load_premint(struct load *l, uint64_t n, uint64_t nwarm)
 		jobs[i].step = nthreads;
 		if (pthread_create(&th[i], NULL, load_mint_thread,
 		    &jobs[i]) != 0)
-			load_fatal("pthread_create failed");
+			common_fatal("pthread_create failed");
 	}
 	for (i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
@@ -1488,10 +1466,10 @@ load_broken_open(struct load *l)
 
 	mint = load_mint_path(c, buf, sizeof(buf));
 	if (!load_quote_ok(mint) || !load_quote_ok(c->certs))
-		load_fatal("a path holds a single quote");
+		common_fatal("a path holds a single quote");
 	snprintf(cmd, sizeof(cmd), "'%s' --list-kinds", mint);
 	if ((fp = popen(cmd, "r")) == NULL)
-		load_fatal("%s: %s", cmd, strerror(errno));
+		common_fatal("%s: %s", cmd, strerror(errno));
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		if ((sp = strchr(line, ' ')) == NULL)
 			continue;
@@ -1500,13 +1478,13 @@ load_broken_open(struct load *l)
 			continue;
 		if (l->nkinds == LOAD_KINDS_MAX ||
 		    strlen(line) >= sizeof(k->name))
-			load_fatal("eid-mint --list-kinds: too many kinds");
+			common_fatal("eid-mint --list-kinds: too many kinds");
 		k = &l->kinds[l->nkinds++];
 		snprintf(k->name, sizeof(k->name), "%s", line);
 		if ((nl = strchr(sp, ' ')) != NULL)
 			*nl = '\0';
 		if (!eid_verdict_from_name(sp, &k->want))
-			load_fatal("eid-mint --list-kinds: unknown verdict "
+			common_fatal("eid-mint --list-kinds: unknown verdict "
 			    "\"%s\"", sp);
 		if (strcmp(k->name, "low-level") == 0)
 			k->min_level = LOAD_LOW_LEVEL_MIN;
@@ -1515,7 +1493,7 @@ load_broken_open(struct load *l)
 	}
 	st = pclose(fp);
 	if (st != 0 || l->nkinds == 0)
-		load_fatal("%s: failed or no kind chosen (status %d); see "
+		common_fatal("%s: failed or no kind chosen (status %d); see "
 		    "--mint and --broken-kinds", cmd, st);
 	for (a = EID_ALG_ES256; a <= EID_ALG_EDDSA; a++)
 		if (c->alg_weight[a] > 0)
@@ -1543,7 +1521,7 @@ load_broken_open(struct load *l)
 			    "--ttl %lld", mint, c->certs, eid_alg_name(alg),
 			    k->name, per, c->aud, c->iss, c->ttl_s);
 			if ((fp = popen(cmd, "r")) == NULL)
-				load_fatal("%s: %s", cmd, strerror(errno));
+				common_fatal("%s: %s", cmd, strerror(errno));
 			got = 0;
 			while (k->ntoks < cap &&
 			    fgets(line, sizeof(line), fp) != NULL) {
@@ -1554,10 +1532,10 @@ load_broken_open(struct load *l)
 				got++;
 			}
 			if ((st = pclose(fp)) != 0 || got == 0)
-				load_fatal("%s: failed (status %d)", cmd, st);
+				common_fatal("%s: failed (status %d)", cmd, st);
 		}
 		if (k->ntoks == 0)
-			load_fatal("no token of kind %s", k->name);
+			common_fatal("no token of kind %s", k->name);
 	}
 }
 
@@ -1577,7 +1555,7 @@ load_file_open(struct load *l)
 	if (strcmp(c->tokens, "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(c->tokens, "r")) == NULL)
-		load_fatal("%s: %s", c->tokens, strerror(errno));
+		common_fatal("%s: %s", c->tokens, strerror(errno));
 	l->file.tag = 'f';
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		line[strcspn(line, "\r\n")] = '\0';
@@ -1591,14 +1569,14 @@ load_file_open(struct load *l)
 			if (strcmp(sp, "any") == 0)
 				want = LOAD_WANT_ANY;
 			else if (!eid_verdict_from_name(sp, &want))
-				load_fatal("%s: line %zu: unknown verdict "
+				common_fatal("%s: line %zu: unknown verdict "
 				    "\"%s\"", c->tokens, n + 1, sp);
 		}
 		if (n == alloc) {
 			alloc = alloc == 0 ? 1024 : alloc * 2;
 			if ((ns = realloc(l->file.slots, alloc *
 			    sizeof(*ns))) == NULL)
-				load_fatal("out of memory");
+				common_fatal("out of memory");
 			l->file.slots = ns;
 		}
 		s = &l->file.slots[n++];
@@ -1611,7 +1589,7 @@ load_file_open(struct load *l)
 	if (fp != stdin)
 		fclose(fp);
 	if (n == 0)
-		load_fatal("%s: no token", c->tokens);
+		common_fatal("%s: no token", c->tokens);
 	l->file.n = n;
 }
 
@@ -1633,7 +1611,7 @@ load_revoke(struct load *l)
 	cfg.cert = c->admin_cert;
 	cfg.key = c->admin_key;
 	if ((cl = eid_client_connect(&cfg, &e, err, sizeof(err))) == NULL)
-		load_fatal("admin connection to %s: %s: %s", cfg.server,
+		common_fatal("admin connection to %s: %s: %s", cfg.server,
 		    eid_client_strerror(e), err);
 	rq = load_calloc(LOAD_REVOKE_BATCH, sizeof(*rq));
 	seqs = load_calloc(LOAD_REVOKE_BATCH, sizeof(*seqs));
@@ -1653,7 +1631,7 @@ load_revoke(struct load *l)
 		}
 		if ((e = eid_client_revoke_batch(cl, rq, n, seqs)) !=
 		    EID_CLIENT_OK)
-			load_fatal("revoking: %s: %s", eid_client_strerror(e),
+			common_fatal("revoking: %s: %s", eid_client_strerror(e),
 			    e == EID_CLIENT_ERR_SERVER ?
 			    eid_client_server_error(cl)->message :
 			    eid_client_last_error(cl));
@@ -2073,7 +2051,7 @@ load_batch_cb(struct eid_aclient *ac, enum eid_client_err err,
 	(void)ac;
 	/* The library hands back the n queued; a mismatch would be a bug. */
 	if (n != q->n)
-		load_fatal("batch of %zu answered as %zu (a bug)", q->n, n);
+		common_fatal("batch of %zu answered as %zu (a bug)", q->n, n);
 	load_answer(q, err, res, serr);
 }
 
@@ -2094,7 +2072,7 @@ load_send(struct load *l, struct load_conn *c, uint64_t t, bool measured,
 	int			 rc;
 
 	if ((q = load_req_get(l)) == NULL)
-		load_fatal("request table exhausted (a bug)");
+		common_fatal("request table exhausted (a bug)");
 	for (i = 0; i < n; i++) {
 		load_draw(l, measured ? &l->meas : &l->warm, &p);
 		memset(&vr[i], 0, sizeof(vr[i]));
@@ -2302,7 +2280,7 @@ load_begin(struct load *l)
 		if (!l->conns[i].dead)
 			alive++;
 	if (alive == 0)
-		load_fatal("no connection to %s could be made",
+		common_fatal("no connection to %s could be made",
 		    l->c->cfg.server);
 	if (l->nfailed > 0)
 		fprintf(stderr, "%s: %zu of %zu connections failed\n",
@@ -2382,11 +2360,11 @@ load_run(struct load *l)
 	size_t			 i, nreqs;
 
 	if ((ec = event_config_new()) == NULL)
-		load_fatal("out of memory");
+		common_fatal("out of memory");
 	/* timerfd: open-loop sends at their time, not at the next ms. */
 	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
 	if ((l->base = event_base_new_with_config(ec)) == NULL)
-		load_fatal("event_base_new failed");
+		common_fatal("event_base_new failed");
 	event_config_free(ec);
 	if ((l->tick_ev = event_new(l->base, -1, EV_PERSIST, load_tick_cb,
 	    l)) == NULL ||
@@ -2395,7 +2373,7 @@ load_run(struct load *l)
 	    (l->stop_ev = evtimer_new(l->base, load_stop_cb, l)) == NULL ||
 	    (l->sig_ev = evsignal_new(l->base, SIGINT, load_sig_cb,
 	    l)) == NULL || evsignal_add(l->sig_ev, NULL) == -1)
-		load_fatal("cannot make events");
+		common_fatal("cannot make events");
 
 	l->nload = (size_t)l->c->conns;
 	l->nconns = l->nload + (size_t)l->c->idle;
@@ -2404,7 +2382,7 @@ load_run(struct load *l)
 	nreqs = l->nload * (size_t)l->c->pipeline;
 	l->reqs = load_calloc(nreqs, sizeof(*l->reqs));
 	if (nreqs > SIZE_MAX / (size_t)l->c->batch)
-		load_fatal("out of memory");
+		common_fatal("out of memory");
 	l->items = load_calloc(nreqs * (size_t)l->c->batch,
 	    sizeof(*l->items));
 	l->vr = load_calloc((size_t)l->c->batch, sizeof(*l->vr));
@@ -2420,11 +2398,11 @@ load_run(struct load *l)
 		c->idle = i >= l->nload;
 		if ((c->ac = eid_aclient_new(l->base, &l->c->cfg,
 		    load_ready_cb, c, err, sizeof(err))) == NULL)
-			load_fatal("connection to %s: %s", l->c->cfg.server,
+			common_fatal("connection to %s: %s", l->c->cfg.server,
 			    err);
 	}
 	if (event_base_dispatch(l->base) == -1)
-		load_fatal("event loop failed");
+		common_fatal("event loop failed");
 	if (!l->finished) {
 		/* A second interrupt: report what was measured so far. */
 		l->t_end = load_now();
@@ -2662,12 +2640,12 @@ load_write_json(const struct load *l)
 	if (strcmp(l->c->json, "-") == 0)
 		fp = stdout;
 	else if ((fp = fopen(l->c->json, "w")) == NULL)
-		load_fatal("%s: %s", l->c->json, strerror(errno));
+		common_fatal("%s: %s", l->c->json, strerror(errno));
 	rc = json_dumpf(r, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 	    JSON_REAL_PRECISION(10));
 	fputc('\n', fp);
 	if (rc != 0 || fflush(fp) == EOF || ferror(fp))
-		load_fatal("%s: cannot write", l->c->json);
+		common_fatal("%s: cannot write", l->c->json);
 	if (fp != stdout)
 		fclose(fp);
 	json_decref(r);
@@ -2791,7 +2769,7 @@ load_workload_open(struct load *l)
 
 	l->iat = (int64_t)time(NULL);
 	if (RAND_bytes(r, sizeof(r)) != 1)
-		load_fatal("RAND_bytes");
+		common_fatal("RAND_bytes");
 	snprintf(l->tag, sizeof(l->tag), "L%02x%02x%02x%02x", r[0], r[1],
 	    r[2], r[3]);
 	load_rng_init(&l->meas.rng, c->seed, 1);
@@ -2841,6 +2819,7 @@ main(int argc, char **argv)
 	size_t			 i, j;
 	int			 status;
 
+	common_setprog(LOAD_PROG);
 	memset(&c, 0, sizeof(c));
 	c.warmup_s = 1.0;
 	c.conns = 16;
@@ -2867,7 +2846,7 @@ main(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	l.c = &c;
 	if ((l.lat = hist_new()) == NULL || (l.lat_warm = hist_new()) == NULL)
-		load_fatal("out of memory");
+		common_fatal("out of memory");
 	t = load_now();
 	load_workload_open(&l);
 	if (c.revoked_share > 0)

@@ -26,7 +26,6 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -35,6 +34,8 @@
 
 #include "eid/jose.h"
 #include "eid/verify.h"
+
+#include "common.h"
 
 #define MINT_PROG		"eid-mint"
 #define MINT_ISS_DEFAULT	"https://vneid.example"
@@ -62,7 +63,6 @@
 /* Larger than any JOSE signature of the profile (RSA-4096: 512 bytes). */
 #define MINT_SIG_MAX		1024
 
-#define MINT_EXIT_FAILURE	1
 #define MINT_EXIT_USAGE		2
 
 enum mint_kind {
@@ -281,8 +281,6 @@ static struct mint_rng mint_ossl_rng;
 static void	 mint_usage(FILE *, bool);
 static void	 mint_usage_error(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
-static void	 mint_fatal(const char *, ...)
-		    __attribute__((format(printf, 1, 2), noreturn));
 static void	 mint_buf_printf(struct mint_buf *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
@@ -322,26 +320,6 @@ mint_usage_error(const char *fmt, ...)
 	fputc('\n', stderr);
 	mint_usage(stderr, false);
 	exit(MINT_EXIT_USAGE);
-}
-
-/* Message, then OpenSSL's whole error queue on the same line. */
-static void
-mint_fatal(const char *fmt, ...)
-{
-	va_list		 ap;
-	unsigned long	 e;
-	char		 buf[256];
-
-	fprintf(stderr, "%s: ", MINT_PROG);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	while ((e = ERR_get_error()) != 0) {
-		ERR_error_string_n(e, buf, sizeof(buf));
-		fprintf(stderr, ": %s", buf);
-	}
-	fputc('\n', stderr);
-	exit(MINT_EXIT_FAILURE);
 }
 
 /* --- randomness ----------------------------------------------------------- */
@@ -438,7 +416,7 @@ mint_ossl_rng_seed(long long seed)
 	rc = RAND_set_rand_method(&meth);
 #pragma GCC diagnostic pop
 	if (rc != 1)
-		mint_fatal("cannot make OpenSSL's randomness reproducible");
+		common_fatal("cannot make OpenSSL's randomness reproducible");
 }
 
 /* --- buffers and JSON text ------------------------------------------------ */
@@ -455,7 +433,7 @@ mint_buf_reserve(struct mint_buf *b, size_t more)
 	while (cap < b->len + more + 1)
 		cap *= 2;
 	if ((p = realloc(b->data, cap)) == NULL)
-		mint_fatal("out of memory");
+		common_fatal("out of memory");
 	b->data = p;
 	b->cap = cap;
 }
@@ -479,7 +457,7 @@ mint_buf_printf(struct mint_buf *b, const char *fmt, ...)
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		mint_fatal("cannot format");
+		common_fatal("cannot format");
 	mint_buf_reserve(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -798,7 +776,7 @@ mint_devkey(enum eid_alg alg)
 	for (i = 0; i < MINT_NDEVKEYS; i++)
 		if (mint_devkeys[i].alg == alg)
 			return &mint_devkeys[i];
-	mint_fatal("no development key for %s", eid_alg_name(alg));
+	common_fatal("no development key for %s", eid_alg_name(alg));
 }
 
 /* The development private key of alg and its kid; the caller frees it. */
@@ -813,17 +791,17 @@ mint_key_load(const char *dir, enum eid_alg alg, char *kid, size_t kidlen)
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, d->file) >=
 	    sizeof(path))
-		mint_fatal("%s: path too long", dir);
+		common_fatal("%s: path too long", dir);
 	if ((fp = fopen(path, "r")) == NULL)
-		mint_fatal("%s: %s", path, strerror(errno));
+		common_fatal("%s: %s", path, strerror(errno));
 	k = PEM_read_PrivateKey(fp, NULL, mint_no_passphrase, NULL);
 	fclose(fp);
 	if (k == NULL)
-		mint_fatal("%s: not a PEM private key", path);
+		common_fatal("%s: not a PEM private key", path);
 	if (!mint_key_fits(k, alg))
-		mint_fatal("%s: not a key for %s", path, eid_alg_name(alg));
+		common_fatal("%s: not a key for %s", path, eid_alg_name(alg));
 	if ((rc = eid_jwk_thumbprint(k, kid, kidlen)) != EID_OK)
-		mint_fatal("%s: thumbprint: %s", path, eid_strerror(rc));
+		common_fatal("%s: thumbprint: %s", path, eid_strerror(rc));
 	return k;
 }
 
@@ -840,25 +818,25 @@ mint_print_jwks(const struct mint_conf *c)
 
 	if ((set = json_object()) == NULL || (keys = json_array()) == NULL ||
 	    json_object_set_new(set, "keys", keys) != 0)
-		mint_fatal("out of memory");
+		common_fatal("out of memory");
 	for (i = 0; i < MINT_NDEVKEYS; i++) {
 		k = mint_key_load(c->certs, mint_devkeys[i].alg, kid,
 		    sizeof(kid));
 		/* RSA keys carry alg: the verifier refuses them without. */
 		if ((rc = eid_jwk_export(k, mint_devkeys[i].alg, kid,
 		    &text)) != EID_OK)
-			mint_fatal("%s: export: %s", mint_devkeys[i].file,
+			common_fatal("%s: export: %s", mint_devkeys[i].file,
 			    eid_strerror(rc));
 		if ((jwk = json_loads(text, 0, &jerr)) == NULL ||
 		    json_array_append_new(keys, jwk) != 0)
-			mint_fatal("%s: export: %s", mint_devkeys[i].file,
+			common_fatal("%s: export: %s", mint_devkeys[i].file,
 			    jerr.text);
 		free(text);
 		EVP_PKEY_free(k);
 	}
 	if ((text = json_dumps(set, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
 	    NULL)
-		mint_fatal("out of memory");
+		common_fatal("out of memory");
 	printf("%s\n", text);
 	free(text);
 	json_decref(set);
@@ -892,7 +870,7 @@ mint_rogue_new(enum eid_alg alg)
 		break;
 	}
 	if (k == NULL)
-		mint_fatal("cannot make a %s key", eid_alg_name(alg));
+		common_fatal("cannot make a %s key", eid_alg_name(alg));
 	return k;
 }
 
@@ -943,7 +921,7 @@ mint_open(struct mint *m, const struct mint_conf *c)
 		    sizeof(m->rogue_kid))) != EID_OK ||
 		    (rc = eid_jwk_export(m->rogue, c->alg, m->rogue_kid,
 		    &m->rogue_jwk)) != EID_OK)
-			mint_fatal("attacker key: %s", eid_strerror(rc));
+			common_fatal("attacker key: %s", eid_strerror(rc));
 		break;
 	case MINT_KIND_HS256_CONFUSION:
 		/*
@@ -954,9 +932,9 @@ mint_open(struct mint *m, const struct mint_conf *c)
 		if ((bio = BIO_new(BIO_s_mem())) == NULL ||
 		    PEM_write_bio_PUBKEY(bio, m->key) != 1 ||
 		    (n = BIO_get_mem_data(bio, &pem)) <= 0)
-			mint_fatal("cannot write the public key");
+			common_fatal("cannot write the public key");
 		if ((m->pub_pem = malloc((size_t)n)) == NULL)
-			mint_fatal("out of memory");
+			common_fatal("out of memory");
 		memcpy(m->pub_pem, pem, (size_t)n);
 		m->pub_pem_len = (size_t)n;
 		BIO_free(bio);
@@ -965,7 +943,7 @@ mint_open(struct mint *m, const struct mint_conf *c)
 		grp = EC_GROUP_new_by_curve_name(mint_key_curve(m->key));
 		if (grp == NULL ||
 		    (m->order = BN_dup(EC_GROUP_get0_order(grp))) == NULL)
-			mint_fatal("cannot get the curve order");
+			common_fatal("cannot get the curve order");
 		EC_GROUP_free(grp);
 		break;
 	default:
@@ -1065,7 +1043,7 @@ mint_identity_new(struct mint *m, struct mint_identity *id)
 		/* 63 of 96 codes are known: 1000 misses mean a bug. */
 		for (tries = 0;; tries++) {
 			if (tries == 1000)
-				mint_fatal("no province code accepted");
+				common_fatal("no province code accepted");
 			mint_digits(id->sub, 1 + mint_rng_below(r, 96), 3);
 			mint_digits(id->sub + 3, (unsigned int)(year - 1900) /
 			    100 * 2 + (id->gender == EID_GENDER_FEMALE), 1);
@@ -1102,7 +1080,7 @@ mint_compact(const char *h, size_t hlen, const char *p, size_t plen,
 	total = EID_B64URL_LEN(hlen) + 1 + EID_B64URL_LEN(plen) + 1 +
 	    EID_B64URL_LEN(siglen) + 1;
 	if ((t = malloc(total)) == NULL)
-		mint_fatal("out of memory");
+		common_fatal("out of memory");
 	o = eid_b64url_encode(h, hlen, t, total);
 	t[o++] = '.';
 	o += eid_b64url_encode(p, plen, t + o, total - o);
@@ -1126,12 +1104,12 @@ mint_resign(const struct mint *m, char *tok,
 	if ((dot = strrchr(tok, '.')) == NULL ||
 	    (n = eid_b64url_decode(dot + 1, strlen(dot + 1), sig,
 	    sizeof(sig))) == (size_t)-1 || n == 0)
-		mint_fatal("cannot decode my own signature");
+		common_fatal("cannot decode my own signature");
 	fix(m, sig, n);
 	head = (size_t)(dot + 1 - tok);
 	total = head + EID_B64URL_LEN(n) + 1;
 	if ((t = malloc(total)) == NULL)
-		mint_fatal("out of memory");
+		common_fatal("out of memory");
 	memcpy(t, tok, head);
 	eid_b64url_encode(sig, n, t + head, total - head);
 	free(tok);
@@ -1160,7 +1138,7 @@ mint_fix_malleate(const struct mint *m, unsigned char *sig, size_t n)
 	if ((s = BN_bin2bn(sig + half, (int)half, NULL)) == NULL ||
 	    BN_sub(s, m->order, s) != 1 ||
 	    BN_bn2binpad(s, sig + half, (int)half) != (int)half)
-		mint_fatal("cannot malleate the signature");
+		common_fatal("cannot malleate the signature");
 	BN_free(s);
 }
 
@@ -1273,7 +1251,7 @@ mint_sign(struct mint *m, EVP_PKEY *k)
 
 	if ((rc = eid_jws_sign(k, m->conf->alg, m->header.data, m->header.len,
 	    m->claims.data, m->claims.len, &tok)) != EID_OK)
-		mint_fatal("cannot sign: %s", eid_strerror(rc));
+		common_fatal("cannot sign: %s", eid_strerror(rc));
 	return tok;
 }
 
@@ -1309,7 +1287,7 @@ mint_token(struct mint *m)
 		if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, m->pub_pem,
 		    m->pub_pem_len, (const unsigned char *)in, strlen(in), mac,
 		    sizeof(mac), &maclen) == NULL)
-			mint_fatal("HMAC-SHA256 failed");
+			common_fatal("HMAC-SHA256 failed");
 		free(in);
 		return mint_compact(m->header.data, m->header.len,
 		    m->claims.data, m->claims.len, mac, maclen);
@@ -1355,6 +1333,7 @@ main(int argc, char **argv)
 	long long		 i;
 	char			*tok;
 
+	common_setprog(MINT_PROG);
 	memset(&c, 0, sizeof(c));
 	c.alg = EID_ALG_ES256;
 	c.kind = MINT_KIND_VALID;
@@ -1387,19 +1366,19 @@ main(int argc, char **argv)
 		mint_rng_init(&m.rng, seedkey, strlen(seedkey));
 	} else {
 		if (RAND_bytes(key, sizeof(key)) != 1)
-			mint_fatal("RAND_bytes");
+			common_fatal("RAND_bytes");
 		mint_rng_init(&m.rng, key, sizeof(key));
 		OPENSSL_cleanse(key, sizeof(key));
 	}
 	for (i = 0; i < c.count; i++) {
 		tok = mint_token(&m);
 		if (fputs(tok, stdout) == EOF || putchar('\n') == EOF)
-			mint_fatal("stdout: %s", strerror(errno));
+			common_fatal("stdout: %s", strerror(errno));
 		free(tok);
 	}
 	mint_close(&m);
 done:
 	if (fflush(stdout) == EOF || ferror(stdout))
-		mint_fatal("stdout: %s", strerror(errno));
+		common_fatal("stdout: %s", strerror(errno));
 	return 0;
 }
