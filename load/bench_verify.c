@@ -44,7 +44,6 @@
 #define BENCH_PROG		"eid-bench-verify"
 #define BENCH_ISS		"https://vneid.example"
 #define BENCH_AUD		"dichvucong"
-#define BENCH_CERTS_DEFAULT	"certs/dev"
 
 #define BENCH_EXIT_USAGE	2
 
@@ -246,14 +245,13 @@ bench_optarg(int argc, char **argv, int *i, const char *name)
 static void
 bench_conf_parse(struct bench_conf *c, int argc, char **argv)
 {
-	const char	*v, *env;
+	const char	*v;
 	char		*end;
 	size_t		 len = 0;
 	long		 l;
 	int		 i;
 
-	env = getenv("EID_CERTS");
-	c->certs = env != NULL && env[0] != '\0' ? env : BENCH_CERTS_DEFAULT;
+	c->certs = common_certs_dir();
 	c->rounds = BENCH_ROUNDS_DEFAULT;
 	c->seconds = BENCH_SECONDS_DEFAULT;
 	c->update = NULL;

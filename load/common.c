@@ -44,3 +44,11 @@ common_fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	common_vfatal(fmt, ap);
 }
+
+const char *
+common_certs_dir(void)
+{
+	const char	*env = getenv("EID_CERTS");
+
+	return env != NULL && env[0] != '\0' ? env : COMMON_CERTS_DEFAULT;
+}

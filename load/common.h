@@ -1,7 +1,7 @@
 /*
  * load/common.h -- what the development tools of load/ (eid-mint,
  * eid-load, eid-bench-verify) share: dying on a startup failure with
- * OpenSSL's error queue.
+ * OpenSSL's error queue, and the certs directory of the development PKI.
  *
  * These are tools, not a library: every function here that can fail
  * prints "prog: message" to stderr and exits with status 1 instead of
@@ -14,6 +14,9 @@
 #define EID_LOAD_COMMON_H
 
 #include <stdarg.h>
+
+/* The certs directory without --certs or $EID_CERTS. */
+#define COMMON_CERTS_DEFAULT	"certs/dev"
 
 /* The status of common_fatal(): a failure that is not a usage error. */
 #define COMMON_EXIT_FAILURE	1
@@ -29,5 +32,8 @@ void		 common_fatal(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
 void		 common_vfatal(const char *, va_list)
 		    __attribute__((format(printf, 1, 0), noreturn));
+
+/* $EID_CERTS if it is set and not empty, else COMMON_CERTS_DEFAULT. */
+const char	*common_certs_dir(void);
 
 #endif /* EID_LOAD_COMMON_H */

@@ -52,7 +52,6 @@
 #define LOAD_PROG		"eid-load"
 #define LOAD_ISS_DEFAULT	"https://vneid.example"
 #define LOAD_AUD_DEFAULT	"dichvucong"
-#define LOAD_CERTS_DEFAULT	"certs/dev"
 #define LOAD_DEV_CERT		"certs/dev/rp-dichvucong.crt"
 #define LOAD_DEV_KEY		"certs/dev/rp-dichvucong.key"
 #define LOAD_DEV_CA		"certs/dev/ca.pem"
@@ -230,7 +229,7 @@ static const struct load_option {
 	{ "ttl", LOAD_OPT_TTL, "S", "exp - iat of minted tokens (3600)" },
 	{ "seed", LOAD_OPT_SEED, "N", "seed of the request sequence (1)" },
 	{ "certs", LOAD_OPT_CERTS, "DIR", "development keys ($EID_CERTS or "
-	    LOAD_CERTS_DEFAULT ")" },
+	    COMMON_CERTS_DEFAULT ")" },
 	{ "mint", LOAD_OPT_MINT, "PATH", "eid-mint for broken tokens "
 	    "($EID_MINT or next to eid-load)" },
 	{ "premint", LOAD_OPT_PREMINT, "N", "requests of the measured "
@@ -2814,7 +2813,6 @@ main(int argc, char **argv)
 {
 	struct load_conf	 c;
 	struct load		 l;
-	const char		*env;
 	uint64_t		 t;
 	size_t			 i, j;
 	int			 status;
@@ -2835,8 +2833,7 @@ main(int argc, char **argv)
 	c.ttl_s = 3600;
 	c.seed = 1;
 	c.premint = -1;
-	env = getenv("EID_CERTS");
-	c.certs = env != NULL && *env != '\0' ? env : LOAD_CERTS_DEFAULT;
+	c.certs = common_certs_dir();
 	load_parse_mix("default", &c, "ES256");
 	load_parse_args(argc, argv, &c);
 	load_conf_finish(&c);

@@ -40,7 +40,6 @@
 #define MINT_PROG		"eid-mint"
 #define MINT_ISS_DEFAULT	"https://vneid.example"
 #define MINT_AUD_DEFAULT	"dichvucong"
-#define MINT_CERTS_DEFAULT	"certs/dev"
 
 /* Bounds of the numeric options. */
 #define MINT_COUNT_MAX		10000000LL
@@ -196,7 +195,7 @@ static const struct mint_option {
 	    "12-digit personal identification number (random)" },
 	{ "ttl", MINT_OPT_TTL, "SECONDS", "exp - iat, 1..86400 (600)" },
 	{ "certs", MINT_OPT_CERTS, "DIR", "key directory ($EID_CERTS or "
-	    "certs/dev)" },
+	    COMMON_CERTS_DEFAULT ")" },
 	{ "iss", MINT_OPT_ISS, "ISS", "issuer (https://vneid.example)" },
 	{ "level", MINT_OPT_LEVEL, "1|2", "eid_level (2)" },
 	{ "nonce", MINT_OPT_NONCE, "NONCE", "nonce claim (none)" },
@@ -1329,7 +1328,6 @@ main(int argc, char **argv)
 	struct mint		 m;
 	unsigned char		 key[32];
 	char			 seedkey[64];
-	const char		*env;
 	long long		 i;
 	char			*tok;
 
@@ -1342,8 +1340,7 @@ main(int argc, char **argv)
 	c.level = 2;
 	c.aud = MINT_AUD_DEFAULT;
 	c.iss = MINT_ISS_DEFAULT;
-	env = getenv("EID_CERTS");
-	c.certs = env != NULL && env[0] != '\0' ? env : MINT_CERTS_DEFAULT;
+	c.certs = common_certs_dir();
 	c.now = (long long)time(NULL);
 	mint_parse_args(argc, argv, &c);
 
