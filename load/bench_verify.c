@@ -76,10 +76,9 @@ enum bench_method {
 	BENCH_NMETHODS
 };
 
-/* One algorithm of the profile: its development key and its goal. */
+/* One algorithm of the profile and its goal. */
 struct bench_alg {
-	enum eid_alg	 alg;
-	const char	*base;		/* certs/dev/<base>.key, .chain.pem */
+	enum eid_alg	 alg;		/* common_devkey_base() names its key */
 	enum eid_alg	 pin;		/* for eid_keyset_add_cert_file */
 	double		 goal;		/* least library/raw ratio */
 };
@@ -89,11 +88,11 @@ struct bench_alg {
  * 65537) that the library's fixed cost per token weighs more against it.
  */
 static const struct bench_alg bench_algs[] = {
-	{ EID_ALG_ES256, "idp-es256", EID_ALG_NONE, 0.90 },
-	{ EID_ALG_ES384, "idp-es384", EID_ALG_NONE, 0.90 },
-	{ EID_ALG_RS256, "idp-rs256", EID_ALG_RS256, 0.80 },
-	{ EID_ALG_PS256, "idp-ps256", EID_ALG_PS256, 0.80 },
-	{ EID_ALG_EDDSA, "idp-eddsa", EID_ALG_NONE, 0.90 },
+	{ EID_ALG_ES256, EID_ALG_NONE, 0.90 },
+	{ EID_ALG_ES384, EID_ALG_NONE, 0.90 },
+	{ EID_ALG_RS256, EID_ALG_RS256, 0.80 },
+	{ EID_ALG_PS256, EID_ALG_PS256, 0.80 },
+	{ EID_ALG_EDDSA, EID_ALG_NONE, 0.90 },
 };
 #define BENCH_NALGS	(sizeof(bench_algs) / sizeof(bench_algs[0]))
 
@@ -209,17 +208,6 @@ bench_clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void
-bench_path(char *out, size_t outlen, const char *dir, const char *base,
-    const char *suffix)
-{
-	int	 n;
-
-	n = snprintf(out, outlen, "%s/%s%s", dir, base, suffix);
-	if (n < 0 || (size_t)n >= outlen)
-		bench_fatal("%s: path too long", dir);
-}
-
 /* --- options ---------------------------------------------------------- */
 
 /*
@@ -333,7 +321,7 @@ bench_keyset_load(struct bench *b)
 
 	if ((kb = eid_keyset_builder_new(b->now)) == NULL)
 		bench_fatal("out of memory");
-	bench_path(path, sizeof(path), b->conf.certs, "jwks", ".json");
+	common_path(path, sizeof(path), b->conf.certs, "jwks", ".json");
 	if (access(path, R_OK) == 0) {
 		b->keysource = "jwks";
 		if ((rc = eid_keyset_add_jwks_file(kb, BENCH_ISS, path, err,
@@ -341,15 +329,15 @@ bench_keyset_load(struct bench *b)
 			bench_fatal("%s: %s: %s", path, eid_strerror(rc), err);
 	} else {
 		b->keysource = "certificates";
-		bench_path(path, sizeof(path), b->conf.certs, "root-ca",
+		common_path(path, sizeof(path), b->conf.certs, "root-ca",
 		    ".crt");
 		if ((rc = eid_keyset_add_anchors_file(kb, BENCH_ISS, path,
 		    err, sizeof(err))) != EID_OK)
 			bench_fatal("%s: %s: %s", path, eid_strerror(rc), err);
 		for (i = 0; i < BENCH_NALGS; i++) {
 			ba = &bench_algs[i];
-			bench_path(path, sizeof(path), b->conf.certs,
-			    ba->base, ".chain.pem");
+			common_path(path, sizeof(path), b->conf.certs,
+			    common_devkey_base(ba->alg), ".chain.pem");
 			if ((rc = eid_keyset_add_cert_file(kb, BENCH_ISS, path,
 			    ba->pin, err, sizeof(err))) != EID_OK)
 				bench_fatal("%s: %s: %s", path,
@@ -361,6 +349,7 @@ bench_keyset_load(struct bench *b)
 	eid_keyset_builder_free(kb);
 }
 
+/* OpenSSL's default passphrase prompt, unlike common_key_read(). */
 static EVP_PKEY *
 bench_key_load(const char *path)
 {
@@ -463,10 +452,10 @@ bench_case_init(struct bench *b, struct bench_case *c,
 
 	memset(c, 0, sizeof(*c));
 	c->ba = ba;
-	bench_path(path, sizeof(path), b->conf.certs, ba->base, ".key");
+	common_path(path, sizeof(path), b->conf.certs,
+	    common_devkey_base(ba->alg), ".key");
 	priv = bench_key_load(path);
-	if ((rc = eid_jwk_thumbprint(priv, kid, sizeof(kid))) != EID_OK)
-		bench_fatal("%s: thumbprint: %s", path, eid_strerror(rc));
+	common_key_kid(priv, path, kid, sizeof(kid));
 	hlen = snprintf(header, sizeof(header),
 	    "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
 	    eid_alg_name(ba->alg), kid);

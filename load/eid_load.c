@@ -39,7 +39,6 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include "eid/client.h"
@@ -1085,55 +1084,23 @@ load_conf_finish(struct load_conf *c)
 
 /* --- minting ---------------------------------------------------------------- */
 
-static const struct {
-	enum eid_alg	 alg;
-	const char	*file;
-} load_devkeys[] = {
-	{ EID_ALG_ES256, "idp-es256.key" },
-	{ EID_ALG_ES384, "idp-es384.key" },
-	{ EID_ALG_RS256, "idp-rs256.key" },
-	{ EID_ALG_PS256, "idp-ps256.key" },
-	{ EID_ALG_EDDSA, "idp-eddsa.key" },
-};
-
-static int
-load_no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1;
-}
-
 /* The development keys of the algorithms in the mix. */
 static void
 load_keys_open(struct load *l)
 {
 	char		 path[4096];
-	FILE		*fp;
 	size_t		 i;
 	enum eid_alg	 a;
-	enum eid_err	 rc;
 
-	for (i = 0; i < sizeof(load_devkeys) / sizeof(load_devkeys[0]); i++) {
-		a = load_devkeys[i].alg;
+	for (i = 0; i < COMMON_NDEVKEYS; i++) {
+		a = common_devkeys[i].alg;
 		if (l->c->alg_weight[a] == 0)
 			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", l->c->certs,
-		    load_devkeys[i].file) >= sizeof(path))
-			common_fatal("%s: path too long", l->c->certs);
-		if ((fp = fopen(path, "r")) == NULL)
-			common_fatal("%s: %s", path, strerror(errno));
-		l->keys[a] = PEM_read_PrivateKey(fp, NULL, load_no_passphrase,
-		    NULL);
-		fclose(fp);
-		if (l->keys[a] == NULL)
-			common_fatal("%s: not a PEM private key", path);
-		if ((rc = eid_jwk_thumbprint(l->keys[a], l->kids[a],
-		    sizeof(l->kids[a]))) != EID_OK)
-			common_fatal("%s: thumbprint: %s", path,
-			    eid_strerror(rc));
+		common_path(path, sizeof(path), l->c->certs,
+		    common_devkeys[i].base, ".key");
+		l->keys[a] = common_key_read(path);
+		common_key_kid(l->keys[a], path, l->kids[a],
+		    sizeof(l->kids[a]));
 	}
 }
 

@@ -148,19 +148,6 @@ static const struct mint_kind_info {
 	    "valid ECDSA token with s replaced by n - s (ES256, ES384 only)" },
 };
 
-/* The development signing keys, in the order of --jwks. */
-static const struct mint_devkey {
-	enum eid_alg	 alg;
-	const char	*file;
-} mint_devkeys[] = {
-	{ EID_ALG_ES256, "idp-es256.key" },
-	{ EID_ALG_ES384, "idp-es384.key" },
-	{ EID_ALG_RS256, "idp-rs256.key" },
-	{ EID_ALG_PS256, "idp-ps256.key" },
-	{ EID_ALG_EDDSA, "idp-eddsa.key" },
-};
-#define MINT_NDEVKEYS	(sizeof(mint_devkeys) / sizeof(mint_devkeys[0]))
-
 enum mint_opt {
 	MINT_OPT_ALG,
 	MINT_OPT_KIND,
@@ -719,17 +706,6 @@ mint_parse_args(int argc, char **argv, struct mint_conf *c)
 
 /* --- keys ----------------------------------------------------------------- */
 
-/* Never prompt: a development key with a passphrase is an error. */
-static int
-mint_no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1;
-}
-
 /* NID of an EC key's named curve; NID_undef for anything else. */
 static int
 mint_key_curve(const EVP_PKEY *k)
@@ -767,40 +743,18 @@ mint_key_fits(const EVP_PKEY *k, enum eid_alg alg)
 	return false;
 }
 
-static const struct mint_devkey *
-mint_devkey(enum eid_alg alg)
-{
-	size_t	 i;
-
-	for (i = 0; i < MINT_NDEVKEYS; i++)
-		if (mint_devkeys[i].alg == alg)
-			return &mint_devkeys[i];
-	common_fatal("no development key for %s", eid_alg_name(alg));
-}
-
 /* The development private key of alg and its kid; the caller frees it. */
 static EVP_PKEY *
 mint_key_load(const char *dir, enum eid_alg alg, char *kid, size_t kidlen)
 {
-	const struct mint_devkey	*d = mint_devkey(alg);
-	char				 path[4096];
-	FILE				*fp;
-	EVP_PKEY			*k;
-	enum eid_err			 rc;
+	char		 path[4096];
+	EVP_PKEY	*k;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, d->file) >=
-	    sizeof(path))
-		common_fatal("%s: path too long", dir);
-	if ((fp = fopen(path, "r")) == NULL)
-		common_fatal("%s: %s", path, strerror(errno));
-	k = PEM_read_PrivateKey(fp, NULL, mint_no_passphrase, NULL);
-	fclose(fp);
-	if (k == NULL)
-		common_fatal("%s: not a PEM private key", path);
+	common_path(path, sizeof(path), dir, common_devkey_base(alg), ".key");
+	k = common_key_read(path);
 	if (!mint_key_fits(k, alg))
 		common_fatal("%s: not a key for %s", path, eid_alg_name(alg));
-	if ((rc = eid_jwk_thumbprint(k, kid, kidlen)) != EID_OK)
-		common_fatal("%s: thumbprint: %s", path, eid_strerror(rc));
+	common_key_kid(k, path, kid, kidlen);
 	return k;
 }
 
@@ -808,28 +762,27 @@ mint_key_load(const char *dir, enum eid_alg alg, char *kid, size_t kidlen)
 static void
 mint_print_jwks(const struct mint_conf *c)
 {
-	json_error_t	 jerr = { .text = "out of memory" };
-	json_t		*set, *keys, *jwk;
-	EVP_PKEY	*k;
-	char		 kid[EID_THUMBPRINT_LEN + 1], *text;
-	size_t		 i;
-	enum eid_err	 rc;
+	const struct common_devkey	*d;
+	json_error_t			 jerr = { .text = "out of memory" };
+	json_t				*set, *keys, *jwk;
+	EVP_PKEY			*k;
+	char				 kid[EID_THUMBPRINT_LEN + 1], *text;
+	size_t				 i;
+	enum eid_err			 rc;
 
 	if ((set = json_object()) == NULL || (keys = json_array()) == NULL ||
 	    json_object_set_new(set, "keys", keys) != 0)
 		common_fatal("out of memory");
-	for (i = 0; i < MINT_NDEVKEYS; i++) {
-		k = mint_key_load(c->certs, mint_devkeys[i].alg, kid,
-		    sizeof(kid));
+	for (i = 0; i < COMMON_NDEVKEYS; i++) {
+		d = &common_devkeys[i];
+		k = mint_key_load(c->certs, d->alg, kid, sizeof(kid));
 		/* RSA keys carry alg: the verifier refuses them without. */
-		if ((rc = eid_jwk_export(k, mint_devkeys[i].alg, kid,
-		    &text)) != EID_OK)
-			common_fatal("%s: export: %s", mint_devkeys[i].file,
+		if ((rc = eid_jwk_export(k, d->alg, kid, &text)) != EID_OK)
+			common_fatal("%s.key: export: %s", d->base,
 			    eid_strerror(rc));
 		if ((jwk = json_loads(text, 0, &jerr)) == NULL ||
 		    json_array_append_new(keys, jwk) != 0)
-			common_fatal("%s: export: %s", mint_devkeys[i].file,
-			    jerr.text);
+			common_fatal("%s.key: export: %s", d->base, jerr.text);
 		free(text);
 		EVP_PKEY_free(k);
 	}
