@@ -969,8 +969,10 @@ static void
 mint_identity_new(struct mint *m, struct mint_identity *id)
 {
 	struct mint_rng	*r = &m->rng;
+	const char	*family, *middle, *given;
 	int		 year, month, day;
 	unsigned int	 tries;
+	bool		 male;
 
 	if (m->conf->sub != NULL) {
 		memcpy(id->sub, m->conf->sub, EID_PIN_LEN + 1);
@@ -1008,15 +1010,19 @@ mint_identity_new(struct mint *m, struct mint_identity *id)
 		}
 	}
 
-	if (id->gender == EID_GENDER_MALE)
-		snprintf(id->name, sizeof(id->name), "%s %s %s",
-		    MINT_PICK(r, mint_family), MINT_PICK(r, mint_middle_male),
-		    MINT_PICK(r, mint_given_male));
-	else
-		snprintf(id->name, sizeof(id->name), "%s %s %s",
-		    MINT_PICK(r, mint_family),
-		    MINT_PICK(r, mint_middle_female),
-		    MINT_PICK(r, mint_given_female));
+	/*
+	 * One draw per statement: the order in which a call's arguments are
+	 * evaluated is unspecified, and gcc and clang differed, so --seed
+	 * gave other names with another compiler.  This is gcc's order.
+	 */
+	male = id->gender == EID_GENDER_MALE;
+	given = male ? MINT_PICK(r, mint_given_male) :
+	    MINT_PICK(r, mint_given_female);
+	middle = male ? MINT_PICK(r, mint_middle_male) :
+	    MINT_PICK(r, mint_middle_female);
+	family = MINT_PICK(r, mint_family);
+	snprintf(id->name, sizeof(id->name), "%s %s %s", family, middle,
+	    given);
 }
 
 /* --- tokens --------------------------------------------------------------- */
