@@ -5,7 +5,7 @@
 #   make               build libraries, programs and tests into build/
 #   make test          run every test tier; last line "N passed, N failed"
 #   make asan          the same tests under ASan + UBSan + LSan
-#   make fuzz          libFuzzer on the JWS/claims parser (FUZZ_SECONDS=60)
+#   make fuzz          libFuzzer on each parser of outside bytes (FUZZ_SECONDS)
 #   make bench-verify  single-thread verify rate vs raw OpenSSL
 #   make certs         the development PKI in certs/dev/ (idempotent)
 #   make bench         eid-load scenarios against eidd; docs/PERFORMANCE.md
@@ -293,6 +293,7 @@ FUZZ_BUILD := build/fuzz
 FUZZ_BIN := $(FUZZ_BUILD)/fuzz_verify
 FUZZ_REQ_BIN := $(FUZZ_BUILD)/fuzz_request
 FUZZ_RESP_BIN := $(FUZZ_BUILD)/fuzz_response
+FUZZ_CFG_BIN := $(FUZZ_BUILD)/fuzz_config
 # The daemon's request path without main.c (the harness stands in).
 FUZZ_DAEMON_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,\
 	$(filter-out daemon/main.c,$(DAEMON_SRCS)))
@@ -322,11 +323,19 @@ fuzz-build: check-deps-pkgs certs
 	    tests/fuzz/fuzz_response.c $(FUZZ_BUILD)/lib/libeidclient.a \
 	    $(FUZZ_BUILD)/lib/libeidproto.a $(FUZZ_BUILD)/lib/libeidverify.a \
 	    $(NET_LIBS) $(PKG_LIBS)
+	$(call msg,LD,$(FUZZ_CFG_BIN))
+	$(Q)clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g $(WARN) -Iinclude \
+	    -Idaemon $(PKG_CFLAGS) $(CONF_CFLAGS) \
+	    -fsanitize=fuzzer,address,undefined -o $(FUZZ_CFG_BIN) \
+	    tests/fuzz/fuzz_config.c $(FUZZ_BUILD)/obj/daemon/cfg.o \
+	    $(FUZZ_BUILD)/obj/daemon/log.o $(FUZZ_BUILD)/lib/libeidverify.a \
+	    $(CONF_LIBS) $(PKG_LIBS)
 
 fuzz: fuzz-build
 	$(Q)tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS)
 	$(Q)tests/fuzz/run_request.sh $(FUZZ_REQ_BIN) $(FUZZ_SECONDS)
 	$(Q)tests/fuzz/run_response.sh $(FUZZ_RESP_BIN) $(FUZZ_SECONDS)
+	$(Q)tests/fuzz/run_config.sh $(FUZZ_CFG_BIN) $(FUZZ_SECONDS)
 
 bench-verify: all certs
 	$(Q)$(BUILD)/bin/eid-bench-verify --certs $(CERTS_DIR) \
