@@ -686,6 +686,28 @@ cfg_free(struct cfg *c)
 	free(c);
 }
 
+/*
+ * s as a libconfig string literal: quotes and backslashes escaped, control
+ * bytes as \xHH, so that the printout reads back as the same value and
+ * puts nothing raw on a terminal.
+ */
+static void
+cfg_print_str(FILE *fp, const char *s)
+{
+	const unsigned char	*p;
+
+	fputc('"', fp);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(fp, "\\x%02x", *p);
+		else
+			fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
 static void
 cfg_print_strings(FILE *fp, const char *indent, const char *name,
     char *const *v, size_t n)
@@ -693,8 +715,10 @@ cfg_print_strings(FILE *fp, const char *indent, const char *name,
 	size_t	 i;
 
 	fprintf(fp, "%s%s = [", indent, name);
-	for (i = 0; i < n; i++)
-		fprintf(fp, "%s\"%s\"", i ? ", " : " ", v[i]);
+	for (i = 0; i < n; i++) {
+		fputs(i ? ", " : " ", fp);
+		cfg_print_str(fp, v[i]);
+	}
 	fprintf(fp, "%s];\n", n ? " " : " ");
 }
 
@@ -735,8 +759,9 @@ cfg_print(const struct cfg *c, FILE *fp)
 		case CFG_STR:
 		case CFG_FILE:
 		case CFG_PATH:
-			fprintf(fp, "\"%s\";", *(char *const *)(const void *)
+			cfg_print_str(fp, *(char *const *)(const void *)
 			    ((const char *)c + o->off));
+			fputc(';', fp);
 			break;
 		}
 		fprintf(fp, "%*s# %s%s%s\n", 1, "", o->help,
@@ -748,13 +773,16 @@ cfg_print(const struct cfg *c, FILE *fp)
 	for (i = 0; i < c->nissuers; i++) {
 		const struct cfg_issuer *is = &c->issuers[i];
 
-		fprintf(fp, "  {\n    iss = \"%s\";\n", is->iss);
+		fputs("  {\n    iss = ", fp);
+		cfg_print_str(fp, is->iss);
+		fputs(";\n", fp);
 		cfg_print_strings(fp, "    ", "anchors", is->anchors,
 		    is->nanchors);
 		fprintf(fp, "    certificates = (");
 		for (j = 0; j < is->ncerts; j++) {
-			fprintf(fp, "%s\n      { file = \"%s\";", j ? "," : "",
-			    is->certs[j].file);
+			fprintf(fp, "%s\n      { file = ", j ? "," : "");
+			cfg_print_str(fp, is->certs[j].file);
+			fputc(';', fp);
 			if (is->certs[j].alg != EID_ALG_NONE)
 				fprintf(fp, " alg = \"%s\";",
 				    eid_alg_name(is->certs[j].alg));
@@ -768,8 +796,11 @@ cfg_print(const struct cfg *c, FILE *fp)
 	for (i = 0; i < c->nprincipals; i++) {
 		const struct cfg_principal *p = &c->principals[i];
 
-		fprintf(fp, "  {\n    name = \"%s\";\n    subject = \"%s\";\n"
-		    "    role = \"%s\";\n", p->name, p->subject,
+		fputs("  {\n    name = ", fp);
+		cfg_print_str(fp, p->name);
+		fputs(";\n    subject = ", fp);
+		cfg_print_str(fp, p->subject);
+		fprintf(fp, ";\n    role = \"%s\";\n",
 		    p->role == CFG_ROLE_ADMIN ? "admin" : "relying-party");
 		cfg_print_strings(fp, "    ", "audiences", p->audiences,
 		    p->naudiences);

@@ -134,7 +134,7 @@ test_sigterm_answers_in_flight(void **state)
 static void
 test_config_check(void **state)
 {
-	char		 cmd[2048], path[1024], *conf, *out;
+	char		 cmd[2048], path[1024], *conf, *out, *esc;
 	const char	*b = getenv("EID_BUILD");
 	FILE		*fp, *p;
 	size_t		 n;
@@ -163,6 +163,36 @@ test_config_check(void **state)
 	if (strstr(out, "check.conf:6: limits.idle_timeout_ms: 5 is out of "
 	    "range") == NULL)
 		fail_msg("unexpected: %s", out);
+	free(out);
+	remove(path);
+
+	/*
+	 * -t -v prints strings as libconfig literals: a subject with a
+	 * quote, a backslash and a tab comes out escaped, never raw.
+	 */
+	conf = th_eidd_conf_text(NULL, NULL);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	n = strlen(conf);
+	esc = strstr(conf, "CN=rp-bhxh\"");
+	assert_non_null(esc);
+	fwrite(conf, 1, (size_t)(esc - conf), fp);
+	fputs("CN=rp-b\\\"h\\\\x\\th\"", fp);
+	fputs(esc + strlen("CN=rp-bhxh\""), fp);
+	fclose(fp);
+	free(conf);
+	snprintf(cmd, sizeof(cmd), "'%s/bin/eidd' -t -v -c '%s' 2>/dev/null",
+	    b != NULL && *b ? b : "build", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	out = calloc(1, 16384);
+	assert_non_null(out);
+	n = fread(out, 1, 16383, p);
+	out[n] = '\0';
+	st = pclose(p);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	if (strstr(out, "CN=rp-b\\\"h\\\\x\\x09h\";") == NULL)
+		fail_msg("subject not escaped: %s", out);
 	free(out);
 	remove(path);
 
