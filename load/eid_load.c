@@ -1827,12 +1827,18 @@ load_req_put(struct load *l, struct load_req *q)
 }
 
 static void
-load_measure_begin(struct load *l)
+load_measure_begin(struct load *l, uint64_t t)
 {
 	if (l->measuring || l->finished)
 		return;
 	l->measuring = true;
-	l->t_start = load_now();
+	/*
+	 * The window opens at t: now, or in the open loop the intended
+	 * time of the first measured request, so that a generator or daemon
+	 * running behind its schedule cannot shorten the window and report
+	 * a rate above the one asked for.
+	 */
+	l->t_start = t;
 	l->cli_cpu0 = load_self_cpu();
 	if (l->c->server_pid > 0)
 		l->srv_ticks0 = load_proc_ticks(l->c->server_pid);
@@ -2139,7 +2145,7 @@ load_dispatch(struct load *l)
 		n = end - l->sched_k < (uint64_t)l->c->batch ?
 		    (size_t)(end - l->sched_k) : (size_t)l->c->batch;
 		if (measured)
-			load_measure_begin(l);
+			load_measure_begin(l, t);
 		load_send(l, c, t, measured, n);
 		l->sched_k += n;
 	}
@@ -2184,7 +2190,7 @@ load_start_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	load_measure_begin(arg);
+	load_measure_begin(arg, load_now());
 }
 
 static void
@@ -2263,7 +2269,7 @@ load_begin(struct load *l)
 		    (uint64_t)l->c->requests :
 		    (uint64_t)ceil(l->c->duration_s * l->c->rate));
 		if (l->sched_warm == 0)
-			load_measure_begin(l);
+			load_measure_begin(l, l->t0);
 		load_dispatch(l);
 		return;
 	}
@@ -2271,7 +2277,7 @@ load_begin(struct load *l)
 		tv = load_tv((uint64_t)(l->c->warmup_s * 1e9));
 		evtimer_add(l->start_ev, &tv);
 	} else
-		load_measure_begin(l);
+		load_measure_begin(l, load_now());
 	load_send_ready(l);
 }
 

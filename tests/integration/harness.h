@@ -60,6 +60,11 @@ bool		 th_eidd_log_has(struct th_eidd *, const char *text,
 		    int timeout_ms);
 /* Resident set size of the daemon, in kB (VmRSS); -1 if unknown. */
 long		 th_eidd_rss_kb(const struct th_eidd *);
+/*
+ * Whether the daemon's RSS means anything: not under ASan (its quarantine
+ * keeps freed memory) nor under a wrapper such as valgrind.
+ */
+bool		 th_rss_meaningful(void);
 
 /* Absolute path of a development PKI file ("rp-bhxh.crt"). */
 const char	*th_certs_abs(const char *name, char *buf, size_t len);

@@ -96,16 +96,6 @@ sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* RSS is only meaningful for the plain build run without a wrapper. */
-static bool
-rss_meaningful(void)
-{
-	const char	*b = getenv("EID_BUILD"), *w = getenv("EID_EIDD_WRAPPER");
-
-	return (b == NULL || strstr(b, "asan") == NULL) &&
-	    (w == NULL || *w == '\0');
-}
-
 /* Room for len more bytes. */
 static void
 obuf_reserve(struct obuf *b, size_t len)
@@ -853,7 +843,7 @@ test_backpressure(void **state)
 	print_message("# blocked after %zu requests (%zu bytes); eidd RSS "
 	    "%ld -> %ld kB\n", sent, wrote, rss0, rss1);
 	/* Input, output and socket buffers: far below what was sent. */
-	if (rss_meaningful() && rss0 > 0 && rss1 > 0)
+	if (th_rss_meaningful() && rss0 > 0 && rss1 > 0)
 		assert_true(rss1 - rss0 < 16 * 1024);
 	assert_true(wrote > 65536);
 	/* The frame that blocked is still owed; the same bytes again. */
