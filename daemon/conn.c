@@ -81,6 +81,7 @@ struct conn {
 	struct event		*rev;		/* socket readable */
 	struct event		*wev;		/* socket writable */
 	struct event		*timer;		/* the earliest deadline */
+	struct event		*again;		/* more to answer, next pass */
 	struct evbuffer		*in;		/* plaintext not yet framed */
 	struct evbuffer		*out;		/* answers SSL_write has not taken */
 	struct x509_st		*peer;
@@ -109,6 +110,9 @@ struct conn {
 };
 
 static int	conn_service(struct conn *);
+
+/* A zero timeout: run in the next event-loop pass. */
+static const struct timeval conn_next_pass = { 0, 0 };
 
 static int64_t
 conn_now_ms(void)
@@ -167,6 +171,7 @@ conn_close(struct conn *c, const char *reason)
 	event_free(c->rev);
 	event_free(c->wev);
 	event_free(c->timer);
+	event_free(c->again);
 	evbuffer_free(c->in);
 	evbuffer_free(c->out);
 	tls_x509_free(c->peer);
@@ -656,8 +661,15 @@ conn_service(struct conn *c)
 	if (!c->paused) {
 		if (budget == 0 && (frame_peek(c->in, SIZE_MAX, &len) != 0 ||
 		    (!c->eof && tls_pending(c->ssl))))
-			/* More to answer: come back after the others' turn. */
-			event_active(c->rev, EV_READ, 0);
+			/*
+			 * More to answer: come back in the next loop pass,
+			 * after the others' turn.  Not event_active(), which
+			 * libevent runs again within this pass: a client that
+			 * keeps its pipeline full would hold the worker there,
+			 * and its timers, other connections and store snapshot
+			 * (revocations) with it.
+			 */
+			evtimer_add(c->again, &conn_next_pass);
 		else if (c->eof)
 			return conn_close_after_flush(c, "eof");
 		/* Not reading: the write deadline judges the client now. */
@@ -695,6 +707,14 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The next pass of a connection that had more to answer. */
+static void
+conn_again_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	conn_io_cb(fd, EV_READ, arg);
+}
+
 void
 conn_accept(struct worker *w, int fd)
 {
@@ -727,7 +747,8 @@ conn_accept(struct worker *w, int fd)
 	    c)) == NULL ||
 	    (c->wev = event_new(w->base, fd, EV_WRITE | EV_PERSIST,
 	    conn_io_cb, c)) == NULL ||
-	    (c->timer = evtimer_new(w->base, conn_timer_cb, c)) == NULL)
+	    (c->timer = evtimer_new(w->base, conn_timer_cb, c)) == NULL ||
+	    (c->again = evtimer_new(w->base, conn_again_cb, c)) == NULL)
 		goto fail;
 	c->w = w;
 	c->id = ++w->next_conn_id * EIDD_WORKERS_MAX + (uint64_t)w->id;
@@ -752,6 +773,8 @@ fail:
 			event_free(c->wev);
 		if (c->timer != NULL)
 			event_free(c->timer);
+		if (c->again != NULL)
+			event_free(c->again);
 		if (c->in != NULL)
 			evbuffer_free(c->in);
 		if (c->out != NULL)
