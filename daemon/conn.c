@@ -417,7 +417,6 @@ conn_send(struct conn *c)
 	unsigned char		*p;
 	size_t			 len, n;
 
-	tls_clear_errors();
 	c->write_wants_read = c->write_blocked = false;
 	while ((len = evbuffer_get_length(c->out)) > 0) {
 		/*
@@ -521,7 +520,6 @@ conn_fill(struct conn *c, size_t limit)
 
 	if (c->eof || c->read_wants_write || c->write_wants_read)
 		return 0;
-	tls_clear_errors();
 	/*
 	 * The first call may read the socket; later ones only what OpenSSL
 	 * already holds, so no read(2) is spent learning that the socket is

@@ -213,8 +213,6 @@ enum tls_io {
 };
 /* A server SSL object on fd (not owned), read-ahead, partial writes. */
 struct ssl_st	*tls_ssl_accept(struct ssl_ctx_st *, int fd);
-/* Empty this thread's OpenSSL error queue before a run of I/O calls. */
-void		 tls_clear_errors(void);
 enum tls_io	 tls_handshake(struct ssl_st *);
 enum tls_io	 tls_read(struct ssl_st *, void *, size_t, size_t *n);
 enum tls_io	 tls_write(struct ssl_st *, const void *, size_t, size_t *n);

@@ -255,12 +255,6 @@ tls_ssl_accept(struct ssl_ctx_st *ctx, int fd)
 	return ssl;
 }
 
-void
-tls_clear_errors(void)
-{
-	ERR_clear_error();
-}
-
 /*
  * What an SSL call's return value r means.  A close_notify is EOF, and so
  * is a peer that closed TCP without one (SSL_OP_IGNORE_UNEXPECTED_EOF).
@@ -301,6 +295,8 @@ tls_read(struct ssl_st *ssl, void *buf, size_t len, size_t *n)
 	*n = 0;
 	if (len > INT_MAX)
 		len = INT_MAX;
+	/* SSL_get_error() reads the queue: nothing stale may be in it. */
+	ERR_clear_error();
 	if ((r = SSL_read(ssl, buf, (int)len)) > 0) {
 		*n = (size_t)r;
 		return TLS_IO_OK;
@@ -316,6 +312,7 @@ tls_write(struct ssl_st *ssl, const void *buf, size_t len, size_t *n)
 	*n = 0;
 	if (len > INT_MAX)
 		len = INT_MAX;
+	ERR_clear_error();
 	if ((r = SSL_write(ssl, buf, (int)len)) > 0) {
 		*n = (size_t)r;
 		return TLS_IO_OK;
