@@ -54,6 +54,9 @@
 #define STORE_MAXREADERS	126
 /* Cache puts waiting for the writer; more are dropped and counted. */
 #define STORE_QUEUE_MAX		4096
+/* Cache inserts gather for up to this long, or this many, per commit. */
+#define STORE_LINGER_NS		4000000
+#define STORE_LINGER_PUTS	512
 /* A sweep or eviction transaction deletes at most this many entries. */
 #define STORE_SWEEP_CHUNK	1000
 /* ... and looks at no more than this many, so none holds the lock long. */
@@ -628,15 +631,15 @@ store_open(const struct store_cfg *cfg, char *err, size_t errlen)
 	/*
 	 * The cache may lose its last commits in a crash: that costs only
 	 * re-verification.  The state syncs on every commit, since a
-	 * revocation or a consumed id is acknowledged only after it.  The
-	 * cache is written in place through its map (MDB_WRITEMAP), not with
-	 * pwrite(2) from copies: that halves the writer's CPU per insert
-	 * under a cold load (docs/PERFORMANCE.md); the state keeps LMDB's
-	 * default, so a stray write in the process cannot reach it.
+	 * revocation or a consumed id is acknowledged only after it.  Not
+	 * MDB_WRITEMAP, though it halved the writer's CPU per insert: the
+	 * map would be a sparse file as large as cache_map_bytes, and a full
+	 * disk a SIGBUS in the writer instead of an error; a system crash
+	 * could leave a corrupt cache, whose hits skip the signature; and a
+	 * stray write in the process could change a cached identity.
 	 */
 	if (store_env_open(s, STORE_CACHE, cfg->dir, cfg->cache_map_bytes,
-	    MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC, err,
-	    errlen) == -1 ||
+	    MDB_NOSYNC | MDB_NOMETASYNC, err, errlen) == -1 ||
 	    store_env_open(s, STORE_STATE, cfg->dir, cfg->state_map_bytes, 0,
 	    err, errlen) == -1)
 		goto fail;
@@ -1047,8 +1050,11 @@ store_cache_put(struct store *s, const unsigned char key[STORE_KEY_LEN],
 		s->head = op;
 	s->tail = op;
 	s->nputs++;
-	/* A busy writer takes it with the rest: no wake-up per insert. */
-	if (s->writer_waiting)
+	/*
+	 * A busy writer takes it with the rest: no wake-up per insert.  A
+	 * lingering writer is woken when enough have gathered.
+	 */
+	if (s->writer_waiting || s->nputs == STORE_LINGER_PUTS)
 		pthread_cond_signal(&s->work_cv);
 	pthread_mutex_unlock(&s->mtx);
 	return;
@@ -1689,8 +1695,6 @@ store_is_due(const struct timespec *deadline)
  * the waiters, and sweeps every sweep_interval_s.  On stop it drains the
  * queue first, so that every op queued before store_close() is applied.
  */
-#define STORE_LINGER_NS		4000000
-#define STORE_LINGER_PUTS	512
 
 static void *
 store_writer_main(void *arg)
