@@ -13,7 +13,15 @@
  *     every answer arrives before the server closes;
  *   - a client that does not read: the server stops reading (its writes
  *     block, the daemon's memory stays bounded), then every answer comes;
- *   - SIGTERM while a frame is half received: it is still answered.
+ *   - SIGTERM while a frame is half received: it is still answered;
+ *   - more frames than requests_per_read read together with the
+ *     client's close_notify: all answered, then the close;
+ *   - a pipeline kept deeper than requests_per_read ("flood") on the
+ *     only worker must leave it every pass: another connection's lone
+ *     request is answered promptly, a revocation the gateway has
+ *     acknowledged is in force for the flood's next requests (the
+ *     worker's store snapshot is renewed), and SIGTERM's
+ *     drain_timeout_ms closes the flooding connection.
  *
  * The client here is raw OpenSSL on a non-blocking socket, so that the
  * test decides each record and each read; every wait is bounded.
@@ -49,6 +57,10 @@
 #define WAIT_MS		20000	/* any one wait; generous for ASan/valgrind */
 #define FRAME_HDR	4
 #define TLS_RECORD	16384	/* the client's full records */
+#define FLOOD_BATCH	256	/* requests per SSL_write of a flood */
+#define FLOOD_DEPTH	4096	/* at most unanswered in a flood */
+#define PROBE_MAX_MS	500	/* a lone request's answer beside a flood */
+#define TERM_MAX_MS	2000	/* SIGTERM to close, drain_timeout_ms 500 */
 
 static struct th_eidd d;
 static char *tok;
@@ -71,13 +83,31 @@ struct tio {
 	bool		 notify;	/* ... with a close_notify */
 	bool		 failed;	/* TLS error or a wrong answer */
 	size_t		 key_updates;	/* KeyUpdate messages received */
+	bool		 accept_revoked; /* VERDICT_REVOKED is right too */
+	uint64_t	 first_revoked;	/* the first id refused so (or 0) */
+	uint64_t	 last_ok;	/* the last id answered OK (or 0) */
 	char		 why[512];
 };
 
-/* The test's connection and requests: globals, so a failed test's are
- * freed by its teardown. */
+/* The test's connections and requests: globals, so a failed test's
+ * are freed by its teardown. */
 static struct tio cl = { .fd = -1 };
+static struct tio cl2 = { .fd = -1 };
 static struct obuf rq;
+/* The batch a flood is writing (see flood_step()). */
+static struct obuf fq;
+
+/*
+ * curl revoking the test's token through the HTTPS gateway, in the
+ * background (see revoke_start()); stopped by the teardown if a test
+ * fails while it runs.
+ */
+static struct {
+	pid_t		 pid;
+	int		 fd;		/* its stdout: body, then status */
+	char		 out[4096];
+	size_t		 len;
+} rv = { .pid = -1, .fd = -1 };
 
 static int64_t
 now_ms(void)
@@ -343,9 +373,20 @@ tio_parse(struct tio *t)
 			    t->answers, (int)r->body_case,
 			    r->body_case == EID__V1__RESPONSE__BODY_ERROR ?
 			    r->error->message : "-");
-		else if (r->verify->verdict != EID__V1__VERDICT__VERDICT_OK)
+		else if (r->verify->verdict == EID__V1__VERDICT__VERDICT_REVOKED
+		    && t->accept_revoked) {
+			if (t->first_revoked == 0)
+				t->first_revoked = r->id;
+		} else if (r->verify->verdict != EID__V1__VERDICT__VERDICT_OK)
 			tio_fail(t, "answer %zu: verdict %d", t->answers,
 			    (int)r->verify->verdict);
+		else if (t->first_revoked != 0)
+			/* A revocation, once seen, stays in force. */
+			tio_fail(t, "answer %zu: OK after request %llu was "
+			    "refused as revoked", t->answers,
+			    (unsigned long long)t->first_revoked);
+		else
+			t->last_ok = r->id;
 		if (r != NULL)
 			eid__v1__response__free_unpacked(r, NULL);
 		t->next_id++;
@@ -499,14 +540,33 @@ finish(void)
 	th_eidd_stop_ok(&d);
 }
 
+/* Stop and reap curl if it still runs. */
+static void
+revoke_stop(void)
+{
+	if (rv.pid > 0) {
+		kill(rv.pid, SIGKILL);
+		waitpid(rv.pid, NULL, 0);
+		rv.pid = -1;
+	}
+	if (rv.fd >= 0) {
+		close(rv.fd);
+		rv.fd = -1;
+	}
+}
+
 /* After a failed test: stop the daemon, keep its log for reading. */
 static int
 stop(void **state)
 {
 	(void)state;
+	revoke_stop();
 	if (cl.ctx != NULL)
 		tio_close(&cl);
+	if (cl2.ctx != NULL)
+		tio_close(&cl2);
 	obuf_free(&rq);
+	obuf_free(&fq);
 	if (d.pid > 0) {
 		/* It may have been left stopped (SIGSTOP). */
 		kill(d.pid, SIGCONT);
@@ -931,6 +991,421 @@ test_frame_after_long_quiet(void **state)
 	finish();
 }
 
+/* A round trip on t with request 1: handshakes over, the token cached. */
+static void
+round_trip(struct tio *t)
+{
+	rq.len = 0;
+	req_add(&rq, 1, 0);
+	assert_true(tio_write(t, rq.p, rq.len, true));
+	tio_recv(t, 1, WAIT_MS);
+	expect_answers(t, 1);
+}
+
+/*
+ * More frames than requests_per_read arrive in one read together with
+ * the client's close_notify: every one is answered, over several passes,
+ * and then the server closes, promptly.
+ */
+static void
+test_eof_with_more_than_budget(void **state)
+{
+	int64_t	 t0;
+	int	 r;
+
+	(void)state;
+	start("requests_per_read = 2; idle_timeout_ms = 15000;");
+	tio_connect(&cl, 0, 0);
+	round_trip(&cl);
+	rq.len = 0;
+	reqs(&rq, 2, 20);
+	/* Stopped, so that the frames and the close_notify come in one read. */
+	assert_int_equal(kill(d.pid, SIGSTOP), 0);
+	assert_true(tio_write(&cl, rq.p, rq.len, false));
+	ERR_clear_error();
+	r = SSL_shutdown(cl.ssl);
+	assert_true(r == 0 || r == 1);
+	sleep_ms(100);
+	assert_int_equal(kill(d.pid, SIGCONT), 0);
+	t0 = now_ms();
+	/* Well under idle_timeout_ms, which would end a stalled one. */
+	assert_true(tio_until_closed(&cl, 5000));
+	print_message("# closed %lld ms after resuming, with %zu answers\n",
+	    (long long)(now_ms() - t0), cl.answers);
+	expect_answers(&cl, 21);
+	obuf_free(&rq);
+	tio_close(&cl);
+	finish();
+}
+
+/*
+ * Start eidd with one worker, so that every connection shares it, and
+ * limits; with http, the HTTPS gateway too (a thread of its own), whose
+ * port is returned.
+ */
+static int
+start_one_worker(const char *limits, bool http)
+{
+	static const char	 gw[] =
+	    "http = { listen = \"127.0.0.1:0\"; };\n";
+	char			*base, *conf, *at, *log, *p;
+	size_t			 len;
+	int			 port = 0;
+
+	base = th_eidd_conf_text(limits, NULL);
+	at = strstr(base, "workers = 2;");
+	assert_non_null(at);
+	at[strlen("workers = ")] = '1';
+	at = strstr(base, "limits = {");
+	assert_non_null(at);
+	len = strlen(base) + sizeof(gw);
+	conf = malloc(len);
+	assert_non_null(conf);
+	snprintf(conf, len, "%.*s%s%s", (int)(at - base), base,
+	    http ? gw : "", at);
+	free(base);
+	th_eidd_start_conf(&d, conf);
+	free(conf);
+	if (tok == NULL)
+		tok = th_token(EID_ALG_ES256, AUD, "tls-io");
+	if (http) {
+		log = th_read_file(d.log, &len);
+		assert_non_null(log);
+		p = strstr(log, " http=127.0.0.1:");
+		if (p != NULL)
+			port = atoi(p + strlen(" http=127.0.0.1:"));
+		free(log);
+		assert_true(port > 0);
+	}
+	return port;
+}
+
+/*
+ * One step of a flood: a pipeline kept up to FLOOD_DEPTH requests deep
+ * in batches of FLOOD_BATCH, so that the server always has more than
+ * requests_per_read of them buffered, the way a busy client keeps it.
+ * *id is the id of the next request to write.  Writes what the socket
+ * takes, reads what has been answered, and waits (up to 1 ms) only
+ * when neither can move.  Returns false once the server has closed the
+ * connection (t->eof is then set).
+ */
+static bool
+flood_step(struct tio *t, uint64_t *id)
+{
+	bool	 blocked = false;
+	int	 n, e;
+
+	if (fq.len == 0 && *id - 1 - t->answers < FLOOD_DEPTH) {
+		reqs(&fq, *id, FLOOD_BATCH);
+		*id += FLOOD_BATCH;
+	}
+	if (fq.len > 0) {
+		/* Retried with the same buffer, as OpenSSL requires. */
+		ERR_clear_error();
+		n = SSL_write(t->ssl, fq.p, (int)fq.len);
+		if (n == (int)fq.len)
+			fq.len = 0;
+		else if ((e = SSL_get_error(t->ssl, n)) ==
+		    SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+			blocked = true;
+		else {
+			/* The server's close broke the write. */
+			t->eof = true;
+			return false;
+		}
+	}
+	if (!tio_read_some(t))
+		return false;
+	if (blocked)
+		tio_wait(t, POLLIN | POLLOUT, 1);
+	else if (fq.len == 0 && *id - 1 - t->answers >= FLOOD_DEPTH)
+		tio_wait(t, POLLIN, 1);
+	return true;
+}
+
+/* End a flood: write the rest of its batch, then read every answer. */
+static void
+flood_end(struct tio *t, uint64_t id)
+{
+	if (fq.len > 0)
+		assert_true(tio_write(t, fq.p, fq.len, true));
+	fq.len = 0;
+	tio_recv(t, (size_t)(id - 1), WAIT_MS);
+	expect_answers(t, (size_t)(id - 1));
+}
+
+/*
+ * A flood on one connection must not keep its worker from the others:
+ * beside it, another connection on the same (only) worker sends one
+ * request at a time, and each is answered within PROBE_MAX_MS -- a pass
+ * or two -- not when the flood stops.
+ */
+static void
+test_pipeline_does_not_starve_worker(void **state)
+{
+	const int64_t	 flood_ms = 1500, first_probe_ms = 200;
+	uint64_t	 id = 2, probe = 2;
+	int64_t		 t0, sent = -1, waited, worst = 0;
+	size_t		 probes = 0;
+
+	(void)state;
+	start_one_worker("requests_per_read = 16;", false);
+	tio_connect(&cl, 0, 0);
+	tio_connect(&cl2, 0, 0);
+	round_trip(&cl);
+	round_trip(&cl2);
+	t0 = now_ms();
+	while (now_ms() - t0 < flood_ms) {
+		if (!flood_step(&cl, &id))
+			fail_msg("the server closed the flood after %zu "
+			    "answers (log: %s)", cl.answers, d.log);
+		/* The next lone request once the flood is deep. */
+		if (sent < 0 && now_ms() - t0 >= first_probe_ms) {
+			rq.len = 0;
+			req_add(&rq, probe, 0);
+			assert_true(tio_write(&cl2, rq.p, rq.len, false));
+			sent = now_ms();
+		}
+		if (sent < 0)
+			continue;
+		if (!tio_read_some(&cl2))
+			fail_msg("the server closed the other connection "
+			    "(log: %s)", d.log);
+		waited = now_ms() - sent;
+		if (waited > worst)
+			worst = waited;
+		if (cl2.answers == probe) {
+			probes++;
+			probe++;
+			sent = -1;
+		}
+	}
+	print_message("# flood: %zu answers in %lld ms; beside it %zu lone "
+	    "requests answered, the slowest after %lld ms%s\n", cl.answers - 1,
+	    (long long)(now_ms() - t0), probes, (long long)worst,
+	    sent >= 0 ? " (one more in flight)" : "");
+	if (worst >= PROBE_MAX_MS || probes == 0)
+		fail_msg("a lone request waited %lld ms beside the flood (at "
+		    "most %d): the flooding connection holds the worker",
+		    (long long)worst, PROBE_MAX_MS);
+	flood_end(&cl, id);
+	tio_recv(&cl2, (size_t)(sent >= 0 ? probe : probe - 1), WAIT_MS);
+	expect_answers(&cl2, (size_t)(sent >= 0 ? probe : probe - 1));
+	tio_close(&cl2);
+	tio_close(&cl);
+	obuf_free(&fq);
+	obuf_free(&rq);
+	finish();
+}
+
+/*
+ * Start curl as the admin: POST /v1/revoke for the test's token on the
+ * gateway at port.  It runs in the background; revoke_poll() reads its
+ * result.
+ */
+static void
+revoke_start(int port)
+{
+	char	 url[64], ca[600], crt[600], key[600];
+	char	*argv[] = { "curl", "-s", "-m", "10", "--cacert", ca,
+	    "--cert", crt, "--key", key, "-X", "POST", "-H",
+	    "Content-Type: application/json", "--data-binary",
+	    "{\"kind\":\"token\",\"value\":\"tls-io\",\"issuer\":\"" TH_ISS
+	    "\"}", "-w", "\n%{http_code}", url, NULL };
+	int	 p[2];
+
+	th_certs_abs("ca.pem", ca, sizeof(ca));
+	th_certs_abs("admin.crt", crt, sizeof(crt));
+	th_certs_abs("admin.key", key, sizeof(key));
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1/revoke", port);
+	rv.len = 0;
+	rv.out[0] = '\0';
+	assert_int_equal(pipe(p), 0);
+	rv.pid = fork();
+	if (rv.pid == 0) {
+		if (dup2(p[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		close(p[0]);
+		close(p[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	rv.fd = p[0];
+	assert_true(rv.pid > 0);
+	assert_int_equal(fcntl(rv.fd, F_SETFL, O_NONBLOCK), 0);
+}
+
+/*
+ * Without waiting: -1 while curl runs; then its HTTP status (0 if curl
+ * failed), with what it printed in rv.out.
+ */
+static int
+revoke_poll(void)
+{
+	ssize_t	 n;
+	char	*nl;
+	int	 st;
+
+	/* The status comes last: keep the end of a long body. */
+	if (rv.len == sizeof(rv.out) - 1) {
+		memmove(rv.out, rv.out + rv.len / 2, rv.len - rv.len / 2);
+		rv.len -= rv.len / 2;
+	}
+	n = read(rv.fd, rv.out + rv.len, sizeof(rv.out) - 1 - rv.len);
+	if (n > 0) {
+		rv.len += (size_t)n;
+		rv.out[rv.len] = '\0';
+		return -1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return -1;
+	close(rv.fd);
+	rv.fd = -1;
+	/* It has closed its stdout: it is exiting. */
+	assert_int_equal(waitpid(rv.pid, &st, 0), rv.pid);
+	rv.pid = -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+	    (nl = strrchr(rv.out, '\n')) == NULL)
+		return 0;
+	return atoi(nl + 1);
+}
+
+/*
+ * A revocation the gateway (a thread of its own) has acknowledged is in
+ * force for every request sent after the acknowledgement, even on a
+ * worker that a flood keeps busy: the worker's store snapshot is renewed
+ * every event-loop pass, and a flood must not keep it in one.  The
+ * revocation is sent once the flood is deep; from then on answers may
+ * turn from OK to REVOKED, once, and must have turned for the requests
+ * written after the acknowledgement.
+ *
+ * curl reports the acknowledgement after the writer committed, but a
+ * pass that began before the commit may still read a few requests
+ * written after it (a pass answers a few times requests_per_read at
+ * most): the check starts one batch later.  Without the renewal every
+ * request of the flood is answered OK.
+ */
+static void
+test_revocation_seen_during_pipeline(void **state)
+{
+	const int64_t	 revoke_at_ms = 200;
+	uint64_t	 id = 2, must = 0;
+	int64_t		 t0, t_sent = -1, t_ack = -1;
+	int		 port, code = -1;
+	char		 first[64] = "none yet";
+
+	(void)state;
+	port = start_one_worker("requests_per_read = 16;", true);
+	tio_connect(&cl, 0, 0);
+	cl.accept_revoked = true;
+	round_trip(&cl);
+	t0 = now_ms();
+	for (;;) {
+		if (!flood_step(&cl, &id))
+			fail_msg("the server closed the flood after %zu "
+			    "answers (log: %s)", cl.answers, d.log);
+		if (t_sent < 0 && now_ms() - t0 >= revoke_at_ms) {
+			revoke_start(port);
+			t_sent = now_ms();
+		}
+		if (t_sent >= 0 && t_ack < 0 && (code = revoke_poll()) >= 0) {
+			t_ack = now_ms();
+			/* id: the first request not yet handed to OpenSSL. */
+			must = id + FLOOD_BATCH;
+		}
+		/* A batch of those answered while the flood still runs. */
+		if (t_ack >= 0 && cl.answers >= must - 1 + FLOOD_BATCH)
+			break;
+		if (t_sent >= 0 && t_ack < 0 && now_ms() - t_sent > WAIT_MS)
+			fail_msg("the revocation was not acknowledged within "
+			    "%d ms (log: %s)", WAIT_MS, d.log);
+		if (t_ack >= 0 && now_ms() - t_ack > WAIT_MS)
+			fail_msg("%zu answers of %llu %d ms after the "
+			    "acknowledgement: the flood stalled (log: %s)",
+			    cl.answers, (unsigned long long)(must - 1 +
+			    FLOOD_BATCH), WAIT_MS, d.log);
+	}
+	if (cl.first_revoked != 0)
+		snprintf(first, sizeof(first), "request %llu",
+		    (unsigned long long)cl.first_revoked);
+	print_message("# revocation sent %lld ms into the flood, acknowledged "
+	    "(HTTP %d) %lld ms later; requests from %llu on must be refused; "
+	    "%zu answers so far, the first REVOKED: %s\n",
+	    (long long)(t_sent - t0), code, (long long)(t_ack - t_sent),
+	    (unsigned long long)must, cl.answers, first);
+	if (code != 200)
+		fail_msg("revoke: HTTP %d: %s", code, rv.out);
+	flood_end(&cl, id);
+	/* The revocation is in force: a lone request after the flood. */
+	rq.len = 0;
+	req_add(&rq, id, 0);
+	assert_true(tio_write(&cl, rq.p, rq.len, true));
+	tio_recv(&cl, (size_t)id, WAIT_MS);
+	expect_answers(&cl, (size_t)id);
+	if (cl.last_ok >= id)
+		fail_msg("the request after the flood was answered OK: the "
+		    "revocation never took effect");
+	if (cl.last_ok >= must)
+		fail_msg("request %llu, written after the revocation was "
+		    "acknowledged, was answered OK (the first REVOKED: %llu): "
+		    "the worker's store snapshot is stale",
+		    (unsigned long long)cl.last_ok,
+		    (unsigned long long)cl.first_revoked);
+	tio_close(&cl);
+	obuf_free(&fq);
+	obuf_free(&rq);
+	finish();
+}
+
+/*
+ * SIGTERM while a flood keeps the only worker busy: drain_timeout_ms
+ * (500 ms here) still bounds the drain, so the flooding connection is
+ * closed within TERM_MAX_MS of the signal and the daemon exits 0.
+ */
+static void
+test_sigterm_during_pipeline(void **state)
+{
+	const int64_t	 term_at_ms = 200;
+	uint64_t	 id = 2;
+	int64_t		 t0, end, t_term = -1, t_closed = -1;
+
+	(void)state;
+	start_one_worker("requests_per_read = 16; drain_timeout_ms = 500;",
+	    false);
+	tio_connect(&cl, 0, 0);
+	round_trip(&cl);
+	t0 = now_ms();
+	end = t0 + term_at_ms + TERM_MAX_MS;
+	while (now_ms() < end) {
+		if (!flood_step(&cl, &id)) {
+			t_closed = now_ms();
+			break;
+		}
+		if (t_term < 0 && now_ms() - t0 >= term_at_ms) {
+			assert_int_equal(kill(d.pid, SIGTERM), 0);
+			t_term = now_ms();
+		}
+	}
+	if (t_term < 0)
+		fail_msg("the server closed the flood before SIGTERM, after "
+		    "%zu answers (log: %s)", cl.answers, d.log);
+	if (t_closed < 0)
+		fail_msg("the flooding connection was still open %lld ms after "
+		    "SIGTERM (drain_timeout_ms = 500; %zu answers; log: %s)",
+		    (long long)(now_ms() - t_term), cl.answers, d.log);
+	print_message("# SIGTERM %lld ms into the flood; the connection "
+	    "closed %lld ms after it, with %zu answers\n",
+	    (long long)(t_term - t0), (long long)(t_closed - t_term),
+	    cl.answers);
+	if (cl.failed)
+		fail_msg("%s", cl.why);
+	tio_close(&cl);
+	obuf_free(&fq);
+	obuf_free(&rq);
+	finish();
+}
+
 int
 main(void)
 {
@@ -952,6 +1427,12 @@ main(void)
 		cmocka_unit_test_teardown(
 		    test_drain_answers_half_received_frame, stop),
 		cmocka_unit_test_teardown(test_frame_after_long_quiet, stop),
+		cmocka_unit_test_teardown(test_eof_with_more_than_budget, stop),
+		cmocka_unit_test_teardown(test_pipeline_does_not_starve_worker,
+		    stop),
+		cmocka_unit_test_teardown(test_revocation_seen_during_pipeline,
+		    stop),
+		cmocka_unit_test_teardown(test_sigterm_during_pipeline, stop),
 	};
 
 	return cmocka_run_group_tests_name("eidd_tls_io", tests, NULL,
