@@ -130,71 +130,74 @@ test_sigterm_answers_in_flight(void **state)
 	th_eidd_cleanup(&d);
 }
 
-/* eidd -t: 0 for a good configuration, 1 with file:line for a bad one. */
-static void
-test_config_check(void **state)
+/*
+ * Write text to path, run "eidd -t ARGS -c path", return its output
+ * (stdout, and stderr if err2out) and set *status to its exit status.
+ */
+static char *
+config_check(const char *path, const char *text, const char *args,
+    bool err2out, int *status)
 {
-	char		 cmd[2048], path[1024], *conf, *out, *esc;
 	const char	*b = getenv("EID_BUILD");
+	char		 cmd[2048], *out;
 	FILE		*fp, *p;
 	size_t		 n;
-	int		 st;
 
-	(void)state;
-	snprintf(path, sizeof(path), "%s/test-tmp/check.conf",
-	    b != NULL && *b ? b : "build");
-	conf = th_eidd_conf_text("idle_timeout_ms = 5;", NULL);
 	fp = fopen(path, "w");
 	assert_non_null(fp);
-	fputs(conf, fp);
+	fputs(text, fp);
 	fclose(fp);
-	free(conf);
-	snprintf(cmd, sizeof(cmd), "'%s/bin/eidd' -t -c '%s' 2>&1",
-	    b != NULL && *b ? b : "build", path);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	out = calloc(1, 4096);
-	assert_non_null(out);
-	n = fread(out, 1, 4095, p);
-	out[n] = '\0';
-	st = pclose(p);
-	assert_int_equal(WEXITSTATUS(st), 1);
-	/* The file, the line, the option and what is wrong with it. */
-	if (strstr(out, "check.conf:6: limits.idle_timeout_ms: 5 is out of "
-	    "range") == NULL)
-		fail_msg("unexpected: %s", out);
-	free(out);
-	remove(path);
-
-	/*
-	 * -t -v prints strings as libconfig literals: a subject with a
-	 * quote, a backslash and a tab comes out escaped, never raw.
-	 */
-	conf = th_eidd_conf_text(NULL, NULL);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	n = strlen(conf);
-	esc = strstr(conf, "CN=rp-bhxh\"");
-	assert_non_null(esc);
-	fwrite(conf, 1, (size_t)(esc - conf), fp);
-	fputs("CN=rp-b\\\"h\\\\x\\th\"", fp);
-	fputs(esc + strlen("CN=rp-bhxh\""), fp);
-	fclose(fp);
-	free(conf);
-	snprintf(cmd, sizeof(cmd), "'%s/bin/eidd' -t -v -c '%s' 2>/dev/null",
-	    b != NULL && *b ? b : "build", path);
+	snprintf(cmd, sizeof(cmd), "'%s/bin/eidd' -t %s -c '%s' %s",
+	    b != NULL && *b ? b : "build", args, path,
+	    err2out ? "2>&1" : "2>/dev/null");
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	out = calloc(1, 16384);
 	assert_non_null(out);
 	n = fread(out, 1, 16383, p);
 	out[n] = '\0';
-	st = pclose(p);
-	assert_int_equal(WEXITSTATUS(st), 0);
+	*status = WEXITSTATUS(pclose(p));
+	remove(path);
+	return out;
+}
+
+/* eidd -t: 0 for a good configuration, 1 with file:line for a bad one. */
+static void
+test_config_check(void **state)
+{
+	char		 cmd[2048], path[1024], *conf, *out, *esc, *t;
+	const char	*b = getenv("EID_BUILD");
+	int		 st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/test-tmp/check.conf",
+	    b != NULL && *b ? b : "build");
+	conf = th_eidd_conf_text("idle_timeout_ms = 5;", NULL);
+	out = config_check(path, conf, "", true, &st);
+	free(conf);
+	assert_int_equal(st, 1);
+	/* The file, the line, the option and what is wrong with it. */
+	if (strstr(out, "check.conf:6: limits.idle_timeout_ms: 5 is out of "
+	    "range") == NULL)
+		fail_msg("unexpected: %s", out);
+	free(out);
+
+	/*
+	 * -t -v prints strings as libconfig literals: a subject with a
+	 * quote, a backslash and a tab comes out escaped, never raw.
+	 */
+	conf = th_eidd_conf_text(NULL, NULL);
+	esc = strstr(conf, "CN=rp-bhxh\"");
+	assert_non_null(esc);
+	assert_true(asprintf(&t, "%.*sCN=rp-b\\\"h\\\\x\\th\"%s",
+	    (int)(esc - conf), conf, esc + strlen("CN=rp-bhxh\"")) > 0);
+	free(conf);
+	out = config_check(path, t, "-v", false, &st);
+	free(t);
+	assert_int_equal(st, 0);
 	if (strstr(out, "CN=rp-b\\\"h\\\\x\\x09h\";") == NULL)
 		fail_msg("subject not escaped: %s", out);
 	free(out);
-	remove(path);
 
 	/* -t -v prints the normalized configuration: a golden file. */
 	snprintf(cmd, sizeof(cmd), "'%s/bin/eidd' -t -v -c etc/eidd.dev.conf "
