@@ -587,6 +587,9 @@ cfg_load(const char *path, char *err, size_t errlen)
 		fatalx("nomem", "where=cfg");
 	c->path = cfg_strdup(path);
 	config_init(&lc);
+	/* @include "file" too is relative to the configuration's directory. */
+	if (x.dir != NULL)
+		config_set_include_dir(&lc, x.dir);
 	if (config_read_file(&lc, path) != CONFIG_TRUE) {
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
 			cfg_fail(&x, 0, "file", "cannot read: %s",

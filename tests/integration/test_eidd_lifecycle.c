@@ -167,6 +167,7 @@ test_config_check(void **state)
 {
 	char		 cmd[2048], path[1024], *conf, *out, *esc, *t;
 	const char	*b = getenv("EID_BUILD");
+	FILE		*fp;
 	int		 st;
 
 	(void)state;
@@ -197,6 +198,25 @@ test_config_check(void **state)
 	assert_int_equal(st, 0);
 	if (strstr(out, "CN=rp-b\\\"h\\\\x\\x09h\";") == NULL)
 		fail_msg("subject not escaped: %s", out);
+	free(out);
+
+	/*
+	 * @include names a file relative to the configuration's directory,
+	 * as every other file name is, not to the working directory.
+	 */
+	snprintf(cmd, sizeof(cmd), "%s/test-tmp/part.conf",
+	    b != NULL && *b ? b : "build");
+	fp = fopen(cmd, "w");
+	assert_non_null(fp);
+	conf = th_eidd_conf_text(NULL, NULL);
+	fputs(conf, fp);
+	fclose(fp);
+	free(conf);
+	out = config_check(path, "@include \"part.conf\"\n", "", true, &st);
+	remove(cmd);
+	if (st != 0)
+		fail_msg("@include relative to the config's directory: %s",
+		    out);
 	free(out);
 
 	/* -t -v prints the normalized configuration: a golden file. */
