@@ -464,6 +464,25 @@ handler_is_pin(const char *s)
 	return s[EID_PIN_LEN] == '\0';
 }
 
+/* The wire's revocation kind as the store's; -1 for none of the three. */
+static int
+handler_kind_store(Eid__V1__RevokeKind k, enum store_rev_kind *out)
+{
+	switch (k) {
+	case EID__V1__REVOKE_KIND__REVOKE_TOKEN:
+		*out = STORE_REV_TOKEN;
+		return 0;
+	case EID__V1__REVOKE_KIND__REVOKE_SUBJECT:
+		*out = STORE_REV_SUBJECT;
+		return 0;
+	case EID__V1__REVOKE_KIND__REVOKE_KEY:
+		*out = STORE_REV_KEY;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /*
  * One RevokeRequest into a store revocation, every field checked; -1 and
  * e (BAD_REQUEST) when it is not acceptable.
@@ -474,17 +493,7 @@ handler_revocation(const Eid__V1__RevokeRequest *q, int64_t now,
 {
 	memset(r, 0, sizeof(*r));
 	e->code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
-	switch (q->kind) {
-	case EID__V1__REVOKE_KIND__REVOKE_TOKEN:
-		r->kind = STORE_REV_TOKEN;
-		break;
-	case EID__V1__REVOKE_KIND__REVOKE_SUBJECT:
-		r->kind = STORE_REV_SUBJECT;
-		break;
-	case EID__V1__REVOKE_KIND__REVOKE_KEY:
-		r->kind = STORE_REV_KEY;
-		break;
-	default:
+	if (handler_kind_store(q->kind, &r->kind) != 0) {
 		snprintf(e->msg, sizeof(e->msg), "kind must be token, subject "
 		    "or key");
 		return -1;
@@ -658,23 +667,6 @@ handler_kind_wire(enum store_rev_kind k)
 	    EID__V1__REVOKE_KIND__REVOKE_KEY;
 }
 
-static int
-handler_kind_store(Eid__V1__RevokeKind k, enum store_rev_kind *out)
-{
-	switch (k) {
-	case EID__V1__REVOKE_KIND__REVOKE_TOKEN:
-		*out = STORE_REV_TOKEN;
-		return 0;
-	case EID__V1__REVOKE_KIND__REVOKE_SUBJECT:
-		*out = STORE_REV_SUBJECT;
-		return 0;
-	case EID__V1__REVOKE_KIND__REVOKE_KEY:
-		*out = STORE_REV_KEY;
-		return 0;
-	default:
-		return -1;
-	}
-}
 
 /* ListRevocations (admins only): one page, asking one more for "more". */
 static int
