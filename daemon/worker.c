@@ -168,9 +168,10 @@ worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * An event base whose epoll changes are batched per loop pass: a
- * bufferevent turns its write interest on and off around every flush,
- * and without the changelist each turn is an epoll_ctl(2).
+ * An event base whose epoll changes are batched per loop pass: the
+ * gateway's bufferevents turn write interest on and off around every
+ * flush, and an API connection turns it on and off when its socket fills;
+ * without the changelist each turn is an epoll_ctl(2).
  */
 struct event_base *
 worker_base_new(void)
