@@ -70,8 +70,8 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(SAN)
 CRYPTO_SRCS := crypto/b64url.c crypto/claims.c crypto/jwk.c \
 	crypto/jws.c crypto/keyset.c crypto/sig.c crypto/sign.c crypto/verify.c
 MINT_SRCS := load/mint.c load/common.c
-BENCH_SRCS := load/bench_verify.c load/common.c
-LOAD_SRCS := load/eid_load.c load/hist.c load/common.c
+BENCH_SRCS := load/bench_verify.c load/raw.c load/common.c
+LOAD_SRCS := load/eid_load.c load/hist.c load/raw.c load/common.c
 CLIENT_SRCS := client/wire.c client/client.c client/aclient.c
 EIDCTL_SRCS := client/eidctl.c
 DAEMON_SRCS := daemon/main.c daemon/cfg.c daemon/log.c daemon/tls.c \

@@ -40,10 +40,9 @@
 #include "eid/verify.h"
 
 #include "common.h"
+#include "raw.h"
 
 #define BENCH_PROG		"eid-bench-verify"
-#define BENCH_ISS		"https://vneid.example"
-#define BENCH_AUD		"dichvucong"
 
 #define BENCH_EXIT_USAGE	2
 
@@ -59,9 +58,6 @@
  * round overshoots its length.
  */
 #define BENCH_BATCH_NS		2000000LL
-
-/* Largest raw signature handed to OpenSSL: RSA-4096, or DER P-384. */
-#define BENCH_SIG_MAX		512
 
 /* --update refuses to rewrite a file larger than this. */
 #define BENCH_DOC_MAX		(1024 * 1024)
@@ -106,14 +102,7 @@ struct bench_stat {
 /* Everything one algorithm needs in the timed loops, and its results. */
 struct bench_case {
 	const struct bench_alg *ba;
-	char		*token;		/* malloc'd by eid_jws_sign */
-	size_t		 token_len;
-	size_t		 signed_len;	/* bytes of "header.payload" */
-	EVP_PKEY	*pub;		/* public key only, for the raw side */
-	const EVP_MD	*md;		/* borrowed from struct bench */
-	EVP_MD_CTX	*tmpl;		/* verify context prepared once */
-	unsigned char	 sig[BENCH_SIG_MAX]; /* as OpenSSL wants it */
-	size_t		 sig_len;
+	struct raw	 raw;		/* the token, and OpenSSL's verify */
 	uint64_t	 batch[BENCH_NMETHODS];
 	double		*cpu_rate[BENCH_NMETHODS];	/* per round */
 	double		*wall_rate[BENCH_NMETHODS];
@@ -141,8 +130,6 @@ struct bench {
 	struct eid_policy policy;
 	struct eid_request req;
 	int64_t		 now;
-	EVP_MD		*sha256;
-	EVP_MD		*sha384;
 	struct bench_case cases[BENCH_NALGS];
 	size_t		 ncases;
 	char		 cpu_model[128];
@@ -324,21 +311,21 @@ bench_keyset_load(struct bench *b)
 	common_path(path, sizeof(path), b->conf.certs, "jwks", ".json");
 	if (access(path, R_OK) == 0) {
 		b->keysource = "jwks";
-		if ((rc = eid_keyset_add_jwks_file(kb, BENCH_ISS, path, err,
+		if ((rc = eid_keyset_add_jwks_file(kb, RAW_ISS, path, err,
 		    sizeof(err))) != EID_OK)
 			bench_fatal("%s: %s: %s", path, eid_strerror(rc), err);
 	} else {
 		b->keysource = "certificates";
 		common_path(path, sizeof(path), b->conf.certs, "root-ca",
 		    ".crt");
-		if ((rc = eid_keyset_add_anchors_file(kb, BENCH_ISS, path,
+		if ((rc = eid_keyset_add_anchors_file(kb, RAW_ISS, path,
 		    err, sizeof(err))) != EID_OK)
 			bench_fatal("%s: %s: %s", path, eid_strerror(rc), err);
 		for (i = 0; i < BENCH_NALGS; i++) {
 			ba = &bench_algs[i];
 			common_path(path, sizeof(path), b->conf.certs,
 			    common_devkey_base(ba->alg), ".chain.pem");
-			if ((rc = eid_keyset_add_cert_file(kb, BENCH_ISS, path,
+			if ((rc = eid_keyset_add_cert_file(kb, RAW_ISS, path,
 			    ba->pin, err, sizeof(err))) != EID_OK)
 				bench_fatal("%s: %s: %s", path,
 				    eid_strerror(rc), err);
@@ -365,146 +352,22 @@ bench_key_load(const char *path)
 	return k;
 }
 
-/*
- * A key holding only the public half, decoded from SPKI DER as a verifier
- * would hold it: verifying with the private key object could take another
- * code path than the library's public key does.
- */
-static EVP_PKEY *
-bench_pubkey(EVP_PKEY *priv, const char *path)
-{
-	unsigned char		*der = NULL;
-	const unsigned char	*p;
-	EVP_PKEY		*pub;
-	int			 n;
-
-	if ((n = i2d_PUBKEY(priv, &der)) <= 0)
-		bench_fatal("%s: cannot encode the public key", path);
-	p = der;
-	pub = d2i_PUBKEY(NULL, &p, n);
-	OPENSSL_free(der);
-	if (pub == NULL)
-		bench_fatal("%s: cannot decode the public key", path);
-	return pub;
-}
-
-/* R || S, as JOSE carries it, to the DER ECDSA-Sig-Value OpenSSL takes. */
-static void
-bench_sig_to_der(struct bench_case *c, const unsigned char *rs, size_t len)
-{
-	ECDSA_SIG	*es;
-	BIGNUM		*r, *s;
-	unsigned char	*p = c->sig;
-	int		 n;
-
-	if ((es = ECDSA_SIG_new()) == NULL ||
-	    (r = BN_bin2bn(rs, (int)(len / 2), NULL)) == NULL ||
-	    (s = BN_bin2bn(rs + len / 2, (int)(len / 2), NULL)) == NULL ||
-	    ECDSA_SIG_set0(es, r, s) != 1)
-		bench_fatal("%s: ECDSA signature", eid_alg_name(c->ba->alg));
-	if ((n = i2d_ECDSA_SIG(es, NULL)) <= 0 || n > BENCH_SIG_MAX ||
-	    i2d_ECDSA_SIG(es, &p) != n)
-		bench_fatal("%s: ECDSA signature DER",
-		    eid_alg_name(c->ba->alg));
-	c->sig_len = (size_t)n;
-	ECDSA_SIG_free(es);
-}
-
-/*
- * Set up a verify context the way crypto/sig.c does: digest, and the
- * RSA padding of the algorithm (PSS: salt = digest length, MGF1 with the
- * same digest).  Returns 0 on success.
- */
-static int
-bench_raw_init(const struct bench_case *c, EVP_MD_CTX *mctx)
-{
-	EVP_PKEY_CTX	*pctx = NULL;
-
-	if (EVP_DigestVerifyInit(mctx, &pctx, c->md, NULL, c->pub) != 1)
-		return -1;
-	if (c->ba->alg == EID_ALG_RS256) {
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)
-			return -1;
-	} else if (c->ba->alg == EID_ALG_PS256) {
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx,
-		    RSA_PKCS1_PSS_PADDING) <= 0 ||
-		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
-		    RSA_PSS_SALTLEN_DIGEST) <= 0 ||
-		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, c->md) <= 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Sign the one token of an algorithm and prepare both sides' inputs. */
 static void
 bench_case_init(struct bench *b, struct bench_case *c,
     const struct bench_alg *ba)
 {
 	EVP_PKEY	*priv;
-	char		 path[4096], kid[EID_THUMBPRINT_LEN + 1];
-	char		 header[256], payload[512];
-	unsigned char	 raw[BENCH_SIG_MAX];
-	const char	*dot;
-	size_t		 n;
-	enum eid_err	 rc;
-	int		 hlen, plen, m;
+	char		 path[4096];
+	int		 m;
 
 	memset(c, 0, sizeof(*c));
 	c->ba = ba;
 	common_path(path, sizeof(path), b->conf.certs,
 	    common_devkey_base(ba->alg), ".key");
 	priv = bench_key_load(path);
-	common_key_kid(priv, path, kid, sizeof(kid));
-	hlen = snprintf(header, sizeof(header),
-	    "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
-	    eid_alg_name(ba->alg), kid);
-	plen = snprintf(payload, sizeof(payload),
-	    "{\"iss\":\"%s\",\"sub\":\"001090012345\",\"aud\":\"%s\","
-	    "\"iat\":%lld,\"exp\":%lld,\"jti\":\"bench-1\","
-	    "\"name\":\"Nguyễn Văn An\",\"birthdate\":\"1990-05-17\","
-	    "\"gender\":\"male\",\"eid_level\":2}",
-	    BENCH_ISS, BENCH_AUD, (long long)(b->now - 60),
-	    (long long)(b->now + 600));
-	if (hlen < 0 || (size_t)hlen >= sizeof(header) || plen < 0 ||
-	    (size_t)plen >= sizeof(payload))
-		bench_fatal("%s: cannot format the token", path);
-	if ((rc = eid_jws_sign(priv, ba->alg, header, (size_t)hlen, payload,
-	    (size_t)plen, &c->token)) != EID_OK)
-		bench_fatal("%s: sign %s: %s", path, eid_alg_name(ba->alg),
-		    eid_strerror(rc));
-	c->token_len = strlen(c->token);
-	c->pub = bench_pubkey(priv, path);
+	raw_init(&c->raw, ba->alg, priv, path, b->now);
 	EVP_PKEY_free(priv);
-
-	/* The raw side verifies the very bytes the library verifies. */
-	if ((dot = strrchr(c->token, '.')) == NULL)
-		bench_fatal("%s: signed token has no signature", path);
-	c->signed_len = (size_t)(dot - c->token);
-	n = eid_b64url_decode(dot + 1, strlen(dot + 1), raw, sizeof(raw));
-	if (n == (size_t)-1)
-		bench_fatal("%s: cannot decode the signature", path);
-	switch (ba->alg) {
-	case EID_ALG_ES256:
-	case EID_ALG_ES384:
-		bench_sig_to_der(c, raw, n);
-		break;
-	case EID_ALG_RS256:
-	case EID_ALG_PS256:
-	case EID_ALG_EDDSA:
-		memcpy(c->sig, raw, n);
-		c->sig_len = n;
-		break;
-	case EID_ALG_NONE:
-		bench_fatal("no algorithm");
-	}
-	/* Ed25519 hashes internally and takes no digest. */
-	c->md = ba->alg == EID_ALG_ES384 ? b->sha384 :
-	    ba->alg == EID_ALG_EDDSA ? NULL : b->sha256;
-	if ((c->tmpl = EVP_MD_CTX_new()) == NULL ||
-	    bench_raw_init(c, c->tmpl) != 0)
-		bench_fatal("%s: cannot prepare a verify context",
-		    eid_alg_name(ba->alg));
 
 	for (m = 0; m < BENCH_NMETHODS; m++) {
 		c->cpu_rate[m] = calloc((size_t)b->conf.rounds,
@@ -521,9 +384,7 @@ bench_case_free(struct bench_case *c)
 {
 	int	 m;
 
-	free(c->token);
-	EVP_MD_CTX_free(c->tmpl);
-	EVP_PKEY_free(c->pub);
+	raw_free(&c->raw);
 	for (m = 0; m < BENCH_NMETHODS; m++) {
 		free(c->cpu_rate[m]);
 		free(c->wall_rate[m]);
@@ -537,53 +398,8 @@ bench_lib_once(const struct bench *b, const struct bench_case *c)
 {
 	struct eid_assertion	 a;
 
-	return eid_verify(b->ks, c->token, c->token_len, &b->req, &b->policy,
+	return eid_verify(b->ks, c->raw.token, c->raw.token_len, &b->req, &b->policy,
 	    b->now, &a) == EID_VERDICT_OK ? 0 : -1;
-}
-
-/*
- * The least an application calling OpenSSL directly does per token, with
- * the key parsed, the digest fetched and the verify context initialised
- * once: copy the prepared context, verify.  These are the calls
- * crypto/sig.c makes, and nothing else, so the ratio is the library's own
- * overhead and not a trick one side knows and the other does not.
- */
-static int
-bench_raw_once(const struct bench_case *c)
-{
-	EVP_MD_CTX	*mctx;
-	int		 rc = -1;
-
-	if ((mctx = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	if (EVP_MD_CTX_copy_ex(mctx, c->tmpl) != 1)
-		goto out;
-	if (EVP_DigestVerify(mctx, c->sig, c->sig_len,
-	    (const unsigned char *)c->token, c->signed_len) == 1)
-		rc = 0;
-out:
-	EVP_MD_CTX_free(mctx);
-	return rc;
-}
-
-/*
- * What a typical application does: the key parsed and the digest fetched
- * once, but EVP_DigestVerifyInit (with its provider fetches) per token.
- * Shown for comparison; the goals are judged against bench_raw_once().
- */
-static int
-bench_raw_init_once(const struct bench_case *c)
-{
-	EVP_MD_CTX	*mctx;
-	int		 rc = -1;
-
-	if ((mctx = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	if (bench_raw_init(c, mctx) == 0 && EVP_DigestVerify(mctx, c->sig,
-	    c->sig_len, (const unsigned char *)c->token, c->signed_len) == 1)
-		rc = 0;
-	EVP_MD_CTX_free(mctx);
-	return rc;
 }
 
 /*
@@ -604,8 +420,8 @@ bench_batch(const struct bench *b, const struct bench_case *c,
 				    "OK", eid_alg_name(c->ba->alg));
 	} else {
 		for (i = 0; i < n; i++)
-			if ((m == BENCH_RAW ? bench_raw_once(c) :
-			    bench_raw_init_once(c)) != 0)
+			if ((m == BENCH_RAW ? raw_verify(&c->raw) :
+			    raw_verify_init(&c->raw)) != 0)
 				bench_fatal("%s: raw EVP_DigestVerify stopped "
 				    "returning 1", eid_alg_name(c->ba->alg));
 	}
@@ -620,14 +436,14 @@ bench_case_check(const struct bench *b, const struct bench_case *c)
 	struct eid_assertion	 a;
 	enum eid_verdict	 v;
 
-	v = eid_verify(b->ks, c->token, c->token_len, &b->req, &b->policy,
+	v = eid_verify(b->ks, c->raw.token, c->raw.token_len, &b->req, &b->policy,
 	    b->now, &a);
 	if (v != EID_VERDICT_OK)
 		bench_fatal("%s: eid_verify of the minted token returned %s, "
 		    "not OK (key set from %s in %s)", eid_alg_name(c->ba->alg),
 		    eid_verdict_name(v), b->keysource, b->conf.certs);
 	ERR_clear_error();
-	if (bench_raw_once(c) != 0 || bench_raw_init_once(c) != 0)
+	if (raw_verify(&c->raw) != 0 || raw_verify_init(&c->raw) != 0)
 		bench_fatal("%s: raw EVP_DigestVerify of the minted token "
 		    "failed", eid_alg_name(c->ba->alg));
 }
@@ -1082,17 +898,10 @@ main(int argc, char **argv)
 	b.now = (int64_t)time(NULL);
 	b.policy.leeway_s = EID_POLICY_LEEWAY_DEFAULT;
 	b.policy.max_lifetime_s = EID_POLICY_LIFETIME_DEFAULT;
-	b.req.audience = BENCH_AUD;
+	b.req.audience = RAW_AUD;
 	b.req.min_level = 2;
 	b.req.nonce = NULL;
 
-	/*
-	 * Fetched once, as the library's key set does: an implicit fetch
-	 * per call would make the raw side pay a cost the library avoids.
-	 */
-	if ((b.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-	    (b.sha384 = EVP_MD_fetch(NULL, "SHA384", NULL)) == NULL)
-		bench_fatal("cannot fetch SHA-256/SHA-384");
 	bench_keyset_load(&b);
 	for (i = 0; i < BENCH_NALGS; i++) {
 		if (b.conf.only != EID_ALG_NONE &&
@@ -1115,8 +924,6 @@ main(int argc, char **argv)
 	for (i = 0; i < b.ncases; i++)
 		bench_case_free(&b.cases[i]);
 	eid_keyset_unref(b.ks);
-	EVP_MD_free(b.sha256);
-	EVP_MD_free(b.sha384);
 	free(b.conf.command);
 	return 0;
 }
