@@ -19,13 +19,16 @@
  * else); once running, a failing connection is counted, never fatal.
  * Exit status 0 means no error and no verdict mismatch.
  */
+#define _GNU_SOURCE	/* sched_setaffinity, CPU_SET, RUSAGE_THREAD */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +50,7 @@
 
 #include "common.h"
 #include "hist.h"
+#include "raw.h"
 
 #define LOAD_PROG		"eid-load"
 #define LOAD_ISS_DEFAULT	"https://vneid.example"
@@ -157,6 +161,8 @@ enum load_opt {
 	LOAD_OPT_MINT_THREADS,
 	LOAD_OPT_SERVER_PID,
 	LOAD_OPT_TIMEOUT,
+	LOAD_OPT_BUSY_POLL,
+	LOAD_OPT_RAW_CPU,
 	LOAD_OPT_QUIET,
 	LOAD_OPT_HELP
 };
@@ -239,6 +245,10 @@ static const struct load_option {
 	    "time over the measured window" },
 	{ "timeout-ms", LOAD_OPT_TIMEOUT, "MS", "connect and answer timeout "
 	    "(10000)" },
+	{ "busy-poll", LOAD_OPT_BUSY_POLL, NULL, "never sleep waiting for "
+	    "answers: for a generator on CPUs of its own" },
+	{ "raw-cpu", LOAD_OPT_RAW_CPU, "N", "measure OpenSSL's bare verify "
+	    "of the one algorithm on CPU N during the window" },
 	{ "quiet", LOAD_OPT_QUIET, NULL, "no progress line" },
 	{ "help", LOAD_OPT_HELP, NULL, "this text" },
 };
@@ -280,6 +290,8 @@ struct load_conf {
 	long long	 premint;	/* -1: auto */
 	long long	 threads;	/* 0: cores */
 	long long	 server_pid;	/* 0: none */
+	bool		 busy_poll;
+	long long	 raw_cpu;	/* -1: no raw yardstick */
 	bool		 quiet;
 };
 
@@ -517,6 +529,33 @@ struct load_conn {
 	bool		 idle;
 };
 
+/*
+ * --raw-cpu: a thread on that CPU verifies one token of the mix's
+ * algorithm with OpenSSL alone (load/raw.h), over and over, and counts
+ * the verifies and its own CPU time while the measured window is open.
+ * Sharing the daemon's CPU at the same time, it sees the same machine
+ * speed, so the ratio of the daemon's CPU per request to its CPU per
+ * verify holds still on a machine whose speed drifts from one second to
+ * the next.  A batch that straddles an edge of the window is not counted.
+ */
+enum load_raw_state {
+	LOAD_RAW_WAIT = 0,
+	LOAD_RAW_MEASURE,
+	LOAD_RAW_STOP
+};
+
+#define LOAD_RAW_BATCH	4	/* verifies between two reads of the clock */
+
+struct load_raw {
+	pthread_t	 th;
+	struct raw	 r;
+	atomic_int	 state;		/* enum load_raw_state */
+	/* written by the thread, read after the join */
+	uint64_t	 verifies;
+	int64_t		 cpu_ns;
+	bool		 failed;
+};
+
 struct load {
 	struct load_conf *c;
 	/* minting */
@@ -586,6 +625,7 @@ struct load {
 	long long	 srv_ticks1;
 	double		 cli_cpu0;
 	double		 cli_cpu1;
+	struct load_raw	*raw;		/* --raw-cpu */
 };
 
 static void	 load_usage(FILE *);
@@ -927,6 +967,12 @@ load_set(struct load_conf *c, const struct load_option *o, const char *arg,
 		c->cfg.timeout_ms = (int)load_parse_int(where, n, arg, 1,
 		    3600000);
 		break;
+	case LOAD_OPT_BUSY_POLL:
+		c->busy_poll = true;
+		break;
+	case LOAD_OPT_RAW_CPU:
+		c->raw_cpu = load_parse_int(where, n, arg, 0, CPU_SETSIZE - 1);
+		break;
 	case LOAD_OPT_QUIET:
 		c->quiet = true;
 		break;
@@ -1051,6 +1097,23 @@ load_dev_default(const char **v, const char *dev)
 		*v = dev;
 }
 
+/* The one algorithm of the mix; EID_ALG_NONE if it has several. */
+static enum eid_alg
+load_mix_alg(const struct load_conf *c)
+{
+	enum eid_alg	 one = EID_ALG_NONE;
+	int		 a;
+
+	for (a = 0; a <= EID_ALG_EDDSA; a++) {
+		if (c->alg_weight[a] == 0)
+			continue;
+		if (one != EID_ALG_NONE)
+			return EID_ALG_NONE;
+		one = (enum eid_alg)a;
+	}
+	return one;
+}
+
 static void
 load_conf_finish(struct load_conf *c)
 {
@@ -1080,6 +1143,12 @@ load_conf_finish(struct load_conf *c)
 		c->revoked_pool = 1;
 	if (c->cfg.timeout_ms == 0)
 		c->cfg.timeout_ms = 10000;
+	if (c->raw_cpu >= 0 && load_mix_alg(c) == EID_ALG_NONE)
+		load_usage_error("--raw-cpu needs one algorithm in --alg-mix, "
+		    "the one it verifies");
+	if (c->raw_cpu >= 0 && c->raw_cpu >= sysconf(_SC_NPROCESSORS_CONF))
+		load_usage_error("--raw-cpu %lld: this machine has CPUs 0 to "
+		    "%ld", c->raw_cpu, sysconf(_SC_NPROCESSORS_CONF) - 1);
 }
 
 /* --- minting ---------------------------------------------------------------- */
@@ -1801,7 +1870,8 @@ load_self_cpu(void)
 {
 	struct rusage	 ru;
 
-	if (getrusage(RUSAGE_SELF, &ru) == -1)
+	/* The event loop's thread: not --raw-cpu's, nor the minting ones. */
+	if (getrusage(RUSAGE_THREAD, &ru) == -1)
 		return 0;
 	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
@@ -1832,6 +1902,8 @@ load_measure_begin(struct load *l, uint64_t t)
 	if (l->measuring || l->finished)
 		return;
 	l->measuring = true;
+	if (l->raw != NULL)
+		atomic_store(&l->raw->state, LOAD_RAW_MEASURE);
 	/*
 	 * The window opens at t: now, or in the open loop the intended
 	 * time of the first measured request, so that a generator or daemon
@@ -1872,6 +1944,8 @@ load_finish_maybe(struct load *l)
 	if (l->inflight > 0 || (!l->stopping && alive > 0))
 		return;
 	l->finished = true;
+	if (l->raw != NULL)
+		atomic_store(&l->raw->state, LOAD_RAW_STOP);
 	l->t_end = load_now();
 	if (!l->measuring) {
 		l->t_start = l->t_end;
@@ -2323,6 +2397,118 @@ load_raise_nofile(size_t need)
 	(void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+static int64_t
+load_thread_cpu_ns(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void *
+load_raw_main(void *arg)
+{
+	struct load_raw	*rw = arg;
+	int64_t		 t0, t1;
+	int		 st, i;
+
+	while ((st = atomic_load(&rw->state)) != LOAD_RAW_STOP) {
+		t0 = load_thread_cpu_ns();
+		for (i = 0; i < LOAD_RAW_BATCH; i++)
+			if (raw_verify(&rw->r) != 0) {
+				rw->failed = true;
+				return NULL;
+			}
+		t1 = load_thread_cpu_ns();
+		if (st == LOAD_RAW_MEASURE &&
+		    atomic_load(&rw->state) == LOAD_RAW_MEASURE) {
+			rw->verifies += LOAD_RAW_BATCH;
+			rw->cpu_ns += t1 - t0;
+		}
+	}
+	return NULL;
+}
+
+/* Sign the yardstick's token and start its thread on --raw-cpu's CPU. */
+static void
+load_raw_start(struct load *l)
+{
+	struct load_raw	*rw;
+	pthread_attr_t	 attr;
+	cpu_set_t	 set;
+	EVP_PKEY	*priv;
+	char		 path[4096];
+	enum eid_alg	 alg = load_mix_alg(l->c);
+	int		 rc;
+
+	rw = load_calloc(1, sizeof(*rw));
+	common_path(path, sizeof(path), l->c->certs, common_devkey_base(alg),
+	    ".key");
+	priv = common_key_read(path);
+	raw_init(&rw->r, alg, priv, path, (int64_t)time(NULL));
+	EVP_PKEY_free(priv);
+	if (raw_verify(&rw->r) != 0)
+		common_fatal("--raw-cpu: OpenSSL does not verify the %s token "
+		    "it was given", eid_alg_name(alg));
+	atomic_init(&rw->state, LOAD_RAW_WAIT);
+	CPU_ZERO(&set);
+	CPU_SET((int)l->c->raw_cpu, &set);
+	if ((rc = pthread_attr_init(&attr)) != 0 ||
+	    (rc = pthread_attr_setaffinity_np(&attr, sizeof(set), &set)) != 0 ||
+	    (rc = pthread_create(&rw->th, &attr, load_raw_main, rw)) != 0)
+		common_fatal("--raw-cpu %lld: %s", l->c->raw_cpu,
+		    strerror(rc));
+	pthread_attr_destroy(&attr);
+	l->raw = rw;
+}
+
+static void
+load_raw_stop(struct load *l)
+{
+	if (l->raw == NULL)
+		return;
+	atomic_store(&l->raw->state, LOAD_RAW_STOP);
+	pthread_join(l->raw->th, NULL);
+	if (l->raw->failed)
+		common_fatal("--raw-cpu: OpenSSL's verify stopped returning 1");
+}
+
+/* CPU microseconds per raw verify in the window; -1 if none was counted. */
+static double
+load_raw_us(const struct load *l)
+{
+	if (l->raw == NULL || l->raw->verifies == 0)
+		return -1;
+	return (double)l->raw->cpu_ns / 1e3 / (double)l->raw->verifies;
+}
+
+/*
+ * The event loop; -1 if it failed.  With --busy-poll it never blocks in
+ * epoll_wait: on loopback, the daemon's write that answers a sleeping
+ * generator also pays for waking it (on a VM without guest halt polling,
+ * an inter-processor interrupt through the hypervisor), a cost that a
+ * generator on another machine would not put on the daemon.  Only for a
+ * generator with CPUs of its own, since it keeps one busy.
+ */
+static int
+load_loop(struct load *l)
+{
+	int	 rc;
+
+	if (!l->c->busy_poll)
+		return event_base_dispatch(l->base);
+	for (;;) {
+		/* 1: no events left; -1: an error. */
+		if ((rc = event_base_loop(l->base, EVLOOP_NONBLOCK)) != 0)
+			return rc == 1 ? 0 : -1;
+		if (event_base_got_exit(l->base) ||
+		    event_base_got_break(l->base))
+			return 0;
+	}
+}
+
 static void
 load_run(struct load *l)
 {
@@ -2373,8 +2559,11 @@ load_run(struct load *l)
 			common_fatal("connection to %s: %s", l->c->cfg.server,
 			    err);
 	}
-	if (event_base_dispatch(l->base) == -1)
+	if (l->c->raw_cpu >= 0)
+		load_raw_start(l);
+	if (load_loop(l) == -1)
 		common_fatal("event loop failed");
+	load_raw_stop(l);
 	if (!l->finished) {
 		/* A second interrupt: report what was measured so far. */
 		l->t_end = load_now();
@@ -2477,7 +2666,7 @@ load_json(const struct load *l)
 	const struct load_conf	*c = l->c;
 	const struct load_counts *m = &l->m;
 	json_t			*r, *o, *a;
-	double			 srv = load_srv_cpu_s(l), cli;
+	double			 srv = load_srv_cpu_s(l), cli, raw_us;
 	size_t			 i;
 
 	r = json_object();
@@ -2584,6 +2773,22 @@ load_json(const struct load *l)
 		json_object_set_new(r, "server_window_answers",
 		    LOAD_JI(l->window_done));
 	}
+	if (l->raw != NULL) {
+		o = json_object();
+		raw_us = load_raw_us(l);
+		json_object_set_new(o, "alg",
+		    json_string(eid_alg_name(l->raw->r.alg)));
+		json_object_set_new(o, "cpu", LOAD_JI(c->raw_cpu));
+		json_object_set_new(o, "verifies", LOAD_JI(l->raw->verifies));
+		json_object_set_new(o, "cpu_s",
+		    json_real((double)l->raw->cpu_ns / 1e9));
+		json_object_set_new(o, "us_per_verify", raw_us > 0 ?
+		    json_real(raw_us) : json_null());
+		json_object_set_new(r, "raw", o);
+		json_object_set_new(r, "server_cpu_ratio", raw_us > 0 &&
+		    srv >= 0 && l->window_done > 0 ? json_real(srv * 1e6 /
+		    (double)l->window_done / raw_us) : json_null());
+	}
 	cli = l->cli_cpu1 - l->cli_cpu0;
 	json_object_set_new(r, "client_cpu_s", json_real(cli));
 	json_object_set_new(r, "client_cpu_us_per_request",
@@ -2648,7 +2853,7 @@ load_summary(const struct load *l, FILE *fp)
 {
 	const struct load_conf	*c = l->c;
 	const struct load_counts *m = &l->m;
-	double			 srv = load_srv_cpu_s(l), cli;
+	double			 srv = load_srv_cpu_s(l), cli, raw_us;
 	size_t			 i;
 	int			 a;
 
@@ -2721,6 +2926,16 @@ load_summary(const struct load *l, FILE *fp)
 		    "request (%" PRIu64 " answers in the window)\n",
 		    c->server_pid, srv, l->window_done > 0 ? srv * 1e6 /
 		    (double)l->window_done : 0.0, l->window_done);
+	if ((raw_us = load_raw_us(l)) > 0) {
+		fprintf(fp, "  raw OpenSSL %s verify on CPU %lld beside the "
+		    "run: %.1f CPU us (%" PRIu64 " verifies)",
+		    eid_alg_name(l->raw->r.alg), c->raw_cpu, raw_us,
+		    l->raw->verifies);
+		if (srv >= 0 && l->window_done > 0)
+			fprintf(fp, "; server/raw %.3f", srv * 1e6 /
+			    (double)l->window_done / raw_us);
+		fputc('\n', fp);
+	}
 	cli = l->cli_cpu1 - l->cli_cpu0;
 	fprintf(fp, "  client: %.2f CPU s, %.1f CPU us per request", cli,
 	    l->window_done > 0 ? cli * 1e6 / (double)l->window_done : 0.0);
@@ -2806,6 +3021,7 @@ main(int argc, char **argv)
 	c.ttl_s = 3600;
 	c.seed = 1;
 	c.premint = -1;
+	c.raw_cpu = -1;
 	c.certs = common_certs_dir();
 	load_parse_mix("default", &c, "ES256");
 	load_parse_args(argc, argv, &c);
@@ -2852,5 +3068,9 @@ main(int argc, char **argv)
 	free(l.items);
 	free(l.vr);
 	free(l.owned);
+	if (l.raw != NULL) {
+		raw_free(&l.raw->r);
+		free(l.raw);
+	}
 	return status;
 }

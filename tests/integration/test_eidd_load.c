@@ -5,7 +5,8 @@
  * kinds.h, written here and not read from eid-mint, and revoked tokens
  * REVOKED), the daemon counted the same verdicts, and the JSON report
  * holds every field scripts rely on; the same with VerifyBatch frames
- * (--batch), counted in tokens; a bad --batch is a one-line usage error.
+ * (--batch), counted in tokens; a bad --batch is a one-line usage error;
+ * --busy-poll and --raw-cpu runs report the raw yardstick beside them.
  * Loopback only, a few seconds.
  */
 #include <stdarg.h>
@@ -358,6 +359,63 @@ test_load_open_loop(void **state)
 	json_decref(r);
 }
 
+/*
+ * --busy-poll and --raw-cpu: the run is as correct as any, and the report
+ * holds the raw yardstick measured beside it, with the ratio it gives.
+ */
+static void
+test_load_raw_busy(void **state)
+{
+	char		 json[700], out[16384];
+	json_t		*r, *raw;
+	double		 us, ratio, diff;
+	int		 rc;
+
+	(void)state;
+	snprintf(json, sizeof(json), "%s/raw.json", d.dir);
+	rc = run_load(json, "--requests 600 --warmup 0 --connections 2 "
+	    "--pipeline 4 --reuse distinct --alg-mix ES256 --busy-poll "
+	    "--raw-cpu 0", out, sizeof(out));
+	if (rc != 0)
+		fail_msg("eid-load exited %d:\n%s", rc, out);
+	r = load_report(json);
+	assert_int_equal(get_int(r, "requests"), 600);
+	assert_int_equal(get_int(r, "answers"), 600);
+	assert_int_equal(get_int(r, "errors"), 0);
+	assert_int_equal(get_int(r, "mismatches"), 0);
+	raw = json_object_get(r, "raw");
+	assert_non_null(raw);
+	assert_string_equal(json_string_value(json_object_get(raw, "alg")),
+	    "ES256");
+	assert_int_equal(get_int(raw, "cpu"), 0);
+	/* 600 cold ES256 verifies take long enough for a few batches. */
+	assert_true(get_int(raw, "verifies") > 0);
+	us = get_num(raw, "us_per_verify");
+	assert_true(us > 0);
+	assert_true(get_num(raw, "cpu_s") > 0);
+	ratio = get_num(r, "server_cpu_ratio");
+	diff = ratio * us - get_num(r, "server_cpu_us_per_request");
+	if (ratio < 0 || diff > 1e-6 * (1 + ratio * us) ||
+	    -diff > 1e-6 * (1 + ratio * us))
+		fail_msg("server_cpu_ratio %g is not %g / %g", ratio,
+		    get_num(r, "server_cpu_us_per_request"), us);
+	json_decref(r);
+}
+
+/* Their mistakes are one-line usage errors, before anything is sent. */
+static void
+test_load_raw_usage(void **state)
+{
+	(void)state;
+	expect_usage("--raw-cpu 0 --alg-mix ES256,RS256",
+	    "--raw-cpu needs one algorithm in --alg-mix");
+	expect_usage("--raw-cpu -1", "--raw-cpu: \"-1\" is not a number");
+	expect_usage("--raw-cpu 5000", "--raw-cpu: 5000 is out of range");
+	expect_usage("--raw-cpu 1023", "--raw-cpu 1023: this machine has "
+	    "CPUs 0 to");
+	expect_usage("--busy-poll=1", "--busy-poll takes no value");
+}
+
 int
 main(void)
 {
@@ -369,6 +427,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_batch, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_batch_usage, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_raw_busy, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_raw_usage, setup,
 		    teardown),
 	};
 
