@@ -8,18 +8,18 @@
 # temporary directory), so no run inherits another's cache or
 # revocations.  Every scenario runs BENCH_REPEAT times (default 3); the
 # table gives medians.  The open-loop scenario runs at half the median
-# closed-loop peak of the realistic one.  Before each cold run the raw
-# OpenSSL cost of its algorithm is measured on the daemon's CPU, and the
-# run's ratio is taken against it.  Every process started here is
+# closed-loop peak of the realistic one.  During each cold run, eid-load
+# (--raw-cpu) measures the raw OpenSSL cost of its algorithm on the
+# daemon's CPU, and the run's ratio is taken against it.  Every process started here is
 # stopped on exit, error or interrupt.  Needs only sh, sed, awk, sort
 # (and taskset, from util-linux, to pin).
 #
 # Two placements.  The CPU-cost scenarios (cold-*, hot-1000) run
 # "pinned": eidd on the first half of the CPUs with one worker each,
-# eid-load on the other half, standing in for another machine, so that
-# neither takes the other's CPU, caches or scheduling slots and the
-# daemon's CPU per request is its own; the raw OpenSSL cost is measured
-# on the daemon's first CPU.  The throughput and latency scenarios
+# eid-load on the other half with --busy-poll, standing in for another
+# machine, so that neither takes the other's CPU, caches or scheduling
+# slots and the daemon's CPU per request is its own; the raw OpenSSL cost
+# is measured on the daemon's first CPU during each cold run.  The throughput and latency scenarios
 # (realistic, idle-1000, open-loop) run "shared": eidd with its default
 # of one worker per CPU, as an operator runs it, beside eid-load on the
 # same CPUs.  BENCH_PIN=0 (or a single CPU, or no taskset) runs
@@ -50,15 +50,17 @@ place() {
 		workers=$half
 		pin_server="taskset -c 0-$((half - 1))"
 		pin_load="taskset -c $half-$((ncpu - 1))"
+		# The generator has CPUs of its own: it need not sleep, and
+		# the daemon's answers then do not pay for waking it.
+		busy_flag=--busy-poll
 	else
 		placement=shared
 		workers=0
 		pin_server=
 		pin_load=
+		busy_flag=
 	fi
 }
-pin_raw=
-[ "$can_pin" = 1 ] && pin_raw="taskset -c 0"
 certs=$(cd certs/dev && pwd)
 scen=load/scenarios
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/eid-bench.XXXXXX")
@@ -151,6 +153,12 @@ jnum() {
 	sed -n "s/^  \"$2\": \\([-0-9.eE+]*\\),*\$/\\1/p" "$1" | head -n 1
 }
 
+# A number of the "raw" object of an eid-load report (indent 4).
+jraw() {
+	sed -n "/^  \"raw\": {/,/^  }/s/^    \"$2\": \\([-0-9.eE+]*\\),*\$/\\1/p" "$1" |
+	    head -n 1
+}
+
 median() {
 	sort -g | awk '{ v[NR] = $1 } END {
 		if (NR == 0) { print ""; exit }
@@ -158,22 +166,19 @@ median() {
 		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# run NAME SCENARIO REP [extra eid-load flags]
+# run NAME SCENARIO REP ALG [extra eid-load flags]
 errors_total=0
 run() {
 	name=$1; file=$2; rep=$3; alg=$4; shift 4
 	n="$name-$rep"
-	# The raw cost right before this run, on the daemon's CPU: this
-	# machine's speed drifts by several percent from minute to minute,
-	# so each run's ratio is taken against its own raw measurement.
-	if [ -n "$alg" ]; then
-		$pin_raw "$build/bin/eid-bench-verify" --certs "$certs" \
-		    --alg "$alg" --rounds 3 --seconds 0.15 --json \
-		    >"$tmp/$n.raw" 2>&1
-		rr=$(raw_rate "$alg" "$tmp/$n.raw")
-		printf '%s\n' "$rr" | awk '{ if ($1 > 0) printf "%.3f\n", 1e6 / $1 }' \
-		    >"$tmp/$n.rawus"
-	fi
+	# A cold run measures its yardstick beside itself: eid-load's
+	# --raw-cpu thread verifies one token of the algorithm with OpenSSL
+	# alone on the daemon's CPU while the window is open.  Both share
+	# that CPU at the same moments, so the ratio does not move with this
+	# machine's speed, which drifts by 10-20 % from one second to the
+	# next (a raw figure measured before the run did).
+	raw_flags=
+	[ -n "$alg" ] && raw_flags="--raw-cpu 0"
 	start_eidd "$n"
 	out="$tmp/$n.json"
 	if ! $pin_load "$build/bin/eid-load" --scenario "$file" \
@@ -181,7 +186,8 @@ run() {
 	    --cert "$certs/rp-dichvucong.crt" --key "$certs/rp-dichvucong.key" \
 	    --ca "$certs/ca.pem" --admin-cert "$certs/admin.crt" \
 	    --admin-key "$certs/admin.key" --certs "$certs" \
-	    --seed "$rep" --json "$out" --quiet "$@" >"$tmp/$n.txt" 2>&1; then
+	    --seed "$rep" --json "$out" --quiet $raw_flags $busy_flag "$@" \
+	    >"$tmp/$n.txt" 2>&1; then
 		echo "bench: $n: eid-load reported errors:" >&2
 		cat "$tmp/$n.txt" >&2
 		errors_total=$((errors_total + 1))
@@ -190,10 +196,8 @@ run() {
 	echo "$placement" >"$tmp/$name.placement"
 	ratio_txt=
 	if [ -n "$alg" ]; then
-		awk -v c="$(jnum "$out" server_cpu_us_per_request)" \
-		    -v r="$(cat "$tmp/$n.rawus")" \
-		    'BEGIN { if (r > 0 && c != "") printf "%.4f\n", c / r }' \
-		    >"$tmp/$n.ratio"
+		jraw "$out" us_per_verify >"$tmp/$n.rawus"
+		jnum "$out" server_cpu_ratio >"$tmp/$n.ratio"
 		ratio_txt="  raw $(cat "$tmp/$n.rawus") us  ratio $(cat "$tmp/$n.ratio")"
 	fi
 	printf '  %-12s run %s: %8.0f req/s  p99 %8.0f us  daemon %6.1f CPU us/req  errors %s%s\n' \
@@ -210,14 +214,6 @@ med() {
 }
 
 echo "bench: pinned = $pinned_text; shared = $shared_text"
-# raw verifies per CPU-second of one thread for alg $1 in the
-# eid-bench-verify output file $2 (median of its rounds)
-raw_rate() {
-	grep '^{' "$2" | tail -n 1 |
-	    grep -o "\"alg\":\"$1\",\"library\":{[^}]*},\"raw\":{\"median\":[-0-9.eE+]*" |
-	    sed 's/.*"median":\([-0-9.eE+]*\)$/\1/'
-}
-
 echo "bench: $repeat runs of each scenario, a fresh eidd each"
 r=1
 while [ "$r" -le "$repeat" ]; do
@@ -301,7 +297,7 @@ section=$tmp/section.md
 	echo "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|:-:|"
 	cat "$rows"
 	echo
-	echo "Medians of $repeat runs, each against a fresh \`eidd\` (state in a temporary directory) on 127.0.0.1, 16 TLS connections × pipeline 16, one eid-load thread on the same machine.  Placement: *pinned* = $pinned_text (the generator stands in for another machine, so the daemon's CPU per request is its own); *shared* = $shared_text (eidd's defaults, as an operator runs it).  Latencies in microseconds, from the send time (closed loop) or from the intended send time (open loop, coordinated omission corrected), warm-up excluded; HdrHistogram-style log-linear histogram, 3 significant digits.  Daemon CPU: utime + stime of the daemon from /proc/PID/stat over the measured window (10 ms ticks), divided by the answers in that window; it includes TLS, framing, protobuf, the LMDB cache and revocation lookups.  Raw OpenSSL µs: 1e6 / the raw verifies per CPU-second (prepared context) that \`eid-bench-verify --alg ALG --rounds 3 --seconds 0.15\` measured (median of its rounds) on the daemon's CPU right before each run, median of the runs; ratio: each run's daemon CPU µs per verify ÷ its own raw µs, median of the runs (paired, because this machine's speed drifts by several percent from minute to minute).  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
+	echo "Medians of $repeat runs, each against a fresh \`eidd\` (state in a temporary directory) on 127.0.0.1, 16 TLS connections × pipeline 16, one eid-load thread on the same machine.  Placement: *pinned* = $pinned_text (the generator stands in for another machine, so the daemon's CPU per request is its own); *shared* = $shared_text (eidd's defaults, as an operator runs it).  Latencies in microseconds, from the send time (closed loop) or from the intended send time (open loop, coordinated omission corrected), warm-up excluded; HdrHistogram-style log-linear histogram, 3 significant digits.  Daemon CPU: utime + stime of the daemon from /proc/PID/stat over the measured window (10 ms ticks), divided by the answers in that window; it includes TLS, framing, protobuf, the LMDB cache and revocation lookups.  Raw OpenSSL µs: CPU µs per \`EVP_DigestVerify\` (prepared context, one token of the algorithm) of eid-load's \`--raw-cpu 0\` thread, which runs on the daemon's CPU *during* the measured window, median of the runs; ratio: each run's daemon CPU µs per verify ÷ that run's raw µs, median of the runs (measured at the same moments on the same CPU, because this machine's speed drifts by 10–20 % from one second to the next).  In the pinned placement eid-load runs with \`--busy-poll\`, so that the daemon's answers do not pay for waking a sleeping generator.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
 	echo
 	echo "Machine: $cpu_model, $cores cores; date: $now; $ossl; command: \`make bench\` (\`load/bench.sh $build $doc\`)."
 	echo "<!-- eid-load:end -->"
