@@ -67,7 +67,7 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(SAN)
 
 # --- modules: explicit source lists --------------------------------------
 
-CRYPTO_SRCS := crypto/b64url.c crypto/claims.c crypto/jwk.c \
+CRYPTO_SRCS := crypto/b64url.c crypto/claims.c crypto/claimscan.c crypto/jwk.c \
 	crypto/jws.c crypto/keyset.c crypto/sig.c crypto/sign.c crypto/verify.c
 MINT_SRCS := load/mint.c load/common.c
 BENCH_SRCS := load/bench_verify.c load/raw.c load/common.c
@@ -84,8 +84,8 @@ PROTO_LIB := $(BUILD)/lib/libeidproto.a
 CLIENT_LIB := $(BUILD)/lib/libeidclient.a
 GEN := $(BUILD)/gen
 
-UNIT_TESTS := test_b64url test_claims test_jwk test_keyset test_verify \
-	test_attacks
+UNIT_TESTS := test_b64url test_claims test_claimscan test_jwk test_keyset \
+	test_verify test_attacks
 VECTOR_TESTS := test_wycheproof test_jose
 MINT_TESTS := test_mint
 EIDD_TESTS := test_eidd_verify test_eidd_authz test_eidd_limits \

@@ -122,57 +122,49 @@ eid_pin_is_valid(const char *pin, const char *birthdate,
 
 /* Copy a JSON string of 1..max bytes with no control characters. */
 static bool
-claims_string(json_t *v, char *out, size_t max)
+claims_string(const struct claim *v, char *out, size_t max)
 {
-	const char	*s;
-	size_t		 n, i;
+	size_t	 i;
 
-	if (!json_is_string(v))
+	if (v->type != CLAIM_STRING || v->len == 0 || v->len > max)
 		return false;
-	s = json_string_value(v);
-	n = json_string_length(v);
-	if (n == 0 || n > max)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+	for (i = 0; i < v->len; i++)
+		if ((unsigned char)v->s[i] < 0x20 || v->s[i] == 0x7f)
 			return false;
-	memcpy(out, s, n);
-	out[n] = '\0';
+	memcpy(out, v->s, v->len);
+	out[v->len] = '\0';
 	return true;
 }
 
 /* A NumericDate: an integer within the profile's range (no reals). */
 static bool
-claims_time(json_t *v, int64_t *out)
+claims_time(const struct claim *v, int64_t *out)
 {
-	json_int_t	 t;
-
-	if (!json_is_integer(v))
+	if (v->type != CLAIM_INTEGER || v->i < 0 || v->i > TIME_MAX_S)
 		return false;
-	t = json_integer_value(v);
-	if (t < 0 || t > TIME_MAX_S)
-		return false;
-	*out = (int64_t)t;
+	*out = v->i;
 	return true;
 }
 
-enum eid_verdict
-claims_parse(json_t *c, const struct key *key, const struct eid_policy *pol,
-    struct eid_assertion *a)
+static bool
+claims_is(const struct claim *v, const char *s)
 {
-	json_t		*v, *e;
+	return v->type == CLAIM_STRING && v->len == strlen(s) &&
+	    memcmp(v->s, s, v->len) == 0;
+}
+
+enum eid_verdict
+claims_check(const struct claims_view *c, const struct key *key,
+    const struct eid_policy *pol, struct eid_assertion *a)
+{
 	size_t		 i;
-	const char	*g;
 	int		 y, m, d;
 
-	if (!json_is_object(c))
-		return EID_VERDICT_INVALID_CLAIMS;
-
 	/* A security event token or another JWT kind is not an assertion. */
-	if (json_object_get(c, "events") != NULL)
+	if (c->events.type != CLAIM_ABSENT)
 		return EID_VERDICT_INVALID_CLAIMS;
 
-	if (!claims_string(json_object_get(c, "iss"), a->iss, EID_ISS_MAX))
+	if (!claims_string(&c->iss, a->iss, EID_ISS_MAX))
 		return EID_VERDICT_INVALID_CLAIMS;
 	/* RFC 8725 section 3.8: the key must belong to the issuer. */
 	if (strcmp(a->iss, key->iss) != 0)
@@ -183,69 +175,63 @@ claims_parse(json_t *c, const struct key *key, const struct eid_policy *pol,
 	 * Absent and [] both leave no audience, which no request matches.
 	 */
 	a->aud_count = 0;
-	if ((v = json_object_get(c, "aud")) != NULL) {
-		if (json_is_string(v)) {
-			if (!claims_string(v, a->aud[0], EID_AUD_MAX))
-				return EID_VERDICT_INVALID_CLAIMS;
-			a->aud_count = 1;
-		} else if (json_is_array(v)) {
-			if (json_array_size(v) > EID_AUD_MAX_COUNT)
-				return EID_VERDICT_INVALID_CLAIMS;
-			json_array_foreach(v, i, e) {
-				if (!claims_string(e, a->aud[i], EID_AUD_MAX))
-					return EID_VERDICT_INVALID_CLAIMS;
-				a->aud_count = (unsigned int)i + 1;
-			}
-		} else
+	if (c->aud.type == CLAIM_STRING) {
+		if (!claims_string(&c->aud, a->aud[0], EID_AUD_MAX))
 			return EID_VERDICT_INVALID_CLAIMS;
-	}
-
-	if (!claims_time(json_object_get(c, "exp"), &a->exp) ||
-	    !claims_time(json_object_get(c, "iat"), &a->iat))
+		a->aud_count = 1;
+	} else if (c->aud.type == CLAIM_ARRAY) {
+		if (c->aud.len > EID_AUD_MAX_COUNT)
+			return EID_VERDICT_INVALID_CLAIMS;
+		for (i = 0; i < c->aud.len; i++) {
+			if (!claims_string(&c->aud_items[i], a->aud[i],
+			    EID_AUD_MAX))
+				return EID_VERDICT_INVALID_CLAIMS;
+			a->aud_count = (unsigned int)i + 1;
+		}
+	} else if (c->aud.type != CLAIM_ABSENT)
 		return EID_VERDICT_INVALID_CLAIMS;
-	if ((v = json_object_get(c, "nbf")) != NULL) {
-		if (!claims_time(v, &a->nbf) || a->nbf >= a->exp)
+
+	if (!claims_time(&c->exp, &a->exp) || !claims_time(&c->iat, &a->iat))
+		return EID_VERDICT_INVALID_CLAIMS;
+	if (c->nbf.type != CLAIM_ABSENT) {
+		if (!claims_time(&c->nbf, &a->nbf) || a->nbf >= a->exp)
 			return EID_VERDICT_INVALID_CLAIMS;
 		a->has_nbf = true;
 	}
 	if (a->exp <= a->iat || a->exp - a->iat > pol->max_lifetime_s)
 		return EID_VERDICT_INVALID_CLAIMS;
 
-	if (!claims_string(json_object_get(c, "jti"), a->jti, EID_JTI_MAX) ||
-	    !claims_string(json_object_get(c, "name"), a->name, EID_NAME_MAX))
+	if (!claims_string(&c->jti, a->jti, EID_JTI_MAX) ||
+	    !claims_string(&c->name, a->name, EID_NAME_MAX))
 		return EID_VERDICT_INVALID_CLAIMS;
 
-	if ((v = json_object_get(c, "sub")) == NULL || !json_is_string(v) ||
-	    json_string_length(v) != EID_PIN_LEN ||
-	    !claims_is_digits(json_string_value(v), EID_PIN_LEN))
+	if (c->sub.type != CLAIM_STRING || c->sub.len != EID_PIN_LEN ||
+	    !claims_is_digits(c->sub.s, EID_PIN_LEN))
 		return EID_VERDICT_INVALID_CLAIMS;
-	memcpy(a->sub, json_string_value(v), EID_PIN_LEN + 1);
+	memcpy(a->sub, c->sub.s, EID_PIN_LEN);
+	a->sub[EID_PIN_LEN] = '\0';
 
-	if ((v = json_object_get(c, "birthdate")) == NULL ||
-	    !json_is_string(v) || !claims_date_parse(json_string_value(v),
-	    json_string_length(v), &y, &m, &d))
+	if (c->birthdate.type != CLAIM_STRING ||
+	    !claims_date_parse(c->birthdate.s, c->birthdate.len, &y, &m, &d))
 		return EID_VERDICT_INVALID_CLAIMS;
-	memcpy(a->birthdate, json_string_value(v), 11);
+	memcpy(a->birthdate, c->birthdate.s, 10);
+	a->birthdate[10] = '\0';
 
-	if ((v = json_object_get(c, "gender")) == NULL || !json_is_string(v))
-		return EID_VERDICT_INVALID_CLAIMS;
-	g = json_string_value(v);
-	if (strcmp(g, "male") == 0)
+	if (claims_is(&c->gender, "male"))
 		a->gender = EID_GENDER_MALE;
-	else if (strcmp(g, "female") == 0)
+	else if (claims_is(&c->gender, "female"))
 		a->gender = EID_GENDER_FEMALE;
 	else
 		return EID_VERDICT_INVALID_CLAIMS;
 
 	/* Integer 1 or 2 only: "2", 2.0 and true are not levels. */
-	if ((v = json_object_get(c, "eid_level")) == NULL ||
-	    !json_is_integer(v) || (json_integer_value(v) != 1 &&
-	    json_integer_value(v) != 2))
+	if (c->eid_level.type != CLAIM_INTEGER ||
+	    (c->eid_level.i != 1 && c->eid_level.i != 2))
 		return EID_VERDICT_INVALID_CLAIMS;
-	a->level = (int)json_integer_value(v);
+	a->level = (int)c->eid_level.i;
 
-	if ((v = json_object_get(c, "nonce")) != NULL) {
-		if (!claims_string(v, a->nonce, EID_NONCE_MAX))
+	if (c->nonce.type != CLAIM_ABSENT) {
+		if (!claims_string(&c->nonce, a->nonce, EID_NONCE_MAX))
 			return EID_VERDICT_INVALID_CLAIMS;
 		a->has_nonce = true;
 	}
@@ -253,4 +239,78 @@ claims_parse(json_t *c, const struct key *key, const struct eid_policy *pol,
 	if (!eid_pin_is_valid(a->sub, a->birthdate, a->gender))
 		return EID_VERDICT_INVALID_CLAIMS;
 	return EID_VERDICT_OK;
+}
+
+/* One member of a jansson value; v may be NULL (absent). */
+static void
+claims_from_json(json_t *v, struct claim *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (v == NULL)
+		out->type = CLAIM_ABSENT;
+	else if (json_is_string(v)) {
+		out->type = CLAIM_STRING;
+		out->s = json_string_value(v);
+		out->len = json_string_length(v);
+	} else if (json_is_integer(v)) {
+		out->type = CLAIM_INTEGER;
+		out->i = (int64_t)json_integer_value(v);
+	} else if (json_is_array(v)) {
+		out->type = CLAIM_ARRAY;
+		out->len = json_array_size(v);
+	} else
+		out->type = CLAIM_OTHER;
+}
+
+enum eid_verdict
+claims_parse(json_t *c, const struct key *key, const struct eid_policy *pol,
+    struct eid_assertion *a)
+{
+	struct claims_view	 v;
+	json_t			*aud;
+	size_t			 i;
+
+	if (!json_is_object(c))
+		return EID_VERDICT_INVALID_CLAIMS;
+	claims_from_json(json_object_get(c, "iss"), &v.iss);
+	claims_from_json(json_object_get(c, "sub"), &v.sub);
+	claims_from_json(aud = json_object_get(c, "aud"), &v.aud);
+	claims_from_json(json_object_get(c, "exp"), &v.exp);
+	claims_from_json(json_object_get(c, "iat"), &v.iat);
+	claims_from_json(json_object_get(c, "nbf"), &v.nbf);
+	claims_from_json(json_object_get(c, "jti"), &v.jti);
+	claims_from_json(json_object_get(c, "name"), &v.name);
+	claims_from_json(json_object_get(c, "birthdate"), &v.birthdate);
+	claims_from_json(json_object_get(c, "gender"), &v.gender);
+	claims_from_json(json_object_get(c, "eid_level"), &v.eid_level);
+	claims_from_json(json_object_get(c, "nonce"), &v.nonce);
+	claims_from_json(json_object_get(c, "events"), &v.events);
+	for (i = 0; i < EID_AUD_MAX_COUNT; i++)
+		claims_from_json(v.aud.type == CLAIM_ARRAY ?
+		    json_array_get(aud, i) : NULL, &v.aud_items[i]);
+	return claims_check(&v, key, pol, a);
+}
+
+enum eid_verdict
+claims_parse_payload(const unsigned char *p, size_t len,
+    const struct key *key, const struct eid_policy *pol,
+    struct eid_assertion *a)
+{
+	struct claims_view	 v;
+	json_error_t		 jerr;
+	json_t			*c;
+	enum eid_verdict	 rc;
+
+	/* Real claims take the scan; anything else goes to jansson. */
+	if (claims_scan(p, len, &v))
+		return claims_check(&v, key, pol, a);
+	/* A JSON non-object is no claims set: DECODE_ANY lets it say so. */
+	c = json_loadb((const char *)p, len,
+	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (c == NULL)
+		return json_error_code(&jerr) == json_error_out_of_memory ?
+		    EID_VERDICT_INTERNAL : EID_VERDICT_MALFORMED;
+	rc = claims_parse(c, key, pol, a);
+	json_decref(c);
+	return rc;
 }

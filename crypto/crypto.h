@@ -98,10 +98,60 @@ enum eid_err	 jwk_import(json_t *jwk, EVP_PKEY **pkey, enum eid_alg *alg,
 /* True if n has the ROCA (CVE-2017-15361) fingerprint. */
 bool		 jwk_rsa_is_roca(const BIGNUM *n);
 
+/*
+ * One member of a claims object as the profile sees it, whichever parser
+ * read it: its JSON type, and a string's bytes (not NUL-terminated, with
+ * no NUL in them), an integer's value, or an array's element count.
+ */
+enum claim_type {
+	CLAIM_ABSENT = 0,
+	CLAIM_STRING,
+	CLAIM_INTEGER,
+	CLAIM_ARRAY,
+	CLAIM_OTHER		/* real, true, false, null, object */
+};
+
+struct claim {
+	enum claim_type	 type;
+	const char	*s;		/* CLAIM_STRING */
+	size_t		 len;		/* string bytes, or array elements */
+	int64_t		 i;		/* CLAIM_INTEGER */
+};
+
+/* The members the profile reads; every other member is ignored. */
+struct claims_view {
+	struct claim	 iss, sub, aud, exp, iat, nbf, jti, name, birthdate,
+			 gender, eid_level, nonce, events;
+	/* aud's first elements, when it is an array */
+	struct claim	 aud_items[EID_AUD_MAX_COUNT];
+};
+
 /* claims.c */
-/* Check the claims object; fills a's claims.  Returns a verdict. */
+/*
+ * The claims of an authenticated payload (the JSON text), checked against
+ * the profile; fills a's claims.  Returns a verdict: MALFORMED if the
+ * payload is not JSON, INTERNAL if memory ran out.
+ */
+enum eid_verdict claims_parse_payload(const unsigned char *p, size_t len,
+		    const struct key *, const struct eid_policy *,
+		    struct eid_assertion *a);
+/* The same on a claims value jansson has parsed. */
 enum eid_verdict claims_parse(json_t *claims, const struct key *,
 		    const struct eid_policy *, struct eid_assertion *a);
+/* The same on a view of the members; claims_parse() builds one. */
+enum eid_verdict claims_check(const struct claims_view *,
+		    const struct key *, const struct eid_policy *,
+		    struct eid_assertion *a);
+
+/* claimscan.c */
+/*
+ * The fast path of claims_parse_payload(): true if p is a JSON object in
+ * the narrow shape real claims take (see claimscan.c), and *v then holds
+ * exactly the members jansson would have given; false for anything else,
+ * which is then jansson's to parse or refuse.  Never allocates.
+ */
+bool		 claims_scan(const unsigned char *p, size_t len,
+		    struct claims_view *v);
 /* Parse a strict YYYY-MM-DD date; false if not a real date. */
 bool		 claims_date_parse(const char *s, size_t len, int *y, int *m,
 		    int *d);

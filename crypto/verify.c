@@ -151,9 +151,7 @@ eid_verify_token(const struct eid_keyset *ks, const char *token, size_t len,
     const struct eid_policy *policy, struct eid_assertion *out)
 {
 	struct jws		 j;
-	json_error_t		 jerr;
 	const struct key	*k;
-	json_t			*c = NULL;
 	enum eid_verdict	 v = EID_VERDICT_INTERNAL;
 
 	if (out == NULL)
@@ -175,24 +173,15 @@ eid_verify_token(const struct eid_keyset *ks, const char *token, size_t len,
 	}
 	if ((v = jws_check(&j, k)) != EID_VERDICT_OK)
 		goto out;
-	v = EID_VERDICT_INTERNAL;
 
-	/* Claims, now authenticated; a JSON non-object is no claims set. */
-	c = json_loadb((const char *)j.payload, j.payload_len,
-	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (c == NULL) {
-		v = json_error_code(&jerr) == json_error_out_of_memory ?
-		    EID_VERDICT_INTERNAL : EID_VERDICT_MALFORMED;
-		goto out;
-	}
+	/* Claims, now authenticated. */
 	out->alg = k->alg;
 	memcpy(out->kid, k->kid, sizeof(out->kid));
 	out->key_not_before = k->not_before;
 	out->key_not_after = k->not_after;
 	memcpy(out->key_sha256, k->spki_sha256, sizeof(out->key_sha256));
-	v = claims_parse(c, k, policy, out);
+	v = claims_parse_payload(j.payload, j.payload_len, k, policy, out);
 out:
-	json_decref(c);
 	jws_clear(&j);
 	if (v != EID_VERDICT_OK)
 		memset(out, 0, sizeof(*out));

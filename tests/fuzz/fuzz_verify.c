@@ -8,7 +8,9 @@
  *      JWKS (if $EID_CERTS/jwks.json or certs/dev/jwks.json exists) plus
  *      a fixed in-process Ed25519 key;
  *   1: the bytes are a claims JSON text for claims_parse(), the part no
- *      random token can reach because it sits behind the signature;
+ *      random token can reach because it sits behind the signature, and
+ *      for the fast path claims_parse_payload() takes first, which must
+ *      give the same verdict and assertion;
  *   2: the bytes are a JWKS for eid_keyset_add_jwks().
  * Each run must leave no leak: LeakSanitizer checks after every input.
  */
@@ -70,7 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct eid_policy	 pol = { 60, 86400 };
 	static const struct eid_request	 req = { "dichvucong", 0, NULL };
-	struct eid_assertion		 a;
+	struct eid_assertion		 a, fast;
+	struct claims_view		 view;
 	struct eid_keyset_builder	*b;
 	json_t				*c;
 	enum eid_verdict		 v;
@@ -88,8 +91,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1:
 		c = json_loadb((const char *)data + 1, size - 1,
 		    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+		memset(&a, 0, sizeof(a));
+		v = EID_VERDICT_MALFORMED;
 		if (c != NULL) {
-			memset(&a, 0, sizeof(a));
 			v = claims_parse(c, &fuzz_key, &pol, &a);
 			/* an accepted identity always satisfies the profile */
 			if (v == EID_VERDICT_OK && !eid_pin_is_valid(a.sub,
@@ -97,6 +101,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			json_decref(c);
 		}
+		/*
+		 * The claims fast path (claimscan.c) must never take a text
+		 * jansson refuses, and must give jansson's verdict and
+		 * assertion for every text, whichever path it takes.
+		 */
+		if (claims_scan(data + 1, size - 1, &view) && c == NULL)
+			abort();
+		memset(&fast, 0, sizeof(fast));
+		if (claims_parse_payload(data + 1, size - 1, &fuzz_key, &pol,
+		    &fast) != v || memcmp(&fast, &a, sizeof(a)) != 0)
+			abort();
 		break;
 	case 2:
 		if ((b = eid_keyset_builder_new(1780272000)) == NULL)
