@@ -101,7 +101,8 @@ bool		 jwk_rsa_is_roca(const BIGNUM *n);
 /*
  * One member of a claims object as the profile sees it, whichever parser
  * read it: its JSON type, and a string's bytes (not NUL-terminated, with
- * no NUL in them), an integer's value, or an array's element count.
+ * no NUL in them: the scan takes no escape, and jansson is never given
+ * JSON_ALLOW_NUL), an integer's value, or an array's element count.
  */
 enum claim_type {
 	CLAIM_ABSENT = 0,
