@@ -331,19 +331,26 @@ handler_error(Eid__V1__Response *resp, Eid__V1__Error *err,
 	resp->error = err;
 }
 
-/* Append a packed response frame to out. */
+/* Append a packed response frame of n bytes (its packed size) to out. */
 static int
-handler_put(struct evbuffer *out, const Eid__V1__Response *resp)
+handler_put_sized(struct evbuffer *out, const Eid__V1__Response *resp,
+    size_t n)
 {
 	struct evbuffer_iovec	 v;
-	size_t			 n;
 
-	n = eid__v1__response__get_packed_size(resp);
 	if (frame_put_header(out, n) != 0 ||
 	    evbuffer_reserve_space(out, (ev_ssize_t)n, &v, 1) < 1)
 		return -1;
 	v.iov_len = eid__v1__response__pack(resp, v.iov_base);
 	return evbuffer_commit_space(out, &v, 1);
+}
+
+/* Append a packed response frame to out. */
+static int
+handler_put(struct evbuffer *out, const Eid__V1__Response *resp)
+{
+	return handler_put_sized(out, resp,
+	    eid__v1__response__get_packed_size(resp));
 }
 
 void
@@ -913,6 +920,7 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	ProtobufCAllocator		 alloc;
 	enum counter_op			 op = OP_INVALID;
 	int64_t				 t0;
+	size_t				 n;
 	int				 rc = 0, ok = -1;
 
 	eid__v1__response__init(&resp);
@@ -1014,14 +1022,19 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	}
 	if (ok != 0)
 		handler_error(&resp, &err, &e);
-	/* Every answer fits 64 KiB (eid.proto): else an error says why. */
-	if (eid__v1__response__get_packed_size(&resp) > HANDLER_RESPONSE_MAX) {
+	/*
+	 * Every answer fits 64 KiB (eid.proto): else an error says why.
+	 * The size, computed once, is also the frame's length.
+	 */
+	if ((n = eid__v1__response__get_packed_size(&resp)) >
+	    HANDLER_RESPONSE_MAX) {
 		e.code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
 		snprintf(e.msg, sizeof(e.msg), "the answer would pass 64 KiB: "
 		    "send smaller batches");
 		handler_error(&resp, &err, &e);
+		n = eid__v1__response__get_packed_size(&resp);
 	}
-	if (handler_put(out, &resp) != 0)
+	if (handler_put_sized(out, &resp, n) != 0)
 		rc = -1;
 	free(st.ki);
 	free(st.kip);
