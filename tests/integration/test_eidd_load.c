@@ -207,14 +207,22 @@ check_report(json_t *r, json_int_t total)
 	return frames;
 }
 
+/*
+ * Run eid-load with args against d, writing its JSON report to NAME in
+ * the test's directory; the run must succeed.  Returns the report.
+ */
 static json_t *
-load_report(const char *json)
+load_ok(const char *name, const char *args)
 {
+	char		 json[700], out[16384];
 	json_t		*r;
 	json_error_t	 jerr;
+	int		 rc;
 
-	r = json_load_file(json, 0, &jerr);
-	if (r == NULL)
+	snprintf(json, sizeof(json), "%s/%s", d.dir, name);
+	if ((rc = run_load(json, args, out, sizeof(out))) != 0)
+		fail_msg("eid-load exited %d:\n%s", rc, out);
+	if ((r = json_load_file(json, 0, &jerr)) == NULL)
 		fail_msg("%s: %s", json, jerr.text);
 	return r;
 }
@@ -227,19 +235,13 @@ load_report(const char *json)
 static void
 test_load_mix(void **state)
 {
-	char	 json[700], out[16384];
 	json_t	*r;
-	int	 rc;
 
 	(void)state;
-	snprintf(json, sizeof(json), "%s/load.json", d.dir);
-	rc = run_load(json, "--requests 3000 --warmup 0 --connections 4 "
+	r = load_ok("load.json", "--requests 3000 --warmup 0 --connections 4 "
 	    "--pipeline 8 --reuse zipf --pool 500 --alg-mix ES256:2,EdDSA:1 "
 	    "--broken-share 0.1 --revoked-share 0.05 --broken-pool 4 "
-	    "--seed 7", out, sizeof(out));
-	if (rc != 0)
-		fail_msg("eid-load exited %d:\n%s", rc, out);
-	r = load_report(json);
+	    "--seed 7");
 	(void)check_report(r, LOAD_REQUESTS);
 	/* One token per frame: single Verify requests. */
 	assert_int_equal(get_int(r, "batch"), 1);
@@ -256,21 +258,14 @@ test_load_mix(void **state)
 static void
 test_load_batch(void **state)
 {
-	char		 json[700], out[16384];
 	json_t		*r;
 	uint64_t	 frames;
-	int		 rc;
 
 	(void)state;
-	snprintf(json, sizeof(json), "%s/batch.json", d.dir);
-	rc = run_load(json, "--requests 1000 --warmup 0 --connections 2 "
+	r = load_ok("batch.json", "--requests 1000 --warmup 0 --connections 2 "
 	    "--pipeline 4 --batch 16 --reuse zipf --pool 300 "
 	    "--alg-mix ES256:2,EdDSA:1 --broken-share 0.1 "
-	    "--revoked-share 0.05 --broken-pool 4 --seed 11", out,
-	    sizeof(out));
-	if (rc != 0)
-		fail_msg("eid-load exited %d:\n%s", rc, out);
-	r = load_report(json);
+	    "--revoked-share 0.05 --broken-pool 4 --seed 11");
 	frames = check_report(r, BATCH_REQUESTS);
 	assert_int_equal(get_int(r, "batch"), BATCH);
 	assert_int_equal(get_int(r, "frames"),
@@ -331,20 +326,11 @@ test_load_batch_usage(void **state)
 static void
 test_load_open_loop(void **state)
 {
-	char		 json[700], out[16384];
 	json_t		*r;
-	json_error_t	 jerr;
-	int		 rc;
 
 	(void)state;
-	snprintf(json, sizeof(json), "%s/open.json", d.dir);
-	rc = run_load(json, "--rate 1000 --duration 1.5 --warmup 0.5 "
-	    "--connections 2 --reuse uniform --pool 200", out, sizeof(out));
-	if (rc != 0)
-		fail_msg("eid-load exited %d:\n%s", rc, out);
-	r = json_load_file(json, 0, &jerr);
-	if (r == NULL)
-		fail_msg("%s: %s", json, jerr.text);
+	r = load_ok("open.json", "--rate 1000 --duration 1.5 --warmup 0.5 "
+	    "--connections 2 --reuse uniform --pool 200");
 	assert_string_equal(json_string_value(json_object_get(r, "mode")),
 	    "open");
 	assert_int_equal(get_int(r, "requests"), 1500);
@@ -366,19 +352,13 @@ test_load_open_loop(void **state)
 static void
 test_load_raw_busy(void **state)
 {
-	char		 json[700], out[16384];
 	json_t		*r, *raw;
 	double		 us, ratio, diff;
-	int		 rc;
 
 	(void)state;
-	snprintf(json, sizeof(json), "%s/raw.json", d.dir);
-	rc = run_load(json, "--requests 600 --warmup 0 --connections 2 "
+	r = load_ok("raw.json", "--requests 600 --warmup 0 --connections 2 "
 	    "--pipeline 4 --reuse distinct --alg-mix ES256 --busy-poll "
-	    "--raw-cpu 0", out, sizeof(out));
-	if (rc != 0)
-		fail_msg("eid-load exited %d:\n%s", rc, out);
-	r = load_report(json);
+	    "--raw-cpu 0");
 	assert_int_equal(get_int(r, "requests"), 600);
 	assert_int_equal(get_int(r, "answers"), 600);
 	assert_int_equal(get_int(r, "errors"), 0);
