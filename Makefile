@@ -108,13 +108,13 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 all: check-deps-pkgs $(CRYPTO_LIB) $(PROGS) $(TEST_BINS)
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | check-deps-pkgs
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # The wire contract: generated C goes to build/gen/, never committed.
-$(GEN)/eid.pb-c.c $(GEN)/eid.pb-c.h: proto/eid.proto
+$(GEN)/eid.pb-c.c $(GEN)/eid.pb-c.h: proto/eid.proto | check-deps-pkgs
 	$(call msg,PROTOC,$<)
 	@mkdir -p $(GEN)
 	$(Q)protoc-c --c_out=$(GEN) -Iproto $<
