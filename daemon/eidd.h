@@ -96,6 +96,7 @@ struct cfg {
 	int64_t		 cache_map_bytes;
 	int64_t		 state_map_bytes;
 	int64_t		 sweep_interval_s;
+	int64_t		 cache_probation;
 	int64_t		 leeway_s;
 	int64_t		 max_lifetime_s;
 	struct cfg_issuer *issuers;

@@ -1507,8 +1507,16 @@ handler_metrics(struct server *srv, struct store_reader *rd,
 	/* Store figures through the calling thread's reader. */
 	if (store_stats(rd, &ss) == 0) {
 		handler_prom_head(out, "eidd_cache_entries", "gauge",
-		    "Verified tokens in the cache.");
+		    "Verified tokens in the cache's LMDB map.");
 		handler_prom(out, "eidd_cache_entries", "", ss.cache_entries);
+		handler_prom_head(out, "eidd_cache_probation_entries", "gauge",
+		    "Tokens verified once, kept in memory until reused.");
+		handler_prom(out, "eidd_cache_probation_entries", "",
+		    ss.probation);
+		handler_prom_head(out, "eidd_cache_promotions_total", "counter",
+		    "Tokens reused while in probation, sent to the LMDB map.");
+		handler_prom(out, "eidd_cache_promotions_total", "",
+		    ss.promotions);
 		handler_prom_head(out, "eidd_cache_evictions_total", "counter",
 		    "Cache entries evicted to make room.");
 		handler_prom(out, "eidd_cache_evictions_total", "",

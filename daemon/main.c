@@ -100,9 +100,10 @@ main_reload_warn(const struct cfg *o, const struct cfg *n)
 	    strcmp(o->state_dir, n->state_dir) != 0 ||
 	    o->max_connections != n->max_connections ||
 	    o->cache_map_bytes != n->cache_map_bytes ||
-	    o->state_map_bytes != n->state_map_bytes)
+	    o->state_map_bytes != n->state_map_bytes ||
+	    o->cache_probation != n->cache_probation)
 		log_warnx("reload_partial", "note=\"listen, workers, "
-		    "max_connections, state_dir and store map sizes take "
+		    "max_connections, state_dir and store sizes take "
 		    "effect at the next start\"");
 }
 
@@ -241,6 +242,7 @@ main(int argc, char *argv[])
 	scfg.state_map_bytes = (size_t)srv.snap->cfg->state_map_bytes;
 	scfg.leeway_s = srv.snap->cfg->leeway_s;
 	scfg.sweep_interval_s = srv.snap->cfg->sweep_interval_s;
+	scfg.probation = (size_t)srv.snap->cfg->cache_probation;
 	if ((srv.store = store_open(&scfg, err, sizeof(err))) == NULL)
 		fatalx("store", "dir=%s error=\"%s\"", scfg.dir, err);
 	srv.max_connections = srv.snap->cfg->max_connections;

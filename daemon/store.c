@@ -71,6 +71,30 @@
 	EID_AUD_MAX_COUNT * EID_AUD_MAX + EID_JTI_MAX + EID_NAME_MAX +	\
 	10 + EID_NONCE_MAX)
 #define STORE_REV_VAL_MAX	(1 + 4 * 8 + 2 + STORE_REASON_MAX)
+/* Probation: locks over the slots, the largest table, ghosts per slot. */
+#define STORE_PROBATION_LOCKS	64
+#define STORE_PROBATION_MAX	(1u << 24)
+#define STORE_GHOSTS_PER_SLOT	4
+
+/*
+ * Probation, 2Q's A1in and A1out (Johnson and Shasha, VLDB 1994; ADR
+ * 0010).  A token verified for the first time is kept here, in memory,
+ * and written to LMDB only when it is asked for again.  The cache's keys
+ * are SHA-256, so every LMDB insert dirties a random leaf page that the
+ * writer copies and writes (5-8 us of CPU per insert), and a token that
+ * is never reused -- a portal's sign-in, most tokens -- repays none of
+ * it.  Slots are direct-mapped by bits of the key; a token pushed out of
+ * its slot before any reuse leaves a fingerprint in the ghost table, and
+ * if it is verified again, it goes to LMDB at once.  Memory is bounded
+ * by the slot count; losing probation (a restart) costs re-verification
+ * only, like losing the cache's last commits.
+ */
+struct store_probe {
+	unsigned char		 key[STORE_KEY_LEN];
+	bool			 promoted;	/* a copy went to the writer */
+	size_t			 vlen;
+	unsigned char		 val[];		/* store_cache_encode() */
+};
 
 enum store_which {
 	STORE_CACHE = 0,
@@ -137,6 +161,16 @@ struct store {
 
 	atomic_uint_least64_t	 puts_dropped;
 	atomic_uint_least64_t	 evictions;
+
+	/* Probation; slots is NULL when it is off (every put to LMDB). */
+	struct store_probe	**slots;
+	size_t			 slot_mask;
+	atomic_uint_least64_t	*ghosts;	/* fingerprints, 0: empty */
+	size_t			 ghost_mask;
+	pthread_mutex_t		 slot_mtx[STORE_PROBATION_LOCKS];
+	bool			 slot_mtx_ready;
+	atomic_uint_least64_t	 probation;	/* slots in use */
+	atomic_uint_least64_t	 promotions;
 };
 
 /*
@@ -602,6 +636,49 @@ store_sync_init(struct store *s)
 
 static void	*store_writer_main(void *);
 
+/* Probation of at least n slots (a power of two); 0 leaves it off. */
+static int
+store_probation_init(struct store *s, size_t n)
+{
+	size_t	 slots = 1, i;
+
+	if (n == 0)
+		return 0;
+	while (slots < n)
+		slots <<= 1;
+	for (i = 0; i < STORE_PROBATION_LOCKS; i++) {
+		if (pthread_mutex_init(&s->slot_mtx[i], NULL) != 0) {
+			while (i-- > 0)
+				pthread_mutex_destroy(&s->slot_mtx[i]);
+			return -1;
+		}
+	}
+	s->slot_mtx_ready = true;
+	s->ghost_mask = slots * STORE_GHOSTS_PER_SLOT - 1;
+	if ((s->slots = calloc(slots, sizeof(*s->slots))) == NULL ||
+	    (s->ghosts = calloc(s->ghost_mask + 1, sizeof(*s->ghosts))) == NULL)
+		return -1;
+	for (i = 0; i <= s->ghost_mask; i++)
+		atomic_init(&s->ghosts[i], 0);
+	s->slot_mask = slots - 1;
+	return 0;
+}
+
+static void
+store_probation_free(struct store *s)
+{
+	size_t	 i;
+
+	if (s->slots != NULL)
+		for (i = 0; i <= s->slot_mask; i++)
+			free(s->slots[i]);
+	free(s->slots);
+	free(s->ghosts);
+	if (s->slot_mtx_ready)
+		for (i = 0; i < STORE_PROBATION_LOCKS; i++)
+			pthread_mutex_destroy(&s->slot_mtx[i]);
+}
+
 struct store *
 store_open(const struct store_cfg *cfg, char *err, size_t errlen)
 {
@@ -609,7 +686,8 @@ store_open(const struct store_cfg *cfg, char *err, size_t errlen)
 
 	if (cfg == NULL || cfg->dir == NULL || cfg->cache_map_bytes == 0 ||
 	    cfg->state_map_bytes == 0 || cfg->leeway_s < 0 ||
-	    cfg->sweep_interval_s < 0) {
+	    cfg->sweep_interval_s < 0 ||
+	    cfg->probation > STORE_PROBATION_MAX) {
 		snprintf(err, errlen, "store: invalid configuration");
 		return NULL;
 	}
@@ -622,8 +700,15 @@ store_open(const struct store_cfg *cfg, char *err, size_t errlen)
 	s->cache_map_bytes = cfg->cache_map_bytes;
 	atomic_init(&s->puts_dropped, 0);
 	atomic_init(&s->evictions, 0);
+	atomic_init(&s->probation, 0);
+	atomic_init(&s->promotions, 0);
 	if (store_sync_init(s) == -1) {
 		snprintf(err, errlen, "store: cannot create locks");
+		goto fail;
+	}
+	if (store_probation_init(s, cfg->probation) == -1) {
+		snprintf(err, errlen, "store: no memory for %zu probation slots",
+		    cfg->probation);
 		goto fail;
 	}
 	if (store_mkdir(cfg->dir, err, errlen) == -1)
@@ -689,6 +774,7 @@ store_close(struct store *s)
 		pthread_cond_destroy(&s->work_cv);
 		pthread_mutex_destroy(&s->mtx);
 	}
+	store_probation_free(s);
 	free(s);
 }
 
@@ -755,6 +841,115 @@ store_reader_txn(struct store_reader *rd, enum store_which w)
 	return rd->txn[w];
 }
 
+static void	store_put_queue(struct store *, const unsigned char *,
+		    const unsigned char *, size_t);
+
+/* A key's bits from offset off: keys are SHA-256, any bits will do. */
+static size_t
+store_key_bits(const unsigned char *key, size_t off)
+{
+	uint64_t	 v;
+
+	memcpy(&v, key + off, sizeof(v));
+	return (size_t)v;
+}
+
+static pthread_mutex_t *
+store_slot_mtx(struct store *s, size_t slot)
+{
+	return &s->slot_mtx[slot % STORE_PROBATION_LOCKS];
+}
+
+/*
+ * A token in probation: 1 and *out filled, 0 if not there.  Its first
+ * hit sends a copy to the writer (promotion); it stays in its slot, where
+ * later hits find it without a B-tree walk until a newer token takes it.
+ */
+static int
+store_probation_get(struct store *s, const unsigned char *key,
+    struct eid_assertion *out)
+{
+	unsigned char		 val[STORE_CACHE_VAL_MAX];
+	struct store_probe	*p;
+	size_t			 slot = store_key_bits(key, 0) & s->slot_mask;
+	size_t			 n;
+	bool			 promote;
+
+	pthread_mutex_lock(store_slot_mtx(s, slot));
+	p = s->slots[slot];
+	if (p == NULL || memcmp(p->key, key, STORE_KEY_LEN) != 0) {
+		pthread_mutex_unlock(store_slot_mtx(s, slot));
+		return 0;
+	}
+	n = p->vlen;
+	memcpy(val, p->val, n);
+	promote = !p->promoted;
+	p->promoted = true;
+	pthread_mutex_unlock(store_slot_mtx(s, slot));
+	/* Encoded by store_cache_put(); decoded as warily as the map's. */
+	if (store_cache_decode(val, n, out) == -1)
+		return 0;
+	if (promote) {
+		atomic_fetch_add_explicit(&s->promotions, 1,
+		    memory_order_relaxed);
+		store_put_queue(s, key, val, n);
+	}
+	return 1;
+}
+
+/* Was key pushed out of probation unused?  Forgets it if so. */
+static bool
+store_ghost_take(struct store *s, const unsigned char *key)
+{
+	size_t		 g = store_key_bits(key, 8) & s->ghost_mask;
+	uint_least64_t	 fp = (uint_least64_t)store_key_bits(key, 16) | 1;
+
+	return atomic_compare_exchange_strong_explicit(&s->ghosts[g], &fp, 0,
+	    memory_order_relaxed, memory_order_relaxed);
+}
+
+static void
+store_ghost_set(struct store *s, const unsigned char *key)
+{
+	size_t		 g = store_key_bits(key, 8) & s->ghost_mask;
+
+	atomic_store_explicit(&s->ghosts[g],
+	    (uint_least64_t)store_key_bits(key, 16) | 1, memory_order_relaxed);
+}
+
+/* Put a first-seen token in its slot; the one it displaces is freed. */
+static void
+store_probation_put(struct store *s, const unsigned char *key,
+    const unsigned char *val, size_t n)
+{
+	struct store_probe	*p, *old;
+	size_t			 slot = store_key_bits(key, 0) & s->slot_mask;
+
+	if ((p = malloc(sizeof(*p) + n)) == NULL) {
+		atomic_fetch_add_explicit(&s->puts_dropped, 1,
+		    memory_order_relaxed);
+		return;
+	}
+	memcpy(p->key, key, STORE_KEY_LEN);
+	p->promoted = false;
+	p->vlen = n;
+	memcpy(p->val, val, n);
+	pthread_mutex_lock(store_slot_mtx(s, slot));
+	old = s->slots[slot];
+	s->slots[slot] = p;
+	pthread_mutex_unlock(store_slot_mtx(s, slot));
+	if (old == NULL)
+		atomic_fetch_add_explicit(&s->probation, 1,
+		    memory_order_relaxed);
+	else {
+		/* Never reused: if it comes back, it goes to LMDB. */
+		if (!old->promoted &&
+		    memcmp(old->key, key, STORE_KEY_LEN) != 0)
+			store_ghost_set(s, old->key);
+		free(old);
+	}
+}
+
 int
 store_cache_get(struct store_reader *rd, const unsigned char key[STORE_KEY_LEN],
     struct eid_assertion *out)
@@ -763,6 +958,8 @@ store_cache_get(struct store_reader *rd, const unsigned char key[STORE_KEY_LEN],
 	MDB_val	 k, v;
 	int	 rc;
 
+	if (rd->s->slots != NULL && store_probation_get(rd->s, key, out) == 1)
+		return 1;
 	if ((txn = store_reader_txn(rd, STORE_CACHE)) == NULL)
 		return -1;
 	k.mv_data = (void *)(uintptr_t)key;
@@ -979,6 +1176,10 @@ store_stats(struct store_reader *rd, struct store_stats *st)
 	    memory_order_relaxed);
 	st->evictions = atomic_load_explicit(&s->evictions,
 	    memory_order_relaxed);
+	st->probation = atomic_load_explicit(&s->probation,
+	    memory_order_relaxed);
+	st->promotions = atomic_load_explicit(&s->promotions,
+	    memory_order_relaxed);
 	return 0;
 lmdb:
 	/* rc is 0 for a rev_seq of the wrong size. */
@@ -1023,13 +1224,25 @@ store_cache_put(struct store *s, const unsigned char key[STORE_KEY_LEN],
     const struct eid_assertion *a)
 {
 	unsigned char	 val[STORE_CACHE_VAL_MAX];
-	struct store_op	*op;
 	size_t		 n;
 
 	if ((n = store_cache_encode(a, val, sizeof(val))) == 0) {
 		log_debug("store_cache_put", "dropped=unencodable");
 		return;
 	}
+	if (s->slots != NULL && !store_ghost_take(s, key))
+		store_probation_put(s, key, val, n);
+	else
+		store_put_queue(s, key, val, n);
+}
+
+/* Hand one cache insert to the writer; a full queue drops it. */
+static void
+store_put_queue(struct store *s, const unsigned char *key,
+    const unsigned char *val, size_t n)
+{
+	struct store_op	*op;
+
 	if ((op = malloc(sizeof(*op) + n)) == NULL)
 		goto drop;
 	memset(op, 0, sizeof(*op));

@@ -5,9 +5,11 @@
  * no MDB_* type appears here.
  *
  *   <state_dir>/cache  SHA-256(token) -> the assertion eid_verify_token()
- *                      produced.  Not synced on each commit: losing it
- *                      costs re-verification only.  A full map evicts; a
- *                      cache write never fails a request.
+ *                      produced, for tokens used more than once (a first
+ *                      use waits in memory, in probation).  Not synced on
+ *                      each commit: losing it costs re-verification only.
+ *                      A full map evicts; a cache write never fails a
+ *                      request.
  *   <state_dir>/state  revocations (by token id, by subject with an
  *                      issued-before time, by key id), consumed token ids
  *                      keyed by (issuer, token id), metadata (schema
@@ -44,6 +46,7 @@ struct store_cfg {
 	size_t		 state_map_bytes;	/* LMDB map size of state */
 	int64_t		 leeway_s;		/* kept past exp by the sweeper */
 	int64_t		 sweep_interval_s;	/* 0: no periodic sweep */
+	size_t		 probation;		/* slots; 0: every put to LMDB */
 };
 
 /*
@@ -62,15 +65,17 @@ void		 store_reader_free(struct store_reader *);
 void		 store_reader_reset(struct store_reader *);
 
 /*
- * Cache lookup: 1 and *out filled on a hit, 0 on a miss, -1 on a store
- * error (the caller verifies as on a miss).
+ * Cache lookup, probation then LMDB: 1 and *out filled on a hit, 0 on a
+ * miss, -1 on a store error (the caller verifies as on a miss).
  */
 int		 store_cache_get(struct store_reader *,
 		    const unsigned char key[STORE_KEY_LEN],
 		    struct eid_assertion *out);
 /*
- * Queue a cache insert (copied); returns at once.  Dropped, never
- * blocking, when the writer's queue is full.
+ * Cache insert (copied); returns at once.  With probation on, a token
+ * seen for the first time stays in memory and is queued for LMDB on its
+ * first hit, or on its next put if it was pushed out of probation in
+ * between.  Dropped, never blocking, when the writer's queue is full.
  */
 void		 store_cache_put(struct store *,
 		    const unsigned char key[STORE_KEY_LEN],
@@ -142,6 +147,8 @@ struct store_stats {
 	uint64_t	 state_used_bytes;
 	uint64_t	 cache_puts_dropped;	/* queue full or evicted */
 	uint64_t	 evictions;
+	uint64_t	 probation;		/* first-seen tokens in memory */
+	uint64_t	 promotions;		/* probation hits sent to LMDB */
 };
 
 int		 store_stats(struct store_reader *, struct store_stats *);

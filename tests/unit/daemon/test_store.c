@@ -1,7 +1,8 @@
 /*
  * tests/unit/daemon/test_store.c -- the store (daemon/store.c, DESIGN.md
  * section 7, SECURITY.md 3.14) through its own API: cache round trip and
- * corrupt values, the three kinds of revocation with their boundaries and
+ * corrupt values, probation (first uses in memory, bounded, promoted on
+ * reuse, across threads), the three kinds of revocation with their boundaries and
  * expiry, consume-once across threads and restarts, full maps of both
  * environments, the schema check, the sweeper and the listing.  Raw LMDB
  * is used only to play the part of a damaged or foreign file.
@@ -592,6 +593,217 @@ test_cache_burst(void **state)
 	    "dropped=%llu\n", (unsigned long long)st.cache_entries,
 	    (unsigned long long)st.evictions,
 	    (unsigned long long)st.cache_puts_dropped);
+}
+
+/* --- probation ---------------------------------------------------------- */
+
+/*
+ * A first put stays in memory; its first hit answers from there and sends
+ * it to LMDB, where it outlives a restart.  A token used once is not
+ * written, and a restart forgets it.
+ */
+static void
+test_probation_promote(void **state)
+{
+	struct t_ctx		*t = *state;
+	struct eid_assertion	 a, b, out;
+	struct store_stats	 st;
+	unsigned char		 k1[STORE_KEY_LEN], k2[STORE_KEY_LEN];
+
+	t->cfg.probation = 1024;
+	t_open(t);
+	t_full_assertion(&a, 0);
+	t_full_assertion(&b, 1);
+	t_key(k1, 1);
+	t_key(k2, 2);
+	store_cache_put(t->s, k1, &a);
+	store_cache_put(t->s, k2, &b);
+	store_sync(t->s);
+	store_reader_reset(t->rd);
+	st = t_stats(t);
+	assert_int_equal(st.cache_entries, 0);
+	assert_int_equal(st.probation, 2);
+	assert_int_equal(st.promotions, 0);
+
+	/* The hit is answered at once, from memory, without a commit. */
+	assert_int_equal(store_cache_get(t->rd, k1, &out), 1);
+	t_assert_same(&a, &out);
+	assert_int_equal(t_stats(t).promotions, 1);
+	/* A second hit is answered again and not sent twice. */
+	assert_int_equal(store_cache_get(t->rd, k1, &out), 1);
+	t_assert_same(&a, &out);
+	store_sync(t->s);
+	store_reader_reset(t->rd);
+	st = t_stats(t);
+	assert_int_equal(st.promotions, 1);
+	assert_int_equal(st.cache_entries, 1);
+
+	t_reopen(t);
+	assert_int_equal(t_stats(t).probation, 0);
+	assert_int_equal(store_cache_get(t->rd, k1, &out), 1);
+	t_assert_same(&a, &out);
+	assert_int_equal(store_cache_get(t->rd, k2, &out), 0);
+	assert_int_equal(t_stats(t).cache_entries, 1);
+}
+
+/*
+ * One slot: a newer token pushes the older out before its reuse.  The
+ * older is then a miss, and when it is verified and put again it goes
+ * straight to LMDB, not back into probation.
+ */
+static void
+test_probation_ghost(void **state)
+{
+	struct t_ctx		*t = *state;
+	struct eid_assertion	 a, b, out;
+	struct store_stats	 st;
+	unsigned char		 k1[STORE_KEY_LEN], k2[STORE_KEY_LEN];
+	unsigned char		 k3[STORE_KEY_LEN];
+
+	t->cfg.probation = 1;
+	t_open(t);
+	t_full_assertion(&a, 0);
+	t_full_assertion(&b, 1);
+	t_key(k1, 1);
+	t_key(k2, 2);
+	t_key(k3, 3);
+	store_cache_put(t->s, k1, &a);
+	store_cache_put(t->s, k2, &b);
+	store_sync(t->s);
+	store_reader_reset(t->rd);
+	assert_int_equal(store_cache_get(t->rd, k1, &out), 0);
+	assert_int_equal(t_stats(t).probation, 1);
+
+	store_cache_put(t->s, k1, &a);
+	store_sync(t->s);
+	store_reader_reset(t->rd);
+	st = t_stats(t);
+	assert_int_equal(st.cache_entries, 1);
+	assert_int_equal(st.promotions, 0);
+	assert_int_equal(store_cache_get(t->rd, k1, &out), 1);
+	t_assert_same(&a, &out);
+	/* k2 kept its slot, and k3, never seen, is a miss. */
+	assert_int_equal(store_cache_get(t->rd, k2, &out), 1);
+	t_assert_same(&b, &out);
+	assert_int_equal(store_cache_get(t->rd, k3, &out), 0);
+	/* A token pushed out after its first hit leaves no ghost. */
+	store_cache_put(t->s, k3, &a);
+	store_cache_put(t->s, k2, &b);
+	store_sync(t->s);
+	store_reader_reset(t->rd);
+	st = t_stats(t);
+	assert_int_equal(st.probation, 1);
+	assert_int_equal(st.cache_entries, 2);
+	assert_int_equal(store_cache_get(t->rd, k2, &out), 1);
+}
+
+/* Memory stays bounded by the slots, however many tokens pass. */
+static void
+test_probation_bounded(void **state)
+{
+	struct t_ctx		*t = *state;
+	struct eid_assertion	 a, out;
+	struct store_stats	 st;
+	unsigned char		 k[STORE_KEY_LEN];
+	unsigned int		 i, hits = 0;
+
+	t->cfg.probation = 100;		/* rounded up to 128 */
+	t_open(t);
+	for (i = 0; i < 5000; i++) {
+		t_assertion(&a, T_ISS, "001090000123", "j", "kid", 1000);
+		snprintf(a.jti, sizeof(a.jti), "jti-%u", i);
+		t_key(k, i);
+		store_cache_put(t->s, k, &a);
+	}
+	store_sync(t->s);
+	store_reader_reset(t->rd);
+	st = t_stats(t);
+	assert_true(st.probation > 0 && st.probation <= 128);
+	assert_int_equal(st.cache_entries, 0);
+	/* Whatever is still there is the right token's. */
+	for (i = 0; i < 5000; i++) {
+		t_key(k, i);
+		if (store_cache_get(t->rd, k, &out) != 1)
+			continue;
+		snprintf(a.jti, sizeof(a.jti), "jti-%u", i);
+		assert_string_equal(out.jti, a.jti);
+		hits++;
+	}
+	assert_true(hits > 0 && hits <= 128);
+}
+
+struct t_prober {
+	struct store		*s;
+	pthread_barrier_t	*bar;
+	unsigned int		 base;
+	unsigned int		 wrong;
+	unsigned int		 hits;
+};
+
+static void *
+t_probe_thread(void *arg)
+{
+	struct t_prober		*p = arg;
+	struct store_reader	*rd = store_reader_new(p->s);
+	struct eid_assertion	 a, out;
+	unsigned char		 k[STORE_KEY_LEN];
+	char			 want[32];
+	unsigned int		 i, n;
+
+	if (rd == NULL)
+		return NULL;
+	pthread_barrier_wait(p->bar);
+	for (i = 0; i < 20000; i++) {
+		/* Half the keys are shared with the other threads. */
+		n = (i % 2) ? p->base + i % 700 : i % 700;
+		snprintf(want, sizeof(want), "jti-%u", n);
+		t_key(k, n);
+		if (store_cache_get(rd, k, &out) == 1) {
+			p->hits++;
+			if (strcmp(out.jti, want) != 0)
+				p->wrong++;
+		} else {
+			t_assertion(&a, T_ISS, "001090000123", want, "kid",
+			    1000);
+			store_cache_put(p->s, k, &a);
+		}
+		if (i % 64 == 63)
+			store_reader_reset(rd);
+	}
+	store_reader_free(rd);
+	return NULL;
+}
+
+/* Threads putting and hitting the same small probation never mix up. */
+static void
+test_probation_threads(void **state)
+{
+	struct t_ctx		*t = *state;
+	struct t_prober		 p[4];
+	pthread_t		 th[4];
+	pthread_barrier_t	 bar;
+	unsigned int		 i;
+
+	t->cfg.probation = 256;
+	t_open(t);
+	assert_int_equal(pthread_barrier_init(&bar, NULL, 4), 0);
+	for (i = 0; i < 4; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].s = t->s;
+		p[i].bar = &bar;
+		p[i].base = 1000 * (i + 1);
+		assert_int_equal(pthread_create(&th[i], NULL, t_probe_thread,
+		    &p[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(p[i].wrong, 0);
+		assert_true(p[i].hits > 0);
+	}
+	pthread_barrier_destroy(&bar);
+	store_sync(t->s);
+	store_reader_reset(t->rd);
+	assert_true(t_stats(t).promotions > 0);
 }
 
 /* --- revocation --------------------------------------------------------- */
@@ -1236,6 +1448,10 @@ main(void)
 		T(test_cache_corrupt),
 		T(test_cache_full),
 		T(test_cache_burst),
+		T(test_probation_promote),
+		T(test_probation_ghost),
+		T(test_probation_bounded),
+		T(test_probation_threads),
 		T(test_revoke_token),
 		T(test_revoke_subject),
 		T(test_revoke_key),
