@@ -75,6 +75,8 @@
 #define STORE_PROBATION_LOCKS	64
 #define STORE_PROBATION_MAX	(1u << 24)
 #define STORE_GHOSTS_PER_SLOT	4
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
+    "ghosts are calloc'ed: 64-bit atomics must be lock-free");
 
 /*
  * Probation, 2Q's A1in and A1out (Johnson and Shasha, VLDB 1994; ADR
@@ -655,11 +657,14 @@ store_probation_init(struct store *s, size_t n)
 	}
 	s->slot_mtx_ready = true;
 	s->ghost_mask = slots * STORE_GHOSTS_PER_SLOT - 1;
+	/*
+	 * calloc's zeroes are empty ghosts, with no loop that would touch
+	 * every page at startup: a lock-free atomic has its plain
+	 * representation.
+	 */
 	if ((s->slots = calloc(slots, sizeof(*s->slots))) == NULL ||
 	    (s->ghosts = calloc(s->ghost_mask + 1, sizeof(*s->ghosts))) == NULL)
 		return -1;
-	for (i = 0; i <= s->ghost_mask; i++)
-		atomic_init(&s->ghosts[i], 0);
 	s->slot_mask = slots - 1;
 	return 0;
 }
@@ -841,17 +846,17 @@ store_reader_txn(struct store_reader *rd, enum store_which w)
 	return rd->txn[w];
 }
 
-static void	store_put_queue(struct store *, const unsigned char *,
+static bool	store_put_queue(struct store *, const unsigned char *,
 		    const unsigned char *, size_t);
 
 /* A key's bits from offset off: keys are SHA-256, any bits will do. */
-static size_t
+static uint64_t
 store_key_bits(const unsigned char *key, size_t off)
 {
 	uint64_t	 v;
 
 	memcpy(&v, key + off, sizeof(v));
-	return (size_t)v;
+	return v;
 }
 
 static pthread_mutex_t *
@@ -871,7 +876,8 @@ store_probation_get(struct store *s, const unsigned char *key,
 {
 	unsigned char		 val[STORE_CACHE_VAL_MAX];
 	struct store_probe	*p;
-	size_t			 slot = store_key_bits(key, 0) & s->slot_mask;
+	size_t			 slot = (size_t)(store_key_bits(key, 0) &
+				    s->slot_mask);
 	size_t			 n;
 	bool			 promote;
 
@@ -890,9 +896,17 @@ store_probation_get(struct store *s, const unsigned char *key,
 	if (store_cache_decode(val, n, out) == -1)
 		return 0;
 	if (promote) {
-		atomic_fetch_add_explicit(&s->promotions, 1,
-		    memory_order_relaxed);
-		store_put_queue(s, key, val, n);
+		if (store_put_queue(s, key, val, n))
+			atomic_fetch_add_explicit(&s->promotions, 1,
+			    memory_order_relaxed);
+		else {
+			/* Dropped: the next hit, or its ghost, tries again. */
+			pthread_mutex_lock(store_slot_mtx(s, slot));
+			if ((p = s->slots[slot]) != NULL &&
+			    memcmp(p->key, key, STORE_KEY_LEN) == 0)
+				p->promoted = false;
+			pthread_mutex_unlock(store_slot_mtx(s, slot));
+		}
 	}
 	return 1;
 }
@@ -901,8 +915,8 @@ store_probation_get(struct store *s, const unsigned char *key,
 static bool
 store_ghost_take(struct store *s, const unsigned char *key)
 {
-	size_t		 g = store_key_bits(key, 8) & s->ghost_mask;
-	uint_least64_t	 fp = (uint_least64_t)store_key_bits(key, 16) | 1;
+	size_t		 g = (size_t)(store_key_bits(key, 8) & s->ghost_mask);
+	uint_least64_t	 fp = store_key_bits(key, 16) | 1;
 
 	return atomic_compare_exchange_strong_explicit(&s->ghosts[g], &fp, 0,
 	    memory_order_relaxed, memory_order_relaxed);
@@ -911,10 +925,10 @@ store_ghost_take(struct store *s, const unsigned char *key)
 static void
 store_ghost_set(struct store *s, const unsigned char *key)
 {
-	size_t		 g = store_key_bits(key, 8) & s->ghost_mask;
+	size_t		 g = (size_t)(store_key_bits(key, 8) & s->ghost_mask);
 
-	atomic_store_explicit(&s->ghosts[g],
-	    (uint_least64_t)store_key_bits(key, 16) | 1, memory_order_relaxed);
+	atomic_store_explicit(&s->ghosts[g], store_key_bits(key, 16) | 1,
+	    memory_order_relaxed);
 }
 
 /* Put a first-seen token in its slot; the one it displaces is freed. */
@@ -923,7 +937,8 @@ store_probation_put(struct store *s, const unsigned char *key,
     const unsigned char *val, size_t n)
 {
 	struct store_probe	*p, *old;
-	size_t			 slot = store_key_bits(key, 0) & s->slot_mask;
+	size_t			 slot = (size_t)(store_key_bits(key, 0) &
+				    s->slot_mask);
 
 	if ((p = malloc(sizeof(*p) + n)) == NULL) {
 		atomic_fetch_add_explicit(&s->puts_dropped, 1,
@@ -1233,11 +1248,11 @@ store_cache_put(struct store *s, const unsigned char key[STORE_KEY_LEN],
 	if (s->slots != NULL && !store_ghost_take(s, key))
 		store_probation_put(s, key, val, n);
 	else
-		store_put_queue(s, key, val, n);
+		(void)store_put_queue(s, key, val, n);
 }
 
-/* Hand one cache insert to the writer; a full queue drops it. */
-static void
+/* Hand one cache insert to the writer; false if dropped (and counted). */
+static bool
 store_put_queue(struct store *s, const unsigned char *key,
     const unsigned char *val, size_t n)
 {
@@ -1270,9 +1285,10 @@ store_put_queue(struct store *s, const unsigned char *key,
 	if (s->writer_waiting || s->nputs == STORE_LINGER_PUTS)
 		pthread_cond_signal(&s->work_cv);
 	pthread_mutex_unlock(&s->mtx);
-	return;
+	return true;
 drop:
 	atomic_fetch_add_explicit(&s->puts_dropped, 1, memory_order_relaxed);
+	return false;
 }
 
 static int

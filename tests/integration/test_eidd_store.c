@@ -174,16 +174,36 @@ raw_revoke(struct th_eidd *d, int kind, const char *value)
 	return code;
 }
 
+/*
+ * eidd on the harness's configuration; with probation off, every verified
+ * token goes to LMDB at once, so cache hits come from the map.
+ */
 static void
-test_revocations_reach_cached_tokens(void **state)
+start_eidd(struct th_eidd *d, bool probation)
+{
+	char	*base, *c;
+
+	if (probation) {
+		th_eidd_start(d, NULL);
+		return;
+	}
+	base = th_eidd_conf_text(NULL, NULL);
+	assert_true(asprintf(&c, "%s\nstore = { cache_probation = 0; };\n",
+	    base) > 0);
+	th_eidd_start_conf(d, c);
+	free(c);
+	free(base);
+}
+
+static void
+revocations_reach_cached(bool probation)
 {
 	struct th_eidd		 d;
 	struct eid_client	*rp, *adm;
 	struct eid_verify_res	 r;
 	char			*t1, *t2, *t3, *t4;
 
-	(void)state;
-	th_eidd_start(&d, NULL);
+	start_eidd(&d, probation);
 	rp = th_client(&d, "rp-dichvucong");
 	adm = th_client(&d, "admin");
 	t1 = th_token(EID_ALG_ES256, "dichvucong", "rv-token");
@@ -220,6 +240,21 @@ test_revocations_reach_cached_tokens(void **state)
 	free(t3);
 	free(t4);
 	th_eidd_stop_ok(&d);
+}
+
+/* Hits from probation (the default), and from the LMDB map. */
+static void
+test_revocations_reach_cached_tokens(void **state)
+{
+	(void)state;
+	revocations_reach_cached(true);
+}
+
+static void
+test_revocations_reach_lmdb_hits(void **state)
+{
+	(void)state;
+	revocations_reach_cached(false);
 }
 
 static void
@@ -265,7 +300,7 @@ same_answer(const struct eid_verify_res *a, const struct eid_verify_res *b)
 
 /* For every kind eid-mint makes: warm answer == cold answer. */
 static void
-test_hit_equals_miss(void **state)
+hit_equals_miss(bool probation)
 {
 	struct th_eidd		 d;
 	struct eid_client	*c;
@@ -275,8 +310,7 @@ test_hit_equals_miss(void **state)
 	size_t			 i, j;
 	int			 bad = 0;
 
-	(void)state;
-	th_eidd_start(&d, NULL);
+	start_eidd(&d, probation);
 	c = th_client(&d, "rp-dichvucong");
 	for (i = 0; i < NKINDS; i++)
 		for (j = 0; j < NALGS; j++) {
@@ -305,6 +339,20 @@ test_hit_equals_miss(void **state)
 	eid_client_close(c);
 	assert_int_equal(bad, 0);
 	th_eidd_stop_ok(&d);
+}
+
+static void
+test_hit_equals_miss(void **state)
+{
+	(void)state;
+	hit_equals_miss(true);
+}
+
+static void
+test_hit_equals_miss_lmdb(void **state)
+{
+	(void)state;
+	hit_equals_miss(false);
 }
 
 static void
@@ -519,13 +567,15 @@ test_full_maps(void **state)
 	(void)state;
 	/*
 	 * A 1 MiB cache (a few thousand entries) and a 64 KiB state map (a
-	 * few hundred revocations).
+	 * few hundred revocations).  Probation off, so that tokens verified
+	 * once reach the map and fill it.
 	 */
 	{
 		char *base = th_eidd_conf_text(NULL, NULL), *c;
 
 		assert_true(asprintf(&c, "%s\nstore = { cache_map_bytes = "
-		    "1048576; state_map_bytes = 65536; };\n", base) > 0);
+		    "1048576; state_map_bytes = 65536; cache_probation = 0; "
+		    "};\n", base) > 0);
 		th_eidd_start_conf(&d, c);
 		free(c);
 		free(base);
@@ -745,8 +795,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_revocations_reach_cached_tokens),
+		cmocka_unit_test(test_revocations_reach_lmdb_hits),
 		cmocka_unit_test(test_revoke_key),
 		cmocka_unit_test(test_hit_equals_miss),
+		cmocka_unit_test(test_hit_equals_miss_lmdb),
 		cmocka_unit_test(test_consume_once),
 		cmocka_unit_test(test_batch_too_large_consumes_nothing),
 		cmocka_unit_test(test_crash_keeps_acknowledged),

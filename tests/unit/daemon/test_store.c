@@ -694,7 +694,12 @@ test_probation_ghost(void **state)
 	st = t_stats(t);
 	assert_int_equal(st.probation, 1);
 	assert_int_equal(st.cache_entries, 2);
+	/* k2 went back into probation, so k3 lost the slot ... */
+	assert_int_equal(store_cache_get(t->rd, k3, &out), 0);
+	/* ... and k2's hit comes from probation: a second promotion. */
 	assert_int_equal(store_cache_get(t->rd, k2, &out), 1);
+	t_assert_same(&b, &out);
+	assert_int_equal(t_stats(t).promotions, 2);
 }
 
 /* Memory stays bounded by the slots, however many tokens pass. */
