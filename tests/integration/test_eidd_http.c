@@ -337,6 +337,15 @@ test_metrics(void **state)
 	    metric(m0, "eidd_requests_total{op=\"verify\"}") == 8);
 	assert_true(metric(m1, "eidd_request_duration_seconds_count") -
 	    metric(m0, "eidd_request_duration_seconds_count") == 8);
+	/*
+	 * The new token's first answer put it in probation, its second (the
+	 * first hit) sent it to LMDB, the other five were hits too.
+	 */
+	assert_true(metric(m1, "eidd_cache_promotions_total") -
+	    metric(m0, "eidd_cache_promotions_total") == 1);
+	assert_true(metric(m1, "eidd_cache_requests_total{result=\"hit\"}") -
+	    metric(m0, "eidd_cache_requests_total{result=\"hit\"}") == 6);
+	assert_true(metric(m1, "eidd_cache_probation_entries") >= 1);
 	/* By principal too. */
 	assert_true(metric(m1, "eidd_principal_verdicts_total{principal="
 	    "\"rp-dichvucong\",verdict=\"ok\"}") - metric(m0,
