@@ -712,8 +712,8 @@ store_open(const struct store_cfg *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	if (store_probation_init(s, cfg->probation) == -1) {
-		snprintf(err, errlen, "store: no memory for %zu probation slots",
-		    cfg->probation);
+		snprintf(err, errlen, "store: no memory for %zu probation "
+		    "slots", cfg->probation);
 		goto fail;
 	}
 	if (store_mkdir(cfg->dir, err, errlen) == -1)

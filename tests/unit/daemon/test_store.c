@@ -2,10 +2,11 @@
  * tests/unit/daemon/test_store.c -- the store (daemon/store.c, DESIGN.md
  * section 7, SECURITY.md 3.14) through its own API: cache round trip and
  * corrupt values, probation (first uses in memory, bounded, promoted on
- * reuse, across threads), the three kinds of revocation with their boundaries and
- * expiry, consume-once across threads and restarts, full maps of both
- * environments, the schema check, the sweeper and the listing.  Raw LMDB
- * is used only to play the part of a damaged or foreign file.
+ * reuse, across threads), the three kinds of revocation with their
+ * boundaries and expiry, consume-once across threads and restarts, full
+ * maps of both environments, the schema check, the sweeper and the
+ * listing.  Raw LMDB is used only to play the part of a damaged or
+ * foreign file.
  */
 #include <stdarg.h>
 #include <stddef.h>
