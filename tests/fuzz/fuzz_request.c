@@ -72,6 +72,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	sc.cache_map_bytes = 16 * 1024 * 1024;
 	sc.state_map_bytes = 16 * 1024 * 1024;
 	sc.leeway_s = 60;
+	/* The configuration's probation, as eidd opens its store. */
+	sc.probation = (size_t)c->cache_probation;
 	if ((fz_srv.store = store_open(&sc, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz_request: %s\n", err);
 		abort();
