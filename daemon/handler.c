@@ -1517,6 +1517,11 @@ handler_metrics(struct server *srv, struct store_reader *rd,
 		    "Tokens reused while in probation, sent to the LMDB map.");
 		handler_prom(out, "eidd_cache_promotions_total", "",
 		    ss.promotions);
+		handler_prom_head(out, "eidd_cache_probation_bypass", "gauge",
+		    "1 while tokens come back after leaving probation so "
+		    "often that first uses are written at once.");
+		handler_prom(out, "eidd_cache_probation_bypass", "",
+		    ss.probation_bypass ? 1 : 0);
 		handler_prom_head(out, "eidd_cache_evictions_total", "counter",
 		    "Cache entries evicted to make room.");
 		handler_prom(out, "eidd_cache_evictions_total", "",

@@ -71,10 +71,30 @@
 	EID_AUD_MAX_COUNT * EID_AUD_MAX + EID_JTI_MAX + EID_NAME_MAX +	\
 	10 + EID_NONCE_MAX)
 #define STORE_REV_VAL_MAX	(1 + 4 * 8 + 2 + STORE_REASON_MAX)
-/* Probation: locks over the slots, the largest table, ghosts per slot. */
+/*
+ * Probation: locks over the slots, the largest table, ghosts per slot and
+ * at most.  Ghosts are 8 bytes: many of them remember first uses long
+ * after their entries are gone (ADR 0010), so that a token reused at
+ * long intervals under heavy traffic still reaches LMDB.
+ */
 #define STORE_PROBATION_LOCKS	64
 #define STORE_PROBATION_MAX	(1u << 24)
-#define STORE_GHOSTS_PER_SLOT	4
+#define STORE_GHOSTS_PER_SLOT	16
+#define STORE_GHOSTS_MAX	(1u << 24)
+/*
+ * The admission test (ADR 0010): over every window of this many tokens
+ * pushed out of probation unused, if at least one in STORE_RETURN_SHARE
+ * came back (its ghost was found), tokens are written to LMDB at once
+ * (bypass) until a window says otherwise.  A token that comes back after
+ * leaving probation costs a second verification (17-100 us); one written
+ * and never reused costs an insert (5-8 us): one return in 16 is about
+ * where the two cost the same for ES256.  In bypass one first use in
+ * STORE_BYPASS_SAMPLE (by key bits) still goes through probation, so the
+ * test keeps its measure.
+ */
+#define STORE_RETURN_WINDOW	4096
+#define STORE_RETURN_SHARE	16
+#define STORE_BYPASS_SAMPLE	16
 _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
     "ghosts are calloc'ed: 64-bit atomics must be lock-free");
 
@@ -173,6 +193,11 @@ struct store {
 	bool			 slot_mtx_ready;
 	atomic_uint_least64_t	 probation;	/* slots in use */
 	atomic_uint_least64_t	 promotions;
+	/* The admission test's window: pushed out unused, and came back. */
+	atomic_uint_least64_t	 displaced;
+	atomic_uint_least64_t	 returned;
+	atomic_bool		 bypass;	/* write first uses at once */
+	atomic_uint_least64_t	 bypass_windows; /* windows that chose it */
 };
 
 /*
@@ -656,7 +681,8 @@ store_probation_init(struct store *s, size_t n)
 		}
 	}
 	s->slot_mtx_ready = true;
-	s->ghost_mask = slots * STORE_GHOSTS_PER_SLOT - 1;
+	s->ghost_mask = (slots < STORE_GHOSTS_MAX / STORE_GHOSTS_PER_SLOT ?
+	    slots * STORE_GHOSTS_PER_SLOT : STORE_GHOSTS_MAX) - 1;
 	/*
 	 * calloc's zeroes are empty ghosts, with no loop that would touch
 	 * every page at startup: a lock-free atomic has its plain
@@ -707,6 +733,10 @@ store_open(const struct store_cfg *cfg, char *err, size_t errlen)
 	atomic_init(&s->evictions, 0);
 	atomic_init(&s->probation, 0);
 	atomic_init(&s->promotions, 0);
+	atomic_init(&s->displaced, 0);
+	atomic_init(&s->returned, 0);
+	atomic_init(&s->bypass, false);
+	atomic_init(&s->bypass_windows, 0);
 	if (store_sync_init(s) == -1) {
 		snprintf(err, errlen, "store: cannot create locks");
 		goto fail;
@@ -931,6 +961,34 @@ store_ghost_set(struct store *s, const unsigned char *key)
 	    memory_order_relaxed);
 }
 
+/*
+ * One more token pushed out unused; at the end of a window, decide
+ * whether first uses skip probation.  Counts raced by other workers are
+ * approximate, which a test of shares tolerates.
+ */
+static void
+store_admission_count(struct store *s)
+{
+	uint_least64_t	 d, r;
+	bool		 bypass;
+
+	d = atomic_fetch_add_explicit(&s->displaced, 1,
+	    memory_order_relaxed) + 1;
+	if (d < STORE_RETURN_WINDOW || !atomic_compare_exchange_strong_explicit(
+	    &s->displaced, &d, 0, memory_order_relaxed, memory_order_relaxed))
+		return;
+	r = atomic_exchange_explicit(&s->returned, 0, memory_order_relaxed);
+	bypass = r * STORE_RETURN_SHARE >= d;
+	if (bypass)
+		atomic_fetch_add_explicit(&s->bypass_windows, 1,
+		    memory_order_relaxed);
+	if (bypass != atomic_load_explicit(&s->bypass, memory_order_relaxed))
+		log_info("store_admission", "bypass=%d returned=%llu "
+		    "displaced=%llu", bypass ? 1 : 0, (unsigned long long)r,
+		    (unsigned long long)d);
+	atomic_store_explicit(&s->bypass, bypass, memory_order_relaxed);
+}
+
 /* Put a first-seen token in its slot; the one it displaces is freed. */
 static void
 store_probation_put(struct store *s, const unsigned char *key,
@@ -959,8 +1017,10 @@ store_probation_put(struct store *s, const unsigned char *key,
 	else {
 		/* Never reused: if it comes back, it goes to LMDB. */
 		if (!old->promoted &&
-		    memcmp(old->key, key, STORE_KEY_LEN) != 0)
+		    memcmp(old->key, key, STORE_KEY_LEN) != 0) {
 			store_ghost_set(s, old->key);
+			store_admission_count(s);
+		}
 		free(old);
 	}
 }
@@ -1195,6 +1255,10 @@ store_stats(struct store_reader *rd, struct store_stats *st)
 	    memory_order_relaxed);
 	st->promotions = atomic_load_explicit(&s->promotions,
 	    memory_order_relaxed);
+	st->probation_bypass = atomic_load_explicit(&s->bypass,
+	    memory_order_relaxed);
+	st->bypass_windows = atomic_load_explicit(&s->bypass_windows,
+	    memory_order_relaxed);
 	return 0;
 lmdb:
 	/* rc is 0 for a rev_seq of the wrong size. */
@@ -1245,10 +1309,18 @@ store_cache_put(struct store *s, const unsigned char key[STORE_KEY_LEN],
 		log_debug("store_cache_put", "dropped=unencodable");
 		return;
 	}
-	if (s->slots != NULL && !store_ghost_take(s, key))
-		store_probation_put(s, key, val, n);
-	else
+	if (s->slots == NULL)
 		(void)store_put_queue(s, key, val, n);
+	else if (store_ghost_take(s, key)) {
+		/* It left probation unused and came back. */
+		atomic_fetch_add_explicit(&s->returned, 1,
+		    memory_order_relaxed);
+		(void)store_put_queue(s, key, val, n);
+	} else if (atomic_load_explicit(&s->bypass, memory_order_relaxed) &&
+	    store_key_bits(key, 24) % STORE_BYPASS_SAMPLE != 0)
+		(void)store_put_queue(s, key, val, n);
+	else
+		store_probation_put(s, key, val, n);
 }
 
 /* Hand one cache insert to the writer; false if dropped (and counted). */

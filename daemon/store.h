@@ -149,6 +149,8 @@ struct store_stats {
 	uint64_t	 evictions;
 	uint64_t	 probation;		/* first-seen tokens in memory */
 	uint64_t	 promotions;		/* probation hits sent to LMDB */
+	bool		 probation_bypass;	/* first uses go to LMDB now */
+	uint64_t	 bypass_windows;	/* admission windows that did */
 };
 
 int		 store_stats(struct store_reader *, struct store_stats *);

@@ -738,6 +738,76 @@ test_probation_bounded(void **state)
 	assert_true(hits > 0 && hits <= 128);
 }
 
+/*
+ * The admission test: tokens pushed out of probation that keep coming
+ * back turn on the bypass (first uses written at once); a stream that
+ * never comes back turns it off again.
+ */
+static void
+test_probation_admission(void **state)
+{
+	struct t_ctx		*t = *state;
+	struct eid_assertion	 a;
+	struct store_stats	 st;
+	unsigned char		 k[STORE_KEY_LEN];
+	uint64_t		 before;
+	unsigned int		 i, n = 0;
+
+	t->cfg.probation = 16;
+	t_open(t);
+	t_assertion(&a, T_ISS, "001090000123", "j", "kid", 1000);
+	/* Used once each: probation only, nothing written, no bypass. */
+	for (i = 0; i < 6000; i++) {
+		t_key(k, 100000 + i);
+		store_cache_put(t->s, k, &a);
+	}
+	store_sync(t->s);
+	store_reader_reset(t->rd);
+	st = t_stats(t);
+	assert_false(st.probation_bypass);
+	assert_int_equal(st.bypass_windows, 0);
+	assert_int_equal(st.cache_entries, 0);
+
+	/* Each token comes back 40 first uses later: bypass. */
+	for (i = 0; i < 6000; i++) {
+		t_key(k, 200000 + i);
+		store_cache_put(t->s, k, &a);
+		if (i >= 40) {
+			t_key(k, 200000 + i - 40);
+			store_cache_put(t->s, k, &a);
+		}
+	}
+	store_sync(t->s);
+	store_reader_reset(t->rd);
+	st = t_stats(t);
+	assert_true(st.probation_bypass);
+	assert_true(st.bypass_windows > 0);
+	/* New tokens now reach the map at once, but for a sample. */
+	before = st.cache_entries;
+	for (i = 0; i < 64; i++) {
+		t_key(k, 300000 + i);
+		store_cache_put(t->s, k, &a);
+	}
+	store_sync(t->s);
+	store_reader_reset(t->rd);
+	st = t_stats(t);
+	assert_true(st.cache_entries - before >= 48);
+	assert_true(st.cache_entries - before < 64);
+
+	/* Used once each again: the sample's windows turn it off. */
+	for (i = 0; i < 200000 && t_stats(t).probation_bypass; i++) {
+		t_key(k, 400000 + i);
+		store_cache_put(t->s, k, &a);
+		if (i % 4096 == 4095) {
+			store_sync(t->s);
+			store_reader_reset(t->rd);
+		}
+		n++;
+	}
+	assert_false(t_stats(t).probation_bypass);
+	print_message("# admission: bypass off after %u one-shot tokens\n", n);
+}
+
 struct t_prober {
 	struct store		*s;
 	pthread_barrier_t	*bar;
@@ -1458,6 +1528,7 @@ main(void)
 		T(test_probation_ghost),
 		T(test_probation_bounded),
 		T(test_probation_threads),
+		T(test_probation_admission),
 		T(test_revoke_token),
 		T(test_revoke_subject),
 		T(test_revoke_key),
