@@ -1522,6 +1522,10 @@ handler_metrics(struct server *srv, struct store_reader *rd,
 		    "often that first uses are written at once.");
 		handler_prom(out, "eidd_cache_probation_bypass", "",
 		    ss.probation_bypass ? 1 : 0);
+		handler_prom_head(out, "eidd_cache_bypass_changes_total",
+		    "counter", "Times the probation bypass came on or off.");
+		handler_prom(out, "eidd_cache_bypass_changes_total", "",
+		    ss.bypass_changes);
 		handler_prom_head(out, "eidd_cache_evictions_total", "counter",
 		    "Cache entries evicted to make room.");
 		handler_prom(out, "eidd_cache_evictions_total", "",

@@ -82,19 +82,22 @@
 #define STORE_GHOSTS_PER_SLOT	16
 #define STORE_GHOSTS_MAX	(1u << 24)
 /*
- * The admission test (ADR 0010): over every window of this many tokens
- * pushed out of probation unused, if at least one in STORE_RETURN_SHARE
- * came back (its ghost was found), tokens are written to LMDB at once
- * (bypass) until a window says otherwise.  A token that comes back after
- * leaving probation costs a second verification (17-100 us); one written
- * and never reused costs an insert (5-8 us): one return in 16 is about
- * where the two cost the same for ES256.  In bypass one first use in
- * STORE_BYPASS_SAMPLE (by key bits) still goes through probation, so the
- * test keeps its measure.
+ * The admission test (ADR 0010).  A token that comes back after leaving
+ * probation unused costs a second verification (17-100 us); one written
+ * at once and never reused costs an insert (5-8 us): one return in 16 is
+ * about where the two cost the same for ES256.  The test watches a sample
+ * of tokens, one in STORE_SAMPLE by key bits, which go through probation
+ * whatever the mode: over each window of STORE_RETURN_WINDOW sampled
+ * tokens pushed out unused, if at least one in STORE_RETURN_SHARE came
+ * back (its ghost was found), the other first uses are written to LMDB at
+ * once (bypass) until a window says otherwise.  In bypass those first uses
+ * still push their slot's token out, as a put would, so that the sample
+ * lives in probation exactly as long in either mode and the two modes
+ * measure the same thing.
  */
-#define STORE_RETURN_WINDOW	4096
+#define STORE_SAMPLE		16
+#define STORE_RETURN_WINDOW	256
 #define STORE_RETURN_SHARE	16
-#define STORE_BYPASS_SAMPLE	16
 _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
     "ghosts are calloc'ed: 64-bit atomics must be lock-free");
 
@@ -113,7 +116,8 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
  */
 struct store_probe {
 	unsigned char		 key[STORE_KEY_LEN];
-	bool			 promoted;	/* a copy went to the writer */
+	bool			 reused;	/* hit while in probation */
+	bool			 written;	/* a copy went to the writer */
 	size_t			 vlen;
 	unsigned char		 val[];		/* store_cache_encode() */
 };
@@ -197,7 +201,9 @@ struct store {
 	atomic_uint_least64_t	 displaced;
 	atomic_uint_least64_t	 returned;
 	atomic_bool		 bypass;	/* write first uses at once */
-	atomic_uint_least64_t	 bypass_windows; /* windows that chose it */
+	atomic_uint_least64_t	 windows;	/* windows decided */
+	atomic_uint_least64_t	 bypass_windows; /* ... that chose bypass */
+	atomic_uint_least64_t	 bypass_changes;
 };
 
 /*
@@ -736,7 +742,9 @@ store_open(const struct store_cfg *cfg, char *err, size_t errlen)
 	atomic_init(&s->displaced, 0);
 	atomic_init(&s->returned, 0);
 	atomic_init(&s->bypass, false);
+	atomic_init(&s->windows, 0);
 	atomic_init(&s->bypass_windows, 0);
+	atomic_init(&s->bypass_changes, 0);
 	if (store_sync_init(s) == -1) {
 		snprintf(err, errlen, "store: cannot create locks");
 		goto fail;
@@ -919,8 +927,9 @@ store_probation_get(struct store *s, const unsigned char *key,
 	}
 	n = p->vlen;
 	memcpy(val, p->val, n);
-	promote = !p->promoted;
-	p->promoted = true;
+	p->reused = true;
+	promote = !p->written;
+	p->written = true;
 	pthread_mutex_unlock(store_slot_mtx(s, slot));
 	/* Encoded by store_cache_put(); decoded as warily as the map's. */
 	if (store_cache_decode(val, n, out) == -1)
@@ -934,7 +943,7 @@ store_probation_get(struct store *s, const unsigned char *key,
 			pthread_mutex_lock(store_slot_mtx(s, slot));
 			if ((p = s->slots[slot]) != NULL &&
 			    memcmp(p->key, key, STORE_KEY_LEN) == 0)
-				p->promoted = false;
+				p->written = false;
 			pthread_mutex_unlock(store_slot_mtx(s, slot));
 		}
 	}
@@ -961,16 +970,23 @@ store_ghost_set(struct store *s, const unsigned char *key)
 	    memory_order_relaxed);
 }
 
+/* Is the token one of the admission test's sample? */
+static bool
+store_sampled(const unsigned char *key)
+{
+	return store_key_bits(key, 24) % STORE_SAMPLE == 0;
+}
+
 /*
- * One more token pushed out unused; at the end of a window, decide
- * whether first uses skip probation.  Counts raced by other workers are
- * approximate, which a test of shares tolerates.
+ * One more sampled token pushed out unused; at the end of a window,
+ * decide whether first uses skip probation.  Counts raced by other
+ * workers are approximate, which a test of shares tolerates.
  */
 static void
 store_admission_count(struct store *s)
 {
 	uint_least64_t	 d, r;
-	bool		 bypass;
+	bool		 bypass, was;
 
 	d = atomic_fetch_add_explicit(&s->displaced, 1,
 	    memory_order_relaxed) + 1;
@@ -979,20 +995,70 @@ store_admission_count(struct store *s)
 		return;
 	r = atomic_exchange_explicit(&s->returned, 0, memory_order_relaxed);
 	bypass = r * STORE_RETURN_SHARE >= d;
+	atomic_fetch_add_explicit(&s->windows, 1, memory_order_relaxed);
 	if (bypass)
 		atomic_fetch_add_explicit(&s->bypass_windows, 1,
 		    memory_order_relaxed);
-	if (bypass != atomic_load_explicit(&s->bypass, memory_order_relaxed))
+	was = atomic_exchange_explicit(&s->bypass, bypass,
+	    memory_order_relaxed);
+	if (was != bypass) {
+		atomic_fetch_add_explicit(&s->bypass_changes, 1,
+		    memory_order_relaxed);
 		log_info("store_admission", "bypass=%d returned=%llu "
 		    "displaced=%llu", bypass ? 1 : 0, (unsigned long long)r,
 		    (unsigned long long)d);
-	atomic_store_explicit(&s->bypass, bypass, memory_order_relaxed);
+	}
 }
 
-/* Put a first-seen token in its slot; the one it displaces is freed. */
+/*
+ * A token leaves probation, freed.  Never reused, it leaves a ghost and,
+ * if sampled, counts for the admission test; reused but never written (a
+ * full writer queue), a ghost too, so that it is written next time.
+ */
+static void
+store_probation_leave(struct store *s, struct store_probe *old)
+{
+	if (!old->reused || !old->written)
+		store_ghost_set(s, old->key);
+	if (!old->reused && store_sampled(old->key))
+		store_admission_count(s);
+	free(old);
+}
+
+/*
+ * A first use written at once in bypass pushes a sampled token out of its
+ * slot all the same, so that the sample lives in probation as long as it
+ * would without bypass.  Any other token keeps the slot: it came before
+ * bypass and may still be reused there.
+ */
+static void
+store_probation_evict(struct store *s, const unsigned char *key)
+{
+	struct store_probe	*old;
+	size_t			 slot = (size_t)(store_key_bits(key, 0) &
+				    s->slot_mask);
+
+	pthread_mutex_lock(store_slot_mtx(s, slot));
+	if ((old = s->slots[slot]) != NULL && store_sampled(old->key) &&
+	    memcmp(old->key, key, STORE_KEY_LEN) != 0)
+		s->slots[slot] = NULL;
+	else
+		old = NULL;
+	pthread_mutex_unlock(store_slot_mtx(s, slot));
+	if (old != NULL) {
+		atomic_fetch_sub_explicit(&s->probation, 1,
+		    memory_order_relaxed);
+		store_probation_leave(s, old);
+	}
+}
+
+/*
+ * Put a first-seen token in its slot (written: already queued for LMDB);
+ * the one it displaces is freed.
+ */
 static void
 store_probation_put(struct store *s, const unsigned char *key,
-    const unsigned char *val, size_t n)
+    const unsigned char *val, size_t n, bool written)
 {
 	struct store_probe	*p, *old;
 	size_t			 slot = (size_t)(store_key_bits(key, 0) &
@@ -1004,7 +1070,8 @@ store_probation_put(struct store *s, const unsigned char *key,
 		return;
 	}
 	memcpy(p->key, key, STORE_KEY_LEN);
-	p->promoted = false;
+	p->reused = false;
+	p->written = written;
 	p->vlen = n;
 	memcpy(p->val, val, n);
 	pthread_mutex_lock(store_slot_mtx(s, slot));
@@ -1014,15 +1081,10 @@ store_probation_put(struct store *s, const unsigned char *key,
 	if (old == NULL)
 		atomic_fetch_add_explicit(&s->probation, 1,
 		    memory_order_relaxed);
-	else {
-		/* Never reused: if it comes back, it goes to LMDB. */
-		if (!old->promoted &&
-		    memcmp(old->key, key, STORE_KEY_LEN) != 0) {
-			store_ghost_set(s, old->key);
-			store_admission_count(s);
-		}
-		free(old);
-	}
+	else if (memcmp(old->key, key, STORE_KEY_LEN) == 0)
+		free(old);	/* the same token, verified twice at once */
+	else
+		store_probation_leave(s, old);
 }
 
 int
@@ -1051,6 +1113,11 @@ store_cache_get(struct store_reader *rd, const unsigned char key[STORE_KEY_LEN],
 		log_debug("store_cache_corrupt", "len=%zu", v.mv_size);
 		return 0;
 	}
+	/* A sampled token written at once in bypass, back after probation. */
+	if (rd->s->slots != NULL && store_sampled(key) &&
+	    store_ghost_take(rd->s, key))
+		atomic_fetch_add_explicit(&rd->s->returned, 1,
+		    memory_order_relaxed);
 	return 1;
 }
 
@@ -1257,7 +1324,11 @@ store_stats(struct store_reader *rd, struct store_stats *st)
 	    memory_order_relaxed);
 	st->probation_bypass = atomic_load_explicit(&s->bypass,
 	    memory_order_relaxed);
+	st->admission_windows = atomic_load_explicit(&s->windows,
+	    memory_order_relaxed);
 	st->bypass_windows = atomic_load_explicit(&s->bypass_windows,
+	    memory_order_relaxed);
+	st->bypass_changes = atomic_load_explicit(&s->bypass_changes,
 	    memory_order_relaxed);
 	return 0;
 lmdb:
@@ -1313,14 +1384,24 @@ store_cache_put(struct store *s, const unsigned char key[STORE_KEY_LEN],
 		(void)store_put_queue(s, key, val, n);
 	else if (store_ghost_take(s, key)) {
 		/* It left probation unused and came back. */
-		atomic_fetch_add_explicit(&s->returned, 1,
-		    memory_order_relaxed);
+		if (store_sampled(key))
+			atomic_fetch_add_explicit(&s->returned, 1,
+			    memory_order_relaxed);
 		(void)store_put_queue(s, key, val, n);
-	} else if (atomic_load_explicit(&s->bypass, memory_order_relaxed) &&
-	    store_key_bits(key, 24) % STORE_BYPASS_SAMPLE != 0)
+	} else if (!atomic_load_explicit(&s->bypass, memory_order_relaxed))
+		store_probation_put(s, key, val, n, false);
+	else if (store_sampled(key)) {
+		/*
+		 * In bypass the sample is written at once too, and still
+		 * lives in probation for the test: its return is then a hit
+		 * in LMDB, which store_cache_get() counts by the ghost.
+		 */
+		store_probation_put(s, key, val, n,
+		    store_put_queue(s, key, val, n));
+	} else {
+		store_probation_evict(s, key);
 		(void)store_put_queue(s, key, val, n);
-	else
-		store_probation_put(s, key, val, n);
+	}
 }
 
 /* Hand one cache insert to the writer; false if dropped (and counted). */

@@ -150,7 +150,9 @@ struct store_stats {
 	uint64_t	 probation;		/* first-seen tokens in memory */
 	uint64_t	 promotions;		/* probation hits sent to LMDB */
 	bool		 probation_bypass;	/* first uses go to LMDB now */
-	uint64_t	 bypass_windows;	/* admission windows that did */
+	uint64_t	 admission_windows;	/* admission tests decided */
+	uint64_t	 bypass_windows;	/* ... that chose bypass */
+	uint64_t	 bypass_changes;	/* times bypass came on or off */
 };
 
 int		 store_stats(struct store_reader *, struct store_stats *);
