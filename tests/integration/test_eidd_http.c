@@ -346,6 +346,9 @@ test_metrics(void **state)
 	assert_true(metric(m1, "eidd_cache_requests_total{result=\"hit\"}") -
 	    metric(m0, "eidd_cache_requests_total{result=\"hit\"}") == 6);
 	assert_true(metric(m1, "eidd_cache_probation_entries") >= 1);
+	/* A handful of tokens: nothing for the admission test to decide. */
+	assert_non_null(strstr(m1, "\neidd_cache_probation_bypass 0\n"));
+	assert_non_null(strstr(m1, "\neidd_cache_bypass_changes_total 0\n"));
 	/* By principal too. */
 	assert_true(metric(m1, "eidd_principal_verdicts_total{principal="
 	    "\"rp-dichvucong\",verdict=\"ok\"}") - metric(m0,
