@@ -38,7 +38,9 @@ struct key {
 	enum eid_alg	 alg;		/* the only algorithm it verifies */
 	EVP_PKEY	*pkey;
 	const EVP_MD	*md;		/* prefetched, owned by the key set */
-	EVP_MD_CTX	*vctx;		/* prepared verify context, or NULL */
+	bool		 md_is_sha256;	/* md is the set's SHA-256 */
+	EVP_MD_CTX	*vctx;		/* EdDSA: prepared context, or NULL */
+	EVP_PKEY_CTX	*pctx;		/* others: prepared context, or NULL */
 	size_t		 sig_len;	/* exact signature length */
 	int64_t		 not_before;
 	int64_t		 not_after;
@@ -64,19 +66,22 @@ bool		 b64url_is_alphabet(const char *in, size_t len);
 
 /* sig.c */
 /*
- * Check sig over msg with a key pinned to alg.  The signature must already
- * have the key's exact length.  Returns EID_VERDICT_OK, _BAD_SIGNATURE, or
- * _INTERNAL when OpenSSL fails for another reason.
+ * Check sig over msg with k, pinned to its algorithm.  msg_sha256, if not
+ * NULL, is the SHA-256 of msg, taken by the caller; it is used only when
+ * k's digest is SHA-256.  The signature must already have the key's exact
+ * length.  Returns EID_VERDICT_OK, _BAD_SIGNATURE, or _INTERNAL when
+ * OpenSSL fails for another reason.
  */
-enum eid_verdict sig_verify(const EVP_MD_CTX *tmpl, EVP_PKEY *,
-		    enum eid_alg, const EVP_MD *, const unsigned char *msg,
-		    size_t msglen, const unsigned char *sig, size_t siglen);
+enum eid_verdict sig_verify(const struct key *k, const unsigned char *msg,
+		    size_t msglen, const unsigned char *msg_sha256,
+		    const unsigned char *sig, size_t siglen);
 /*
- * A verify context for pkey under alg, initialised once, which
- * sig_verify() copies instead of initialising per call (tmpl NULL: it
- * initialises).  NULL on failure.  Free with EVP_MD_CTX_free().
+ * Set up k's verify context once (k->vctx for EdDSA, k->pctx for the
+ * others), which sig_verify() copies instead of initialising per call.
+ * Returns 0, or -1 if none could be made (sig_verify then initialises per
+ * call).
  */
-EVP_MD_CTX	*sig_prepare(EVP_PKEY *, enum eid_alg, const EVP_MD *);
+int		 sig_prepare(struct key *k);
 /* The exact JWS signature length of a key used with alg, 0 if none. */
 size_t		 sig_length(const EVP_PKEY *, enum eid_alg);
 
@@ -184,10 +189,13 @@ enum eid_verdict jws_parse(const char *token, size_t len, struct jws *);
 /*
  * Check a parsed JWS against one key: the key's algorithm must be the
  * header's, an x5c leaf must be the key's certificate, and the signature
- * must verify.  Returns _OK, _UNSUPPORTED_ALG, _UNTRUSTED_ISSUER,
- * _BAD_SIGNATURE or _INTERNAL.
+ * must verify.  signing_sha256, if not NULL, is the SHA-256 of the
+ * signing input (header.payload), taken by the caller (sig_verify()).
+ * Returns _OK, _UNSUPPORTED_ALG, _UNTRUSTED_ISSUER, _BAD_SIGNATURE or
+ * _INTERNAL.
  */
-enum eid_verdict jws_check(const struct jws *, const struct key *);
+enum eid_verdict jws_check(const struct jws *, const struct key *,
+		    const unsigned char *signing_sha256);
 /* Release what jws_parse allocated; accepts a zeroed struct. */
 void		 jws_clear(struct jws *);
 

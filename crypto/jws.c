@@ -226,7 +226,8 @@ jws_parse(const char *token, size_t len, struct jws *j)
 }
 
 enum eid_verdict
-jws_check(const struct jws *j, const struct key *k)
+jws_check(const struct jws *j, const struct key *k,
+    const unsigned char *signing_sha256)
 {
 	if (j == NULL || k == NULL)
 		return EID_VERDICT_INTERNAL;
@@ -246,8 +247,8 @@ jws_check(const struct jws *j, const struct key *k)
 	if (j->sig_len != k->sig_len)
 		return EID_VERDICT_BAD_SIGNATURE;
 	/* Signed over the received ASCII of header.payload, not re-encoded. */
-	return sig_verify(k->vctx, k->pkey, k->alg, k->md,
-	    (const unsigned char *)j->token, j->signed_len, j->sig, j->sig_len);
+	return sig_verify(k, (const unsigned char *)j->token, j->signed_len,
+	    signing_sha256, j->sig, j->sig_len);
 }
 
 void

@@ -50,6 +50,7 @@ static void
 keyset_key_clear(struct key *k)
 {
 	EVP_MD_CTX_free(k->vctx);
+	EVP_PKEY_CTX_free(k->pctx);
 	EVP_PKEY_free(k->pkey);
 	free(k->iss);
 	free(k->cert_der);
@@ -690,9 +691,9 @@ eid_keyset_build(struct eid_keyset_builder *b, struct eid_keyset **out,
 	for (i = 0; i < ks->nkeys; i++) {
 		ks->keys[i].md = ks->keys[i].alg == EID_ALG_ES384 ?
 		    ks->sha384 : ks->sha256;
+		ks->keys[i].md_is_sha256 = ks->keys[i].md == ks->sha256;
 		/* Without a template, verification initialises per call. */
-		ks->keys[i].vctx = sig_prepare(ks->keys[i].pkey,
-		    ks->keys[i].alg, ks->keys[i].md);
+		(void)sig_prepare(&ks->keys[i]);
 	}
 	qsort(ks->keys, ks->nkeys, sizeof(*ks->keys), keyset_cmp);
 	atomic_init(&ks->refs, 1);

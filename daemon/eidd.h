@@ -318,7 +318,7 @@ struct worker {
 	struct event	*drain_ev;	/* cross-thread: start draining */
 	struct snap	*snap;		/* this worker's reference */
 	struct store_reader *rd;	/* reset once per event-loop pass */
-	struct evp_md_st *sha256;	/* fetched once: no per-call lookup */
+	struct eid_hasher *hasher;	/* cache keys and signing digests */
 	struct evbuffer	*stage;		/* answers of one pass, then flushed */
 	uint64_t	 snap_gen;
 	uint64_t	 next_conn_id;

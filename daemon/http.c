@@ -33,7 +33,6 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "eidd.h"
 #include "store.h"
@@ -406,7 +405,7 @@ http_setup(struct server *srv, const struct cfg *cfg, int id)
 	h->w.snap = server_snap(srv);
 	h->w.snap_gen = h->w.snap->gen;
 	if ((h->w.rd = store_reader_new(srv->store)) == NULL ||
-	    (h->w.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (h->w.hasher = eid_hasher_new()) == NULL ||
 	    (h->base = worker_base_new()) == NULL ||
 	    (h->eh = evhttp_new(h->base)) == NULL ||
 	    (h->stop_ev = event_new(h->base, -1, 0, http_stop_cb, h)) == NULL ||
@@ -460,7 +459,7 @@ http_stop(struct http *h)
 	evhttp_free(h->eh);
 	event_base_free(h->base);
 	store_reader_free(h->w.rd);
-	EVP_MD_free(h->w.sha256);
+	eid_hasher_free(h->w.hasher);
 	snap_unref(h->w.snap);
 	free(h);
 }

@@ -21,7 +21,6 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <openssl/evp.h>
 
 #include "eidd.h"
 #include "store.h"
@@ -206,7 +205,7 @@ worker_setup(struct server *srv, const struct cfg *cfg)
 		w->snap_gen = w->snap->gen;
 		if ((w->rd = store_reader_new(srv->store)) == NULL)
 			fatalx("store", "error=\"cannot make a reader\"");
-		if ((w->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		if ((w->hasher = eid_hasher_new()) == NULL)
 			fatalx("startup", "error=\"no SHA-256\"");
 		if ((w->stage = evbuffer_new()) == NULL)
 			fatalx("nomem", "where=workers");
@@ -294,7 +293,7 @@ worker_wait_all(struct server *srv)
 		event_free(w->drain_ev);
 		event_base_free(w->base);
 		store_reader_free(w->rd);
-		EVP_MD_free(w->sha256);
+		eid_hasher_free(w->hasher);
 		evbuffer_free(w->stage);
 		snap_unref(w->snap);
 	}

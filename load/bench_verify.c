@@ -2,8 +2,9 @@
  * load/bench_verify.c -- eid-bench-verify, the benchmark behind "make
  * bench-verify": the single-thread rate of the library's whole
  * verification, eid_verify() (parse, signature, claims and per-request
- * checks), next to the rate of OpenSSL's bare EVP_DigestVerify over the
- * same signing input and signature, for each algorithm of the profile.
+ * checks), next to the rate of OpenSSL's bare verify (load/raw.c: hash
+ * and EVP_PKEY_verify, or EVP_DigestVerify for EdDSA) of the same signing
+ * input and signature, for each algorithm of the profile.
  *
  * This file owns the method (interleaved rounds, medians of per-CPU-second
  * rates), the goals of the library against raw OpenSSL, and the
@@ -67,7 +68,7 @@
 
 enum bench_method {
 	BENCH_LIB = 0,		/* eid_verify() */
-	BENCH_RAW,		/* EVP_DigestVerify, prepared context */
+	BENCH_RAW,		/* raw_verify(): prepared context */
 	BENCH_RAW_INIT,		/* EVP_DigestVerifyInit per token */
 	BENCH_NMETHODS
 };
@@ -422,7 +423,7 @@ bench_batch(const struct bench *b, const struct bench_case *c,
 		for (i = 0; i < n; i++)
 			if ((m == BENCH_RAW ? raw_verify(&c->raw) :
 			    raw_verify_init(&c->raw)) != 0)
-				bench_fatal("%s: raw EVP_DigestVerify stopped "
+				bench_fatal("%s: raw OpenSSL verify stopped "
 				    "returning 1", eid_alg_name(c->ba->alg));
 	}
 }
@@ -444,7 +445,7 @@ bench_case_check(const struct bench *b, const struct bench_case *c)
 		    eid_verdict_name(v), b->keysource, b->conf.certs);
 	ERR_clear_error();
 	if (raw_verify(&c->raw) != 0 || raw_verify_init(&c->raw) != 0)
-		bench_fatal("%s: raw EVP_DigestVerify of the minted token "
+		bench_fatal("%s: raw OpenSSL verify of the minted token "
 		    "failed", eid_alg_name(c->ba->alg));
 }
 
@@ -610,8 +611,9 @@ bench_print(const struct bench *b)
 	    "and method, one thread\n", BENCH_PROG, b->conf.rounds,
 	    b->conf.seconds);
 	bench_say(b, "library: eid_verify() against a key set from %s; "
-	    "raw: EVP_DigestVerify on a pre-parsed key and prepared "
-	    "context; +init: EVP_DigestVerifyInit per token\n",
+	    "raw: EVP_Digest + EVP_PKEY_verify (EdDSA: EVP_DigestVerify) "
+	    "on a pre-parsed key and prepared context; +init: "
+	    "EVP_DigestVerifyInit per token\n",
 	    b->keysource);
 	bench_say(b, "rates are verifies per CPU-second of this thread "
 	    "(CLOCK_THREAD_CPUTIME_ID), median [min-max] of the rounds\n\n");
@@ -757,8 +759,10 @@ bench_section(const struct bench *b)
 	    "rounds of %.2f s, with the rounds' min–max in parentheses; the "
 	    "ratio is library median / raw median.  Library: `eid_verify()` "
 	    "with the key set built from the development %s.  Raw: "
-	    "`EVP_DigestVerify` on a pre-parsed key and a prepared context "
-	    "copied per token, same signing input and "
+	    "`EVP_Digest` of the signing input and `EVP_PKEY_verify` of the "
+	    "digest (EdDSA: `EVP_DigestVerify`) on a pre-parsed key and a "
+	    "prepared context duplicated per token, the calls `crypto/sig.c` "
+	    "makes, same signing input and "
 	    "signature; the goals are judged against it.  Raw, init per "
 	    "token: the same with `EVP_DigestVerifyInit` per token, as most "
 	    "applications call it.\n\n", b->conf.rounds, b->conf.seconds,

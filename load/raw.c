@@ -62,18 +62,10 @@ raw_sig_to_der(struct raw *r, const unsigned char *rs, size_t len)
 	ECDSA_SIG_free(es);
 }
 
-/*
- * Set up a verify context the way crypto/sig.c does: digest, and the
- * RSA padding of the algorithm (PSS: salt = digest length, MGF1 with the
- * same digest).  Returns 0 on success.
- */
+/* The RSA padding of the algorithm: 0 on success. */
 static int
-raw_ctx_init(const struct raw *r, EVP_MD_CTX *mctx)
+raw_padding(const struct raw *r, EVP_PKEY_CTX *pctx)
 {
-	EVP_PKEY_CTX	*pctx = NULL;
-
-	if (EVP_DigestVerifyInit(mctx, &pctx, r->md, NULL, r->pub) != 1)
-		return -1;
 	if (r->alg == EID_ALG_RS256) {
 		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0)
 			return -1;
@@ -86,6 +78,42 @@ raw_ctx_init(const struct raw *r, EVP_MD_CTX *mctx)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * Set up a verify context the way a typical application does, and
+ * crypto/sig.c does for EdDSA: digest, and the RSA padding of the
+ * algorithm (PSS: salt = digest length, MGF1 with the same digest).
+ * Returns 0 on success.
+ */
+static int
+raw_ctx_init(const struct raw *r, EVP_MD_CTX *mctx)
+{
+	EVP_PKEY_CTX	*pctx = NULL;
+
+	if (EVP_DigestVerifyInit(mctx, &pctx, r->md, NULL, r->pub) != 1)
+		return -1;
+	return raw_padding(r, pctx);
+}
+
+/*
+ * The context crypto/sig.c prepares for the algorithms that hash first:
+ * EVP_PKEY_verify() of a digest of r->md, with the RSA padding.
+ */
+static EVP_PKEY_CTX *
+raw_pctx_new(const struct raw *r)
+{
+	EVP_PKEY_CTX	*pctx;
+
+	if ((pctx = EVP_PKEY_CTX_new_from_pkey(NULL, r->pub, NULL)) == NULL)
+		return NULL;
+	if (EVP_PKEY_verify_init(pctx) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(pctx, r->md) <= 0 ||
+	    raw_padding(r, pctx) != 0) {
+		EVP_PKEY_CTX_free(pctx);
+		return NULL;
+	}
+	return pctx;
 }
 
 void
@@ -147,8 +175,8 @@ raw_init(struct raw *r, enum eid_alg alg, EVP_PKEY *priv, const char *path,
 	if (alg != EID_ALG_EDDSA && (r->md = EVP_MD_fetch(NULL,
 	    alg == EID_ALG_ES384 ? "SHA384" : "SHA256", NULL)) == NULL)
 		common_fatal("%s: cannot fetch the digest", eid_alg_name(alg));
-	if ((r->tmpl = EVP_MD_CTX_new()) == NULL ||
-	    raw_ctx_init(r, r->tmpl) != 0)
+	if (alg == EID_ALG_EDDSA ? (r->tmpl = EVP_MD_CTX_new()) == NULL ||
+	    raw_ctx_init(r, r->tmpl) != 0 : (r->ptmpl = raw_pctx_new(r)) == NULL)
 		common_fatal("%s: cannot prepare a verify context",
 		    eid_alg_name(alg));
 }
@@ -158,6 +186,7 @@ raw_free(struct raw *r)
 {
 	free(r->token);
 	EVP_MD_CTX_free(r->tmpl);
+	EVP_PKEY_CTX_free(r->ptmpl);
 	EVP_MD_free(r->md);
 	EVP_PKEY_free(r->pub);
 	memset(r, 0, sizeof(*r));
@@ -166,17 +195,32 @@ raw_free(struct raw *r)
 /*
  * The least an application calling OpenSSL directly does per token, with
  * the key parsed, the digest fetched and the verify context initialised
- * once: copy the prepared context, verify.  These are the calls
- * crypto/sig.c makes, and nothing else, so a ratio against it is the
- * library's (or the daemon's) own overhead and not a trick one side knows
- * and the other does not.
+ * once: hash, duplicate the prepared context, verify the digest (EdDSA:
+ * copy the prepared context, verify).  These are the calls crypto/sig.c
+ * makes, and nothing else, so a ratio against it is the library's (or the
+ * daemon's) own overhead and not a trick one side knows and the other
+ * does not.  The daemon hashes the signing input once for its cache key
+ * and the signature (eid_token_hash); this side hashes it here, as an
+ * application verifying a token must.
  */
 int
 raw_verify(const struct raw *r)
 {
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	EVP_PKEY_CTX	*pctx;
 	EVP_MD_CTX	*mctx;
 	int		 rc = -1;
 
+	if (r->ptmpl != NULL) {
+		if (EVP_Digest(r->token, r->signed_len, md, &mdlen, r->md,
+		    NULL) != 1 || (pctx = EVP_PKEY_CTX_dup(r->ptmpl)) == NULL)
+			return -1;
+		if (EVP_PKEY_verify(pctx, r->sig, r->sig_len, md, mdlen) == 1)
+			rc = 0;
+		EVP_PKEY_CTX_free(pctx);
+		return rc;
+	}
 	if ((mctx = EVP_MD_CTX_new()) == NULL)
 		return -1;
 	if (EVP_MD_CTX_copy_ex(mctx, r->tmpl) != 1)

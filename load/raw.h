@@ -22,6 +22,7 @@
 #define RAW_AUD			"dichvucong"
 
 struct evp_pkey_st;
+struct evp_pkey_ctx_st;
 struct evp_md_ctx_st;
 struct evp_md_st;
 
@@ -32,7 +33,8 @@ struct raw {
 	size_t		 signed_len;	/* bytes of "header.payload" */
 	struct evp_pkey_st *pub;	/* the public half only */
 	struct evp_md_st *md;		/* fetched; NULL for EdDSA */
-	struct evp_md_ctx_st *tmpl;	/* verify context prepared once */
+	struct evp_md_ctx_st *tmpl;	/* EdDSA: context prepared once */
+	struct evp_pkey_ctx_st *ptmpl;	/* the others: prepared once */
 	unsigned char	 sig[RAW_SIG_MAX]; /* as OpenSSL wants it */
 	size_t		 sig_len;
 };
@@ -46,7 +48,12 @@ void	 raw_init(struct raw *r, enum eid_alg alg, struct evp_pkey_st *priv,
 	    const char *path, int64_t now);
 void	 raw_free(struct raw *r);
 
-/* Copy the prepared context and verify: 0 if the signature verifies. */
+/*
+ * Verify as crypto/sig.c does, from contexts prepared once: for EdDSA
+ * copy the context and EVP_DigestVerify(); for the others hash the
+ * signing input (EVP_Digest), duplicate the context and EVP_PKEY_verify()
+ * the digest.  0 if the signature verifies.
+ */
 int	 raw_verify(const struct raw *r);
 
 /* EVP_DigestVerifyInit per token instead, as a typical application does. */

@@ -279,6 +279,42 @@ enum eid_verdict eid_verify_token(const struct eid_keyset *,
 		    const struct eid_policy *policy, struct eid_assertion *out);
 
 /*
+ * The SHA-256 of a compact token and of its signing input (the bytes up
+ * to the second '.', "header.payload"), taken in one pass.  A cache of
+ * verified assertions keys on the first; eid_verify_token_hashed()
+ * checks an RS256, PS256 or ES256 signature against the second instead
+ * of hashing those bytes again.  The struct borrows the token.
+ */
+struct eid_token_hash {
+	unsigned char	 token_sha256[32];
+	unsigned char	 signing_sha256[32];	/* if signing_len > 0 */
+	const char	*token;			/* the bytes hashed */
+	size_t		 len;
+	size_t		 signing_len;		/* 0: fewer than two dots */
+};
+
+/* What eid_token_hash() hashes with: one per thread. */
+struct eid_hasher;
+
+struct eid_hasher *eid_hasher_new(void);
+void		 eid_hasher_free(struct eid_hasher *);
+
+/* Hash len bytes of token into *out; 0, or -1 (*out zeroed) on failure. */
+int		 eid_token_hash(struct eid_hasher *, const char *token,
+		    size_t len, struct eid_token_hash *out);
+
+/*
+ * eid_verify_token() with the token's hashes from eid_token_hash(): the
+ * same checks and verdicts, with one hashing pass less.  h is used only
+ * if it was taken of these very bytes (the same pointer and length), which
+ * must not have changed since; NULL verifies as eid_verify_token().
+ */
+enum eid_verdict eid_verify_token_hashed(const struct eid_keyset *,
+		    const char *token, size_t len,
+		    const struct eid_token_hash *h,
+		    const struct eid_policy *policy, struct eid_assertion *out);
+
+/*
  * The per-request half, which must run on every request, cached or not:
  * the signing key's validity, exp/nbf/iat against "now" with the policy's
  * leeway, the audience, the minimum level and the nonce.

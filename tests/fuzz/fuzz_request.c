@@ -18,7 +18,6 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <openssl/evp.h>
 
 #include "eidd.h"
 #include "store.h"
@@ -87,7 +86,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz_w.snap = fz_snap;
 	fz_w.snap_gen = 1;
 	if ((fz_w.rd = store_reader_new(fz_srv.store)) == NULL ||
-	    (fz_w.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+	    (fz_w.hasher = eid_hasher_new()) == NULL)
 		abort();
 	return 0;
 }

@@ -124,7 +124,7 @@ jose_layer(const struct eid_keyset *ks, const char *token)
 	if ((v = jws_parse(token, strlen(token), &j)) == EID_VERDICT_OK) {
 		k = j.has_kid ? keyset_find(ks, j.kid, strlen(j.kid)) :
 		    ks->nkeys == 1 ? &ks->keys[0] : NULL;
-		v = k == NULL ? EID_VERDICT_UNKNOWN_KEY : jws_check(&j, k);
+		v = k == NULL ? EID_VERDICT_UNKNOWN_KEY : jws_check(&j, k, NULL);
 	}
 	jws_clear(&j);
 	return v;

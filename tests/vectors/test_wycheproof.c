@@ -250,7 +250,7 @@ wp_primitive_accepts(const struct key *k, json_t *test)
 	if (slen <= sizeof(j.sig)) {
 		memcpy(j.sig, sig, slen);
 		j.sig_len = slen;
-		v = jws_check(&j, k);
+		v = jws_check(&j, k, NULL);
 		/* A signature is good or bad: never an internal failure. */
 		if (v != EID_VERDICT_OK && v != EID_VERDICT_BAD_SIGNATURE)
 			fail_msg("tcId %d: verdict %s",
@@ -327,7 +327,7 @@ wp_jose_accepts(const struct eid_keyset *ks, json_t *test)
 			k = keyset_find(ks, j.kid, strlen(j.kid));
 		else if (ks->nkeys == 1)
 			k = &ks->keys[0];
-		ok = k != NULL && jws_check(&j, k) == EID_VERDICT_OK;
+		ok = k != NULL && jws_check(&j, k, NULL) == EID_VERDICT_OK;
 	}
 	jws_clear(&j);
 	free(text);

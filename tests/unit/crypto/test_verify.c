@@ -100,6 +100,103 @@ test_every_algorithm(void **state)
 	}
 }
 
+static void
+sha256_of(const char *p, size_t n, unsigned char md[32])
+{
+	assert_int_equal(EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL), 1);
+}
+
+/*
+ * eid_token_hash() gives the SHA-256 of the token and of its signing
+ * input, and eid_verify_token_hashed() verifies against the latter: a
+ * digest changed by one bit turns an RS256, PS256 or ES256 token into a
+ * bad signature (so the digest is what is checked), while ES384 and EdDSA
+ * keys, which do not sign a SHA-256, ignore it.  Hashes of other bytes
+ * are never used.
+ */
+static void
+test_token_hash(void **state)
+{
+	struct eid_hasher	*hs;
+	struct eid_token_hash	 h, bad, other;
+	struct eid_assertion	 a, b;
+	unsigned char		 md[32];
+	json_t			*c;
+	char			*t, *t2;
+	const char		*dot;
+	size_t			 i, len;
+	enum eid_verdict	 want;
+
+	(void)state;
+	assert_non_null(hs = eid_hasher_new());
+	for (i = 0; i < NALGS; i++) {
+		c = th_claims();
+		t = mint(all_algs[i], c);
+		t2 = mint(all_algs[i], c);
+		json_decref(c);
+		len = strlen(t);
+		assert_int_equal(eid_token_hash(hs, t, len, &h), 0);
+		sha256_of(t, len, md);
+		assert_memory_equal(h.token_sha256, md, 32);
+		assert_non_null(dot = strrchr(t, '.'));
+		assert_int_equal(h.signing_len, (size_t)(dot - t));
+		sha256_of(t, h.signing_len, md);
+		assert_memory_equal(h.signing_sha256, md, 32);
+		assert_ptr_equal(h.token, t);
+		assert_int_equal(h.len, len);
+
+		/* The same verdict and assertion as without the hashes. */
+		assert_int_equal(eid_verify_token(ks, t, len, &th_policy, &a),
+		    EID_VERDICT_OK);
+		assert_int_equal(eid_verify_token_hashed(ks, t, len, &h,
+		    &th_policy, &b), EID_VERDICT_OK);
+		assert_string_equal(a.sub, b.sub);
+		assert_string_equal(a.jti, b.jti);
+		assert_int_equal(a.exp, b.exp);
+		assert_int_equal(a.alg, b.alg);
+
+		/* One bit of the digest: only a SHA-256 signature sees it. */
+		bad = h;
+		bad.signing_sha256[7] ^= 0x10;
+		want = all_algs[i] == EID_ALG_ES384 ||
+		    all_algs[i] == EID_ALG_EDDSA ? EID_VERDICT_OK :
+		    EID_VERDICT_BAD_SIGNATURE;
+		assert_int_equal(eid_verify_token_hashed(ks, t, len, &bad,
+		    &th_policy, &b), want);
+
+		/* Hashes of other bytes, or another length, are not used. */
+		assert_int_equal(eid_token_hash(hs, t2, strlen(t2), &other),
+		    0);
+		other.signing_sha256[7] ^= 0x10;
+		assert_int_equal(eid_verify_token_hashed(ks, t, len, &other,
+		    &th_policy, &b), EID_VERDICT_OK);
+		bad.len = len - 1;
+		assert_int_equal(eid_verify_token_hashed(ks, t, len, &bad,
+		    &th_policy, &b), EID_VERDICT_OK);
+		free(t);
+		free(t2);
+	}
+
+	/* Fewer than two dots: the token's hash only. */
+	assert_int_equal(eid_token_hash(hs, "abc.def", 7, &h), 0);
+	assert_int_equal(h.signing_len, 0);
+	sha256_of("abc.def", 7, md);
+	assert_memory_equal(h.token_sha256, md, 32);
+	assert_int_equal(eid_verify_token_hashed(ks, "abc.def", 7, &h,
+	    &th_policy, &a), EID_VERDICT_MALFORMED);
+	assert_int_equal(eid_token_hash(hs, "", 0, &h), 0);
+	sha256_of("", 0, md);
+	assert_memory_equal(h.token_sha256, md, 32);
+
+	/* Fails closed. */
+	assert_int_equal(eid_token_hash(NULL, "a.b.c", 5, &h), -1);
+	assert_null(h.token);
+	assert_int_equal(eid_token_hash(hs, NULL, 5, &h), -1);
+	assert_int_equal(eid_token_hash(hs, "a.b.c", 5, NULL), -1);
+	eid_hasher_free(hs);
+	eid_hasher_free(NULL);
+}
+
 /* exp = T - L is expired; one second later it is not (leeway 60 s). */
 static void
 test_time_boundaries(void **state)
@@ -406,6 +503,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_algorithm),
+		cmocka_unit_test(test_token_hash),
 		cmocka_unit_test(test_time_boundaries),
 		cmocka_unit_test(test_leeway_zero),
 		cmocka_unit_test(test_audience),
