@@ -79,17 +79,6 @@ eid_b64url_encode(const void *in, size_t len, char *out, size_t outlen)
 	return o;
 }
 
-bool
-b64url_is_alphabet(const char *in, size_t len)
-{
-	size_t	 i;
-
-	for (i = 0; i < len; i++)
-		if (b64url_rev[(unsigned char)in[i]] == 64)
-			return false;
-	return true;
-}
-
 /*
  * Decode len characters of one alphabet with no padding.  The caller has
  * removed any padding; here len % 4 == 1 can never be valid, and the low

@@ -61,8 +61,6 @@ struct eid_keyset {
 /* Strict standard base64 with padding (x5c, RFC 7515 section 4.1.6). */
 size_t		 b64_decode_std(const char *in, size_t len, void *out,
 		    size_t outlen);
-/* True if every byte is in the base64url alphabet. */
-bool		 b64url_is_alphabet(const char *in, size_t len);
 
 /* sig.c */
 /*

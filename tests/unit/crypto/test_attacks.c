@@ -967,6 +967,67 @@ test_sizes_and_garbage(void **state)
 	free(p);
 }
 
+/*
+ * 3.6: every character of every segment is checked, whichever segment is
+ * decoded first and whether or not the header is remembered (the memo):
+ * one character outside the base64url alphabet anywhere, or a NUL, is
+ * MALFORMED, as are unused bits set in the last character of the
+ * signature or payload.
+ */
+static void
+test_every_character(void **state)
+{
+	static const char	 bad[] = { '+', '/', '=', ' ', '.', '\0',
+	    '\x80', '\xff', '%' };
+	struct eid_assertion	 a;
+	char			*p = claims_text(), *t, *u;
+	const char		*d1, *d2;
+	size_t			 len, seg, i, at[3];
+	enum eid_verdict	 v;
+
+	(void)state;
+	t = signed_payload(EID_ALG_ES256, p);
+	len = strlen(t);
+	/* Verified once, so that its header is in the memo. */
+	EXPECT(t, EID_VERDICT_OK);
+	assert_non_null(d1 = strchr(t, '.'));
+	assert_non_null(d2 = strchr(d1 + 1, '.'));
+	at[0] = (size_t)(d1 - t) / 2;
+	at[1] = (size_t)(d1 - t) + 1 + (size_t)(d2 - d1 - 1) / 2;
+	at[2] = len - 5;
+	for (seg = 0; seg < 3; seg++)
+		for (i = 0; i < sizeof(bad); i++) {
+			assert_non_null(u = strdup(t));
+			u[at[seg]] = bad[i];
+			v = eid_verify(ks, u, len, &req, &th_policy, TH_NOW,
+			    &a);
+			if (v != EID_VERDICT_MALFORMED)
+				fail_msg("segment %zu, byte 0x%02x: %s", seg,
+				    (unsigned char)bad[i],
+				    eid_verdict_name(v));
+			free(u);
+		}
+	/*
+	 * Unused low bits of the last character: the signature (64 bytes,
+	 * 86 characters, 4 unused bits) and a payload whose length leaves
+	 * some.
+	 */
+	assert_non_null(u = strdup(t));
+	u[len - 1] = u[len - 1] == 'A' ? 'B' : 'A';
+	EXPECT(u, u[len - 1] == 'B' ? EID_VERDICT_MALFORMED :
+	    EID_VERDICT_BAD_SIGNATURE);
+	free(u);
+	if ((size_t)(d2 - d1 - 1) % 4 != 0) {
+		assert_non_null(u = strdup(t));
+		u[d2 - t - 1] ^= 0x01;
+		v = eid_verify(ks, u, len, &req, &th_policy, TH_NOW, &a);
+		assert_int_not_equal(v, EID_VERDICT_OK);
+		free(u);
+	}
+	free(t);
+	free(p);
+}
+
 /* 3.13: nested and other serializations. */
 static void
 test_serializations(void **state)
@@ -1124,6 +1185,7 @@ main(void)
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_sizes_and_garbage),
+		cmocka_unit_test(test_every_character),
 		cmocka_unit_test(test_serializations),
 		cmocka_unit_test(test_other_jwt_kinds),
 		cmocka_unit_test(test_issuer_binding),
