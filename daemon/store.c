@@ -114,6 +114,15 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
  * by the slot count; losing probation (a restart) costs re-verification
  * only, like losing the cache's last commits.
  */
+/*
+ * A slot holds its token's fingerprint beside the pointer, so that a miss
+ * -- every first use -- reads the slot's cache line and not the entry's.
+ */
+struct store_slot {
+	uint64_t		 fp;		/* store_fp(key); 0: empty */
+	struct store_probe	*p;
+};
+
 struct store_probe {
 	unsigned char		 key[STORE_KEY_LEN];
 	bool			 reused;	/* hit while in probation */
@@ -189,10 +198,10 @@ struct store {
 	atomic_uint_least64_t	 evictions;
 
 	/* Probation; slots is NULL when it is off (every put to LMDB). */
-	struct store_probe	**slots;
+	struct store_slot	*slots;
 	size_t			 slot_mask;
 	atomic_uint_least64_t	*ghosts;	/* fingerprints, 0: empty */
-	size_t			 ghost_mask;
+	unsigned int		 ghost_shift;	/* log2 of ghosts per slot */
 	pthread_mutex_t		 slot_mtx[STORE_PROBATION_LOCKS];
 	bool			 slot_mtx_ready;
 	atomic_uint_least64_t	 probation;	/* slots in use */
@@ -673,7 +682,7 @@ static void	*store_writer_main(void *);
 static int
 store_probation_init(struct store *s, size_t n)
 {
-	size_t	 slots = 1, i;
+	size_t	 slots = 1, ghosts, i;
 
 	if (n == 0)
 		return 0;
@@ -687,15 +696,17 @@ store_probation_init(struct store *s, size_t n)
 		}
 	}
 	s->slot_mtx_ready = true;
-	s->ghost_mask = (slots < STORE_GHOSTS_MAX / STORE_GHOSTS_PER_SLOT ?
-	    slots * STORE_GHOSTS_PER_SLOT : STORE_GHOSTS_MAX) - 1;
+	ghosts = slots < STORE_GHOSTS_MAX / STORE_GHOSTS_PER_SLOT ?
+	    slots * STORE_GHOSTS_PER_SLOT : STORE_GHOSTS_MAX;
+	while ((slots << s->ghost_shift) < ghosts)
+		s->ghost_shift++;
 	/*
-	 * calloc's zeroes are empty ghosts, with no loop that would touch
-	 * every page at startup: a lock-free atomic has its plain
-	 * representation.
+	 * calloc's zeroes are empty slots and ghosts, with no loop that
+	 * would touch every page at startup: a lock-free atomic has its
+	 * plain representation.
 	 */
 	if ((s->slots = calloc(slots, sizeof(*s->slots))) == NULL ||
-	    (s->ghosts = calloc(s->ghost_mask + 1, sizeof(*s->ghosts))) == NULL)
+	    (s->ghosts = calloc(ghosts, sizeof(*s->ghosts))) == NULL)
 		return -1;
 	s->slot_mask = slots - 1;
 	return 0;
@@ -708,7 +719,7 @@ store_probation_free(struct store *s)
 
 	if (s->slots != NULL)
 		for (i = 0; i <= s->slot_mask; i++)
-			free(s->slots[i]);
+			free(s->slots[i].p);
 	free(s->slots);
 	free(s->ghosts);
 	if (s->slot_mtx_ready)
@@ -903,6 +914,57 @@ store_slot_mtx(struct store *s, size_t slot)
 	return &s->slot_mtx[slot % STORE_PROBATION_LOCKS];
 }
 
+/* A key's probation slot. */
+static size_t
+store_slot(const struct store *s, const unsigned char *key)
+{
+	return (size_t)(store_key_bits(key, 0) & s->slot_mask);
+}
+
+/* A key's fingerprint, in its slot and as a ghost; never 0. */
+static uint64_t
+store_fp(const unsigned char *key)
+{
+	return store_key_bits(key, 16) | 1;
+}
+
+/*
+ * A key's ghost, among its slot's: a token pushed out of a slot leaves
+ * its ghost where a token of the same slot looks, so that the two ghost
+ * lines a put can touch (the newcomer's, the displaced token's) are known
+ * at the miss before it, and fetched while the token is verified.
+ */
+static size_t
+store_ghost(const struct store *s, const unsigned char *key)
+{
+	size_t	 per = (size_t)1 << s->ghost_shift;
+
+	return store_slot(s, key) << s->ghost_shift |
+	    (size_t)(store_key_bits(key, 8) & (per - 1));
+}
+
+/*
+ * Start fetching what a put of a token that just missed in slot will
+ * touch: the slot's ghosts and the token it would push out (its flags and
+ * key, and malloc's header before it).  A prefetch never faults, so an
+ * entry freed meanwhile costs nothing.
+ */
+static void
+store_probation_prefetch(const struct store *s, size_t slot,
+    const struct store_probe *old)
+{
+	const char	*g = (const char *)(uintptr_t)
+			    &s->ghosts[slot << s->ghost_shift];
+
+	__builtin_prefetch(g, 1);
+	if (s->ghost_shift > 3)
+		__builtin_prefetch(g + 64, 1);
+	if (old != NULL) {
+		__builtin_prefetch((const char *)old - 16, 1);
+		__builtin_prefetch(old, 1);
+	}
+}
+
 /*
  * A token in probation: 1 and *out filled, 0 if not there.  Its first
  * hit sends a copy to the writer (promotion); it stays in its slot, where
@@ -914,15 +976,16 @@ store_probation_get(struct store *s, const unsigned char *key,
 {
 	unsigned char		 val[STORE_CACHE_VAL_MAX];
 	struct store_probe	*p;
-	size_t			 slot = (size_t)(store_key_bits(key, 0) &
-				    s->slot_mask);
+	size_t			 slot = store_slot(s, key);
 	size_t			 n;
 	bool			 promote;
 
 	pthread_mutex_lock(store_slot_mtx(s, slot));
-	p = s->slots[slot];
-	if (p == NULL || memcmp(p->key, key, STORE_KEY_LEN) != 0) {
+	p = s->slots[slot].p;
+	if (s->slots[slot].fp != store_fp(key) ||
+	    memcmp(p->key, key, STORE_KEY_LEN) != 0) {
 		pthread_mutex_unlock(store_slot_mtx(s, slot));
+		store_probation_prefetch(s, slot, p);
 		return 0;
 	}
 	n = p->vlen;
@@ -941,7 +1004,7 @@ store_probation_get(struct store *s, const unsigned char *key,
 		else {
 			/* Dropped: the next hit, or its ghost, tries again. */
 			pthread_mutex_lock(store_slot_mtx(s, slot));
-			if ((p = s->slots[slot]) != NULL &&
+			if ((p = s->slots[slot].p) != NULL &&
 			    memcmp(p->key, key, STORE_KEY_LEN) == 0)
 				p->written = false;
 			pthread_mutex_unlock(store_slot_mtx(s, slot));
@@ -950,23 +1013,27 @@ store_probation_get(struct store *s, const unsigned char *key,
 	return 1;
 }
 
-/* Was key pushed out of probation unused?  Forgets it if so. */
+/*
+ * Was key pushed out of probation unused?  Forgets it if so.  Nearly
+ * every answer is no: a plain load answers it without the locked
+ * compare-and-swap, which would wait for the line in exclusive state.
+ */
 static bool
 store_ghost_take(struct store *s, const unsigned char *key)
 {
-	size_t		 g = (size_t)(store_key_bits(key, 8) & s->ghost_mask);
-	uint_least64_t	 fp = store_key_bits(key, 16) | 1;
+	atomic_uint_least64_t	*g = &s->ghosts[store_ghost(s, key)];
+	uint_least64_t		 fp = store_fp(key);
 
-	return atomic_compare_exchange_strong_explicit(&s->ghosts[g], &fp, 0,
+	if (atomic_load_explicit(g, memory_order_relaxed) != fp)
+		return false;
+	return atomic_compare_exchange_strong_explicit(g, &fp, 0,
 	    memory_order_relaxed, memory_order_relaxed);
 }
 
 static void
 store_ghost_set(struct store *s, const unsigned char *key)
 {
-	size_t		 g = (size_t)(store_key_bits(key, 8) & s->ghost_mask);
-
-	atomic_store_explicit(&s->ghosts[g], store_key_bits(key, 16) | 1,
+	atomic_store_explicit(&s->ghosts[store_ghost(s, key)], store_fp(key),
 	    memory_order_relaxed);
 }
 
@@ -1035,14 +1102,14 @@ static void
 store_probation_evict(struct store *s, const unsigned char *key)
 {
 	struct store_probe	*old;
-	size_t			 slot = (size_t)(store_key_bits(key, 0) &
-				    s->slot_mask);
+	size_t			 slot = store_slot(s, key);
 
 	pthread_mutex_lock(store_slot_mtx(s, slot));
-	if ((old = s->slots[slot]) != NULL && store_sampled(old->key) &&
-	    memcmp(old->key, key, STORE_KEY_LEN) != 0)
-		s->slots[slot] = NULL;
-	else
+	if ((old = s->slots[slot].p) != NULL && store_sampled(old->key) &&
+	    memcmp(old->key, key, STORE_KEY_LEN) != 0) {
+		s->slots[slot].p = NULL;
+		s->slots[slot].fp = 0;
+	} else
 		old = NULL;
 	pthread_mutex_unlock(store_slot_mtx(s, slot));
 	if (old != NULL) {
@@ -1061,8 +1128,7 @@ store_probation_put(struct store *s, const unsigned char *key,
     const unsigned char *val, size_t n, bool written)
 {
 	struct store_probe	*p, *old;
-	size_t			 slot = (size_t)(store_key_bits(key, 0) &
-				    s->slot_mask);
+	size_t			 slot = store_slot(s, key);
 
 	if ((p = malloc(sizeof(*p) + n)) == NULL) {
 		atomic_fetch_add_explicit(&s->puts_dropped, 1,
@@ -1075,8 +1141,9 @@ store_probation_put(struct store *s, const unsigned char *key,
 	p->vlen = n;
 	memcpy(p->val, val, n);
 	pthread_mutex_lock(store_slot_mtx(s, slot));
-	old = s->slots[slot];
-	s->slots[slot] = p;
+	old = s->slots[slot].p;
+	s->slots[slot].p = p;
+	s->slots[slot].fp = store_fp(key);
 	pthread_mutex_unlock(store_slot_mtx(s, slot));
 	if (old == NULL)
 		atomic_fetch_add_explicit(&s->probation, 1,
