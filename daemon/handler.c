@@ -19,6 +19,7 @@
  *   4. consume-once, durable before the answer.
  * Only the signature and the static claims are ever cached (DESIGN.md 7).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -867,24 +868,38 @@ handler_done(const struct conn_info *ci, enum counter_op op, int64_t t0)
 
 /*
  * protobuf-c allocates per field, and a frame of tiny repeated items
- * unpacks into dozens of times its size: unpacking gets a budget.
+ * unpacks into dozens of times its size: unpacking gets a budget.  The
+ * first bytes come from an arena on the handler's stack, which a Verify
+ * never outgrows (its message, its item and their bytes fields: four
+ * allocations that were four malloc/free pairs per request); the rest,
+ * a large batch's, from malloc.  Freeing arena memory only gives the
+ * budget back: the arena dies with the frame.
  */
 #define HANDLER_UNPACK_FACTOR	16
 #define HANDLER_UNPACK_SLACK	(64 * 1024)
+#define HANDLER_ARENA		4096
 
 struct hbudget {
-	size_t	 left;
+	size_t		 left;
+	unsigned char	*arena;
+	size_t		 arena_off;
 };
 
 static void *
 handler_alloc(void *arg, size_t n)
 {
 	struct hbudget	*b = arg;
-	size_t		*p;
+	size_t		*p, need;
 
-	if (n > b->left || n > SIZE_MAX - sizeof(size_t))
+	if (n > b->left || n > SIZE_MAX - 2 * sizeof(size_t))
 		return NULL;
-	if ((p = malloc(n + sizeof(size_t))) == NULL)
+	/* A size header, and pointers stay size_t-aligned, as malloc's. */
+	need = (n + 2 * sizeof(size_t) - 1) / sizeof(size_t) *
+	    sizeof(size_t);
+	if (need <= HANDLER_ARENA - b->arena_off) {
+		p = (size_t *)(void *)(b->arena + b->arena_off);
+		b->arena_off += need;
+	} else if ((p = malloc(n + sizeof(size_t))) == NULL)
 		return NULL;
 	b->left -= n;
 	*p = n;
@@ -896,11 +911,13 @@ handler_free(void *arg, void *ptr)
 {
 	struct hbudget	*b = arg;
 	size_t		*p = ptr;
+	uintptr_t	 a = (uintptr_t)ptr, lo = (uintptr_t)b->arena;
 
 	if (p == NULL)
 		return;
 	b->left += p[-1];
-	free(p - 1);
+	if (a < lo || a >= lo + HANDLER_ARENA)
+		free(p - 1);
 }
 
 int
@@ -920,6 +937,7 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	struct hstatus			 st;
 	struct herr			 e;
 	struct hbudget			 budget;
+	_Alignas(max_align_t) unsigned char arena[HANDLER_ARENA];
 	ProtobufCAllocator		 alloc;
 	enum counter_op			 op = OP_INVALID;
 	int64_t				 t0;
@@ -948,6 +966,8 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 		return -1;
 	}
 	budget.left = len * HANDLER_UNPACK_FACTOR + HANDLER_UNPACK_SLACK;
+	budget.arena = arena;
+	budget.arena_off = 0;
 	alloc.alloc = handler_alloc;
 	alloc.free = handler_free;
 	alloc.allocator_data = &budget;
