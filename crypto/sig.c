@@ -148,7 +148,6 @@ sig_prepare(struct key *k)
 {
 	EVP_PKEY_CTX	*pctx;
 
-	ERR_clear_error();
 	if (k->alg == EID_ALG_EDDSA) {
 		if ((k->vctx = EVP_MD_CTX_new()) != NULL &&
 		    sig_init(k->vctx, k->pkey, k->alg, k->md) != 1) {
@@ -247,7 +246,6 @@ sig_verify(const struct key *k, const unsigned char *msg, size_t msglen,
 		return EID_VERDICT_INTERNAL;
 	}
 
-	ERR_clear_error();
 	if (k->alg == EID_ALG_EDDSA)
 		rc = sig_verify_message(k, msg, msglen, s, slen);
 	else if (k->md == NULL)
@@ -262,9 +260,13 @@ sig_verify(const struct key *k, const unsigned char *msg, size_t msglen,
 		}
 		rc = dlen == 0 ? -1 : sig_verify_digest(k, d, dlen, s, slen);
 	}
-	/* A bad signature leaves errors queued; they mean nothing more. */
-	ERR_clear_error();
 	if (rc == 1)
 		return EID_VERDICT_OK;
+	/*
+	 * A bad signature leaves errors queued; they mean nothing more.
+	 * (Only return values are read here, so nothing is cleared before:
+	 * in OpenSSL 3 each clear looks up the thread's error state.)
+	 */
+	ERR_clear_error();
 	return rc == 0 ? EID_VERDICT_BAD_SIGNATURE : EID_VERDICT_INTERNAL;
 }
