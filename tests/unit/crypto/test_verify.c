@@ -14,6 +14,7 @@
 #include <threads.h>
 
 #include <cmocka.h>
+#include <openssl/err.h>
 
 #include "helpers.h"
 #include "crypto.h"
@@ -163,6 +164,8 @@ test_token_hash(void **state)
 		    EID_VERDICT_BAD_SIGNATURE;
 		assert_int_equal(eid_verify_token_hashed(ks, t, len, &bad,
 		    &th_policy, &b), want);
+		/* Good or bad, nothing is left in OpenSSL's error queue. */
+		assert_int_equal(ERR_peek_error(), 0);
 
 		/* Hashes of other bytes, or another length, are not used. */
 		assert_int_equal(eid_token_hash(hs, t2, strlen(t2), &other),
