@@ -171,28 +171,26 @@ claimscan_integer(struct claimscan *sc, int64_t *out)
 static struct claim *
 claimscan_slot(struct claims_view *v, const char *s, size_t n)
 {
+#define CLAIMSCAN_SLOT(n)	{ #n, sizeof(#n) - 1, \
+				    offsetof(struct claims_view, n) }
 	static const struct {
 		const char	*name;
+		size_t		 len;
 		size_t		 off;
 	} slots[] = {
-		{ "iss", offsetof(struct claims_view, iss) },
-		{ "sub", offsetof(struct claims_view, sub) },
-		{ "aud", offsetof(struct claims_view, aud) },
-		{ "exp", offsetof(struct claims_view, exp) },
-		{ "iat", offsetof(struct claims_view, iat) },
-		{ "nbf", offsetof(struct claims_view, nbf) },
-		{ "jti", offsetof(struct claims_view, jti) },
-		{ "name", offsetof(struct claims_view, name) },
-		{ "birthdate", offsetof(struct claims_view, birthdate) },
-		{ "gender", offsetof(struct claims_view, gender) },
-		{ "eid_level", offsetof(struct claims_view, eid_level) },
-		{ "nonce", offsetof(struct claims_view, nonce) },
-		{ "events", offsetof(struct claims_view, events) },
+		CLAIMSCAN_SLOT(iss), CLAIMSCAN_SLOT(sub), CLAIMSCAN_SLOT(aud),
+		CLAIMSCAN_SLOT(exp), CLAIMSCAN_SLOT(iat), CLAIMSCAN_SLOT(nbf),
+		CLAIMSCAN_SLOT(jti), CLAIMSCAN_SLOT(name),
+		CLAIMSCAN_SLOT(birthdate), CLAIMSCAN_SLOT(gender),
+		CLAIMSCAN_SLOT(eid_level), CLAIMSCAN_SLOT(nonce),
+		CLAIMSCAN_SLOT(events),
 	};
+#undef CLAIMSCAN_SLOT
 	size_t	 i;
 
+	/* Length and first byte first: memcmp runs on the match alone. */
 	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
-		if (strlen(slots[i].name) == n &&
+		if (slots[i].len == n && slots[i].name[0] == s[0] &&
 		    memcmp(slots[i].name, s, n) == 0)
 			return (struct claim *)(void *)((char *)v +
 			    slots[i].off);
@@ -280,9 +278,11 @@ claims_scan(const unsigned char *p, size_t len, struct claims_view *v)
 			if (n == CLAIMSCAN_MEMBERS_MAX ||
 			    !claimscan_string(&sc, &s, &slen))
 				return false;
+			/* A duplicate name refuses the claims. */
 			for (i = 0; i < n; i++)
-				if (lens[i] == slen &&
-				    memcmp(names[i], s, slen) == 0)
+				if (lens[i] == slen && (slen == 0 ||
+				    (names[i][0] == s[0] &&
+				    memcmp(names[i], s, slen) == 0)))
 					return false;
 			names[n] = s;
 			lens[n++] = slen;
