@@ -108,7 +108,7 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "store.sweep_interval_s", CFG_INT, O(sweep_interval_s), 60, 0, 86400,
 	    NULL, "s", "how often expired entries are removed; 0: never" },
 	{ "store.cache_probation", CFG_INT, O(cache_probation), 65536, 0,
-	    16777216, NULL, "tokens",
+	    4194304, NULL, "tokens",
 	    "first-seen tokens kept in memory, written to the cache only "
 	    "when used again; 0: every verified token is written" },
 	{ "verify.leeway_s", CFG_INT, O(leeway_s), EID_POLICY_LEEWAY_DEFAULT,

@@ -34,13 +34,16 @@
  * issuer applies to that issuer's tokens only, exactly like the other two
  * kinds: every kind is looked up under (token iss, value) and ("", value).
  */
+#define _DEFAULT_SOURCE	/* MAP_ANONYMOUS, madvise */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -72,15 +75,15 @@
 	10 + EID_NONCE_MAX)
 #define STORE_REV_VAL_MAX	(1 + 4 * 8 + 2 + STORE_REASON_MAX)
 /*
- * Probation: locks over the slots, the largest table, ghosts per slot and
- * at most.  Ghosts are 8 bytes: many of them remember first uses long
- * after their entries are gone (ADR 0010), so that a token reused at
- * long intervals under heavy traffic still reaches LMDB.
+ * Probation: locks over the slots, the largest table (2 GiB), the bytes
+ * of a slot and its ghosts.  Ghosts remember first uses long after their
+ * entries are gone (ADR 0010), so that a token reused at long intervals
+ * under heavy traffic still reaches LMDB.
  */
 #define STORE_PROBATION_LOCKS	64
-#define STORE_PROBATION_MAX	(1u << 24)
-#define STORE_GHOSTS_PER_SLOT	16
-#define STORE_GHOSTS_MAX	(1u << 24)
+#define STORE_PROBATION_MAX	(1u << 22)
+#define STORE_SLOT_BYTES	512
+#define STORE_SLOT_GHOSTS	10
 /*
  * The admission test (ADR 0010).  A token that comes back after leaving
  * probation unused costs a second verification (17-100 us); one written
@@ -98,8 +101,6 @@
 #define STORE_SAMPLE		16
 #define STORE_RETURN_WINDOW	256
 #define STORE_RETURN_SHARE	16
-_Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
-    "ghosts are calloc'ed: 64-bit atomics must be lock-free");
 
 /*
  * Probation, 2Q's A1in and A1out (Johnson and Shasha, VLDB 1994; ADR
@@ -109,27 +110,30 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
  * writer copies and writes (5-8 us of CPU per insert), and a token that
  * is never reused -- a portal's sign-in, most tokens -- repays none of
  * it.  Slots are direct-mapped by bits of the key; a token pushed out of
- * its slot before any reuse leaves a fingerprint in the ghost table, and
- * if it is verified again, it goes to LMDB at once.  Memory is bounded
+ * its slot before any reuse leaves a fingerprint among the slot's ghosts,
+ * and if it is verified again, it goes to LMDB at once.  Memory is fixed
  * by the slot count; losing probation (a restart) costs re-verification
  * only, like losing the cache's last commits.
  */
 /*
- * A slot holds its token's fingerprint beside the pointer, so that a miss
- * -- every first use -- reads the slot's cache line and not the entry's.
+ * A slot: the token kept, inline, and the ghosts of tokens pushed out of
+ * it.  A first use reads the first cache line (fingerprint, flags,
+ * ghosts, key) and a put writes in place: no allocation, no pointer to
+ * follow, and no page of a growing heap to fault in.  An assertion whose
+ * encoding does not fit is written to LMDB at once, as without probation.
  */
 struct store_slot {
 	uint64_t		 fp;		/* store_fp(key); 0: empty */
-	struct store_probe	*p;
-};
-
-struct store_probe {
-	unsigned char		 key[STORE_KEY_LEN];
+	uint16_t		 vlen;
 	bool			 reused;	/* hit while in probation */
 	bool			 written;	/* a copy went to the writer */
-	size_t			 vlen;
-	unsigned char		 val[];		/* store_cache_encode() */
+	uint16_t		 ghost[STORE_SLOT_GHOSTS]; /* 0: none */
+	unsigned char		 key[STORE_KEY_LEN];
+	unsigned char		 val[STORE_SLOT_BYTES - 64];
 };
+_Static_assert(sizeof(struct store_slot) == STORE_SLOT_BYTES &&
+    offsetof(struct store_slot, val) == 64,
+    "a slot's head is one cache line");
 
 enum store_which {
 	STORE_CACHE = 0,
@@ -200,8 +204,7 @@ struct store {
 	/* Probation; slots is NULL when it is off (every put to LMDB). */
 	struct store_slot	*slots;
 	size_t			 slot_mask;
-	atomic_uint_least64_t	*ghosts;	/* fingerprints, 0: empty */
-	unsigned int		 ghost_shift;	/* log2 of ghosts per slot */
+	size_t			 slots_bytes;	/* mapped */
 	pthread_mutex_t		 slot_mtx[STORE_PROBATION_LOCKS];
 	bool			 slot_mtx_ready;
 	atomic_uint_least64_t	 probation;	/* slots in use */
@@ -678,11 +681,17 @@ store_sync_init(struct store *s)
 
 static void	*store_writer_main(void *);
 
-/* Probation of at least n slots (a power of two); 0 leaves it off. */
+/*
+ * Probation of at least n slots (a power of two); 0 leaves it off.  The
+ * table is mapped and touched at start, in huge pages where the kernel
+ * gives them: memory use does not grow with traffic, and neither a first
+ * use nor a later one faults a page in or misses the TLB for it.
+ */
 static int
 store_probation_init(struct store *s, size_t n)
 {
-	size_t	 slots = 1, ghosts, i;
+	size_t	 slots = 1, i;
+	void	*m;
 
 	if (n == 0)
 		return 0;
@@ -696,18 +705,17 @@ store_probation_init(struct store *s, size_t n)
 		}
 	}
 	s->slot_mtx_ready = true;
-	ghosts = slots < STORE_GHOSTS_MAX / STORE_GHOSTS_PER_SLOT ?
-	    slots * STORE_GHOSTS_PER_SLOT : STORE_GHOSTS_MAX;
-	while ((slots << s->ghost_shift) < ghosts)
-		s->ghost_shift++;
-	/*
-	 * calloc's zeroes are empty slots and ghosts, with no loop that
-	 * would touch every page at startup: a lock-free atomic has its
-	 * plain representation.
-	 */
-	if ((s->slots = calloc(slots, sizeof(*s->slots))) == NULL ||
-	    (s->ghosts = calloc(ghosts, sizeof(*s->ghosts))) == NULL)
+	s->slots_bytes = slots * sizeof(*s->slots);
+	if ((m = mmap(NULL, s->slots_bytes, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
 		return -1;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(m, s->slots_bytes, MADV_HUGEPAGE);
+#endif
+	/* Zero pages, all empty slots: a write per page makes them ours. */
+	for (i = 0; i < s->slots_bytes; i += 4096)
+		((volatile unsigned char *)m)[i] = 0;
+	s->slots = m;
 	s->slot_mask = slots - 1;
 	return 0;
 }
@@ -718,10 +726,7 @@ store_probation_free(struct store *s)
 	size_t	 i;
 
 	if (s->slots != NULL)
-		for (i = 0; i <= s->slot_mask; i++)
-			free(s->slots[i].p);
-	free(s->slots);
-	free(s->ghosts);
+		(void)munmap(s->slots, s->slots_bytes);
 	if (s->slot_mtx_ready)
 		for (i = 0; i < STORE_PROBATION_LOCKS; i++)
 			pthread_mutex_destroy(&s->slot_mtx[i]);
@@ -915,13 +920,14 @@ store_slot_mtx(struct store *s, size_t slot)
 }
 
 /* A key's probation slot. */
-static size_t
-store_slot(const struct store *s, const unsigned char *key)
+static struct store_slot *
+store_slot(const struct store *s, const unsigned char *key, size_t *slot)
 {
-	return (size_t)(store_key_bits(key, 0) & s->slot_mask);
+	*slot = (size_t)(store_key_bits(key, 0) & s->slot_mask);
+	return &s->slots[*slot];
 }
 
-/* A key's fingerprint, in its slot and as a ghost; never 0. */
+/* A key's fingerprint in its slot; never 0. */
 static uint64_t
 store_fp(const unsigned char *key)
 {
@@ -929,40 +935,15 @@ store_fp(const unsigned char *key)
 }
 
 /*
- * A key's ghost, among its slot's: a token pushed out of a slot leaves
- * its ghost where a token of the same slot looks, so that the two ghost
- * lines a put can touch (the newcomer's, the displaced token's) are known
- * at the miss before it, and fetched while the token is verified.
+ * A key's ghost in its slot: a 16-bit fingerprint (1..65535) at a
+ * position chosen by other bits.  A false match, one in 65535, costs an
+ * early write to LMDB, no wrong answer.
  */
-static size_t
-store_ghost(const struct store *s, const unsigned char *key)
+static uint16_t
+store_ghost_fp(const unsigned char *key, size_t *pos)
 {
-	size_t	 per = (size_t)1 << s->ghost_shift;
-
-	return store_slot(s, key) << s->ghost_shift |
-	    (size_t)(store_key_bits(key, 8) & (per - 1));
-}
-
-/*
- * Start fetching what a put of a token that just missed in slot will
- * touch: the slot's ghosts and the token it would push out (its flags and
- * key, and malloc's header before it).  A prefetch never faults, so an
- * entry freed meanwhile costs nothing.
- */
-static void
-store_probation_prefetch(const struct store *s, size_t slot,
-    const struct store_probe *old)
-{
-	const char	*g = (const char *)(uintptr_t)
-			    &s->ghosts[slot << s->ghost_shift];
-
-	__builtin_prefetch(g, 1);
-	if (s->ghost_shift > 3)
-		__builtin_prefetch(g + 64, 1);
-	if (old != NULL) {
-		__builtin_prefetch((const char *)old - 16, 1);
-		__builtin_prefetch(old, 1);
-	}
+	*pos = (size_t)(store_key_bits(key, 8) % STORE_SLOT_GHOSTS);
+	return (uint16_t)(store_key_bits(key, 16) % 65535 + 1);
 }
 
 /*
@@ -975,24 +956,22 @@ store_probation_get(struct store *s, const unsigned char *key,
     struct eid_assertion *out)
 {
 	unsigned char		 val[STORE_CACHE_VAL_MAX];
-	struct store_probe	*p;
-	size_t			 slot = store_slot(s, key);
-	size_t			 n;
+	struct store_slot	*sl;
+	size_t			 slot, n;
 	bool			 promote;
 
+	sl = store_slot(s, key, &slot);
 	pthread_mutex_lock(store_slot_mtx(s, slot));
-	p = s->slots[slot].p;
-	if (s->slots[slot].fp != store_fp(key) ||
-	    memcmp(p->key, key, STORE_KEY_LEN) != 0) {
+	if (sl->fp != store_fp(key) ||
+	    memcmp(sl->key, key, STORE_KEY_LEN) != 0) {
 		pthread_mutex_unlock(store_slot_mtx(s, slot));
-		store_probation_prefetch(s, slot, p);
 		return 0;
 	}
-	n = p->vlen;
-	memcpy(val, p->val, n);
-	p->reused = true;
-	promote = !p->written;
-	p->written = true;
+	n = sl->vlen;
+	memcpy(val, sl->val, n);
+	sl->reused = true;
+	promote = !sl->written;
+	sl->written = true;
 	pthread_mutex_unlock(store_slot_mtx(s, slot));
 	/* Encoded by store_cache_put(); decoded as warily as the map's. */
 	if (store_cache_decode(val, n, out) == -1)
@@ -1004,37 +983,30 @@ store_probation_get(struct store *s, const unsigned char *key,
 		else {
 			/* Dropped: the next hit, or its ghost, tries again. */
 			pthread_mutex_lock(store_slot_mtx(s, slot));
-			if ((p = s->slots[slot].p) != NULL &&
-			    memcmp(p->key, key, STORE_KEY_LEN) == 0)
-				p->written = false;
+			if (sl->fp == store_fp(key) &&
+			    memcmp(sl->key, key, STORE_KEY_LEN) == 0)
+				sl->written = false;
 			pthread_mutex_unlock(store_slot_mtx(s, slot));
 		}
 	}
 	return 1;
 }
 
-/*
- * Was key pushed out of probation unused?  Forgets it if so.  Nearly
- * every answer is no: a plain load answers it without the locked
- * compare-and-swap, which would wait for the line in exclusive state.
- */
+/* Was key pushed out of probation unused?  Forgets it if so. */
 static bool
 store_ghost_take(struct store *s, const unsigned char *key)
 {
-	atomic_uint_least64_t	*g = &s->ghosts[store_ghost(s, key)];
-	uint_least64_t		 fp = store_fp(key);
+	struct store_slot	*sl;
+	size_t			 slot, pos;
+	uint16_t		 g = store_ghost_fp(key, &pos);
+	bool			 found;
 
-	if (atomic_load_explicit(g, memory_order_relaxed) != fp)
-		return false;
-	return atomic_compare_exchange_strong_explicit(g, &fp, 0,
-	    memory_order_relaxed, memory_order_relaxed);
-}
-
-static void
-store_ghost_set(struct store *s, const unsigned char *key)
-{
-	atomic_store_explicit(&s->ghosts[store_ghost(s, key)], store_fp(key),
-	    memory_order_relaxed);
+	sl = store_slot(s, key, &slot);
+	pthread_mutex_lock(store_slot_mtx(s, slot));
+	if ((found = sl->ghost[pos] == g))
+		sl->ghost[pos] = 0;
+	pthread_mutex_unlock(store_slot_mtx(s, slot));
+	return found;
 }
 
 /* Is the token one of the admission test's sample? */
@@ -1078,18 +1050,23 @@ store_admission_count(struct store *s)
 }
 
 /*
- * A token leaves probation, freed.  Never reused, it leaves a ghost and,
- * if sampled, counts for the admission test; reused but never written (a
- * full writer queue), a ghost too, so that it is written next time.
+ * The token in sl leaves it (the caller holds the slot's lock).  Never
+ * reused, it leaves a ghost and, if sampled, counts for the admission
+ * test (returned true: the caller calls store_admission_count() once the
+ * lock is released); reused but never written (a full writer queue), a
+ * ghost too, so that it is written next time.
  */
-static void
-store_probation_leave(struct store *s, struct store_probe *old)
+static bool
+store_probation_leave(struct store_slot *sl)
 {
-	if (!old->reused || !old->written)
-		store_ghost_set(s, old->key);
-	if (!old->reused && store_sampled(old->key))
-		store_admission_count(s);
-	free(old);
+	size_t		 pos;
+	uint16_t	 g = store_ghost_fp(sl->key, &pos);
+	bool		 count = !sl->reused && store_sampled(sl->key);
+
+	if (!sl->reused || !sl->written)
+		sl->ghost[pos] = g;
+	sl->fp = 0;
+	return count;
 }
 
 /*
@@ -1101,57 +1078,59 @@ store_probation_leave(struct store *s, struct store_probe *old)
 static void
 store_probation_evict(struct store *s, const unsigned char *key)
 {
-	struct store_probe	*old;
-	size_t			 slot = store_slot(s, key);
+	struct store_slot	*sl;
+	size_t			 slot;
+	bool			 left = false, count = false;
 
+	sl = store_slot(s, key, &slot);
 	pthread_mutex_lock(store_slot_mtx(s, slot));
-	if ((old = s->slots[slot].p) != NULL && store_sampled(old->key) &&
-	    memcmp(old->key, key, STORE_KEY_LEN) != 0) {
-		s->slots[slot].p = NULL;
-		s->slots[slot].fp = 0;
-	} else
-		old = NULL;
+	if (sl->fp != 0 && store_sampled(sl->key) &&
+	    memcmp(sl->key, key, STORE_KEY_LEN) != 0) {
+		count = store_probation_leave(sl);
+		left = true;
+	}
 	pthread_mutex_unlock(store_slot_mtx(s, slot));
-	if (old != NULL) {
+	if (left)
 		atomic_fetch_sub_explicit(&s->probation, 1,
 		    memory_order_relaxed);
-		store_probation_leave(s, old);
-	}
+	if (count)
+		store_admission_count(s);
 }
 
 /*
- * Put a first-seen token in its slot (written: already queued for LMDB);
- * the one it displaces is freed.
+ * Put a first-seen token in its slot (written: already queued for LMDB),
+ * pushing out the one there.  False if its encoding does not fit a slot:
+ * the caller writes it at once.
  */
-static void
+static bool
 store_probation_put(struct store *s, const unsigned char *key,
     const unsigned char *val, size_t n, bool written)
 {
-	struct store_probe	*p, *old;
-	size_t			 slot = store_slot(s, key);
+	struct store_slot	*sl;
+	size_t			 slot;
+	bool			 was_empty, count = false;
 
-	if ((p = malloc(sizeof(*p) + n)) == NULL) {
-		atomic_fetch_add_explicit(&s->puts_dropped, 1,
-		    memory_order_relaxed);
-		return;
-	}
-	memcpy(p->key, key, STORE_KEY_LEN);
-	p->reused = false;
-	p->written = written;
-	p->vlen = n;
-	memcpy(p->val, val, n);
+	if (n > sizeof(sl->val))
+		return false;
+	sl = store_slot(s, key, &slot);
 	pthread_mutex_lock(store_slot_mtx(s, slot));
-	old = s->slots[slot].p;
-	s->slots[slot].p = p;
-	s->slots[slot].fp = store_fp(key);
+	was_empty = sl->fp == 0;
+	/* The same token verified twice at once simply replaces itself. */
+	if (!was_empty && memcmp(sl->key, key, STORE_KEY_LEN) != 0)
+		count = store_probation_leave(sl);
+	sl->fp = store_fp(key);
+	memcpy(sl->key, key, STORE_KEY_LEN);
+	sl->vlen = (uint16_t)n;
+	sl->reused = false;
+	sl->written = written;
+	memcpy(sl->val, val, n);
 	pthread_mutex_unlock(store_slot_mtx(s, slot));
-	if (old == NULL)
+	if (was_empty)
 		atomic_fetch_add_explicit(&s->probation, 1,
 		    memory_order_relaxed);
-	else if (memcmp(old->key, key, STORE_KEY_LEN) == 0)
-		free(old);	/* the same token, verified twice at once */
-	else
-		store_probation_leave(s, old);
+	if (count)
+		store_admission_count(s);
+	return true;
 }
 
 int
@@ -1455,15 +1434,16 @@ store_cache_put(struct store *s, const unsigned char key[STORE_KEY_LEN],
 			atomic_fetch_add_explicit(&s->returned, 1,
 			    memory_order_relaxed);
 		(void)store_put_queue(s, key, val, n);
-	} else if (!atomic_load_explicit(&s->bypass, memory_order_relaxed))
-		store_probation_put(s, key, val, n, false);
-	else if (store_sampled(key)) {
+	} else if (!atomic_load_explicit(&s->bypass, memory_order_relaxed)) {
+		if (!store_probation_put(s, key, val, n, false))
+			(void)store_put_queue(s, key, val, n);
+	} else if (store_sampled(key)) {
 		/*
 		 * In bypass the sample is written at once too, and still
 		 * lives in probation for the test: its return is then a hit
 		 * in LMDB, which store_cache_get() counts by the ghost.
 		 */
-		store_probation_put(s, key, val, n,
+		(void)store_probation_put(s, key, val, n,
 		    store_put_queue(s, key, val, n));
 	} else {
 		store_probation_evict(s, key);

@@ -601,22 +601,27 @@ test_cache_burst(void **state)
 /*
  * A first put stays in memory; its first hit answers from there and sends
  * it to LMDB, where it outlives a restart.  A token used once is not
- * written, and a restart forgets it.
+ * written, and a restart forgets it.  An assertion too long for a slot
+ * is written at once.
  */
 static void
 test_probation_promote(void **state)
 {
 	struct t_ctx		*t = *state;
-	struct eid_assertion	 a, b, out;
+	struct eid_assertion	 a, b, big, out;
 	struct store_stats	 st;
 	unsigned char		 k1[STORE_KEY_LEN], k2[STORE_KEY_LEN];
+	unsigned char		 k3[STORE_KEY_LEN];
 
 	t->cfg.probation = 1024;
 	t_open(t);
-	t_full_assertion(&a, 0);
-	t_full_assertion(&b, 1);
+	t_assertion(&a, T_ISS, "001090000123", "jti-a", "kid-a", 1000);
+	t_assertion(&b, T_ISS, "001090000124", "jti-b", "kid-b", 2000);
+	/* The longest strings of the profile do not fit a slot. */
+	t_full_assertion(&big, 0);
 	t_key(k1, 1);
 	t_key(k2, 2);
+	t_key(k3, 3);
 	store_cache_put(t->s, k1, &a);
 	store_cache_put(t->s, k2, &b);
 	store_sync(t->s);
@@ -639,12 +644,24 @@ test_probation_promote(void **state)
 	assert_int_equal(st.promotions, 1);
 	assert_int_equal(st.cache_entries, 1);
 
+	store_cache_put(t->s, k3, &big);
+	store_sync(t->s);
+	store_reader_reset(t->rd);
+	st = t_stats(t);
+	assert_int_equal(st.cache_entries, 2);
+	assert_int_equal(st.probation, 2);
+	assert_int_equal(store_cache_get(t->rd, k3, &out), 1);
+	t_assert_same(&big, &out);
+	assert_int_equal(t_stats(t).promotions, 1);
+
 	t_reopen(t);
 	assert_int_equal(t_stats(t).probation, 0);
 	assert_int_equal(store_cache_get(t->rd, k1, &out), 1);
 	t_assert_same(&a, &out);
+	assert_int_equal(store_cache_get(t->rd, k3, &out), 1);
+	t_assert_same(&big, &out);
 	assert_int_equal(store_cache_get(t->rd, k2, &out), 0);
-	assert_int_equal(t_stats(t).cache_entries, 1);
+	assert_int_equal(t_stats(t).cache_entries, 2);
 }
 
 /*
@@ -663,8 +680,8 @@ test_probation_ghost(void **state)
 
 	t->cfg.probation = 1;
 	t_open(t);
-	t_full_assertion(&a, 0);
-	t_full_assertion(&b, 1);
+	t_assertion(&a, T_ISS, "001090000123", "jti-a", "kid-a", 1000);
+	t_assertion(&b, T_ISS, "001090000124", "jti-b", "kid-b", 2000);
 	t_key(k1, 1);
 	t_key(k2, 2);
 	t_key(k3, 3);
