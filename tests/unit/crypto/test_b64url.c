@@ -120,6 +120,46 @@ test_one_spelling(void **state)
 	assert_int_equal(accepted3, 16);
 }
 
+/*
+ * Every byte value at every position of whole groups: accepted exactly
+ * when it is in the alphabet, and then decoded to the bits it stands for.
+ */
+static void
+test_every_byte(void **state)
+{
+	const char	*alpha =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char		 s[8];
+	unsigned char	 dec[8];
+	const char	*at;
+	size_t		 pos, n;
+	unsigned int	 c, v, bit;
+
+	(void)state;
+	for (pos = 0; pos < sizeof(s); pos++)
+		for (c = 0; c < 256; c++) {
+			memcpy(s, "QUJDREVG", sizeof(s));	/* "ABCDEF" */
+			s[pos] = (char)c;
+			n = eid_b64url_decode(s, sizeof(s), dec, sizeof(dec));
+			at = c != 0 ? strchr(alpha, (int)c) : NULL;
+			if (at == NULL) {
+				if (n != (size_t)-1)
+					fail_msg("byte 0x%02x at %zu accepted",
+					    c, pos);
+				continue;
+			}
+			assert_int_equal(n, 6);
+			/* The six bits of position pos hold at - alpha. */
+			v = 0;
+			for (bit = 0; bit < 6; bit++) {
+				size_t	 b = pos * 6 + bit;
+
+				v = v << 1 | ((dec[b / 8] >> (7 - b % 8)) & 1);
+			}
+			assert_int_equal(v, (unsigned int)(at - alpha));
+		}
+}
+
 static void
 test_bounds(void **state)
 {
@@ -165,6 +205,7 @@ main(void)
 		cmocka_unit_test(test_url_alphabet),
 		cmocka_unit_test(test_rejects_non_canonical),
 		cmocka_unit_test(test_one_spelling),
+		cmocka_unit_test(test_every_byte),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_std_base64),
 	};
