@@ -57,8 +57,11 @@ claimscan_is_ws(unsigned char c)
 static void
 claimscan_ws(struct claimscan *sc)
 {
-	while (sc->off < sc->len && claimscan_is_ws(sc->p[sc->off]))
-		sc->off++;
+	size_t	 off = sc->off;
+
+	while (off < sc->len && claimscan_is_ws(sc->p[off]))
+		off++;
+	sc->off = off;
 }
 
 /* The next byte, or 0 at the end (a NUL byte is never in the shape). */
@@ -102,35 +105,60 @@ claimscan_utf8(const unsigned char *p, size_t n)
 	return need;
 }
 
-/* A string at the opening quote; its bytes, without the quotes. */
+/*
+ * What a byte is inside a string: most are CLAIMSCAN_PLAIN, printable
+ * ASCII other than the quote and backslash, which one table lookup skips.
+ */
+enum { CLAIMSCAN_PLAIN, CLAIMSCAN_QUOTE, CLAIMSCAN_BAD, CLAIMSCAN_UTF8 };
+
+static unsigned char	claimscan_class[256];
+
+__attribute__((constructor)) static void
+claimscan_init(void)
+{
+	size_t	 c;
+
+	for (c = 0; c < 256; c++)
+		claimscan_class[c] = c >= 0x80 ? CLAIMSCAN_UTF8 :
+		    c < 0x20 || c == '\\' ? CLAIMSCAN_BAD :
+		    c == '"' ? CLAIMSCAN_QUOTE : CLAIMSCAN_PLAIN;
+}
+
+/*
+ * A string at the opening quote; its bytes, without the quotes.  The
+ * offset lives in a local while the bytes are read: stored through sc at
+ * every byte, it would have to be written back before each load, since a
+ * byte read may alias it.
+ */
 static bool
 claimscan_string(struct claimscan *sc, const char **s, size_t *len)
 {
-	size_t		 start, n;
-	unsigned char	 c;
+	const unsigned char	*p = sc->p;
+	size_t			 start, off, end = sc->len, n;
 
 	if (claimscan_peek(sc) != '"')
 		return false;
-	start = ++sc->off;
-	while (sc->off < sc->len) {
-		c = sc->p[sc->off];
-		if (c == '"') {
-			*s = (const char *)sc->p + start;
-			*len = sc->off - start;
-			sc->off++;
+	start = off = sc->off + 1;
+	for (;;) {
+		while (off < end && claimscan_class[p[off]] == CLAIMSCAN_PLAIN)
+			off++;
+		if (off == end)
+			return false;
+		switch (claimscan_class[p[off]]) {
+		case CLAIMSCAN_QUOTE:
+			*s = (const char *)p + start;
+			*len = off - start;
+			sc->off = off + 1;
 			return true;
+		case CLAIMSCAN_UTF8:
+			if ((n = claimscan_utf8(p + off, end - off)) == 0)
+				return false;
+			off += n;
+			break;
+		default:
+			return false;	/* a backslash or a control byte */
 		}
-		if (c == '\\' || c < 0x20)
-			return false;
-		if (c < 0x80)
-			sc->off++;
-		else if ((n = claimscan_utf8(sc->p + sc->off,
-		    sc->len - sc->off)) == 0)
-			return false;
-		else
-			sc->off += n;
 	}
-	return false;
 }
 
 /* An integer in JSON's form, short enough, ended by a delimiter. */
