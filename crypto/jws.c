@@ -10,7 +10,8 @@
  * then decode and check the header (or find it in the memo, below).  No
  * signature work is spent on a token that fails any of these, and the
  * payload is not parsed here at all: claims are read only after
- * jws_check() succeeded.
+ * jws_check() succeeded.  A token refused for both its header and an
+ * undecodable signature or payload is therefore MALFORMED.
  *
  * Headers that passed are remembered per thread (jws_memo): an issuer
  * signs with a handful of distinct headers, so nearly every token repeats

@@ -911,12 +911,13 @@ handler_free(void *arg, void *ptr)
 {
 	struct hbudget	*b = arg;
 	size_t		*p = ptr;
-	uintptr_t	 a = (uintptr_t)ptr, lo = (uintptr_t)b->arena;
+	uintptr_t	 lo = (uintptr_t)b->arena;
 
 	if (p == NULL)
 		return;
 	b->left += p[-1];
-	if (a < lo || a >= lo + HANDLER_ARENA)
+	/* By the header's address: a 0-byte block may end the arena. */
+	if ((uintptr_t)(p - 1) - lo >= HANDLER_ARENA)
 		free(p - 1);
 }
 

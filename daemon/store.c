@@ -1435,8 +1435,12 @@ store_cache_put(struct store *s, const unsigned char key[STORE_KEY_LEN],
 			    memory_order_relaxed);
 		(void)store_put_queue(s, key, val, n);
 	} else if (!atomic_load_explicit(&s->bypass, memory_order_relaxed)) {
-		if (!store_probation_put(s, key, val, n, false))
+		if (!store_probation_put(s, key, val, n, false)) {
+			/* Too long for a slot: written, and it displaces
+			 * a sampled token as in bypass, for the same reason. */
+			store_probation_evict(s, key);
 			(void)store_put_queue(s, key, val, n);
+		}
 	} else if (store_sampled(key)) {
 		/*
 		 * In bypass the sample is written at once too, and still

@@ -306,8 +306,11 @@ int		 eid_token_hash(struct eid_hasher *, const char *token,
 /*
  * eid_verify_token() with the token's hashes from eid_token_hash(): the
  * same checks and verdicts, with one hashing pass less.  h is used only
- * if it was taken of these very bytes (the same pointer and length), which
- * must not have changed since; NULL verifies as eid_verify_token().
+ * if it was taken of these very bytes (the same pointer and length).
+ * The signature is checked against h's digest, not against the bytes:
+ * the caller must hash and verify the same buffer, unchanged in between
+ * (hash, look the cache up, verify; nothing else may write it).  When in
+ * doubt, pass NULL, which verifies as eid_verify_token().
  */
 enum eid_verdict eid_verify_token_hashed(const struct eid_keyset *,
 		    const char *token, size_t len,

@@ -665,6 +665,34 @@ test_probation_promote(void **state)
 }
 
 /*
+ * A hit needs the whole key: keys that share the slot's bits and the
+ * fingerprint's, and differ anywhere else, are misses.
+ */
+static void
+test_probation_full_key(void **state)
+{
+	struct t_ctx		*t = *state;
+	struct eid_assertion	 a, out;
+	unsigned char		 k1[STORE_KEY_LEN], k2[STORE_KEY_LEN];
+	size_t			 i;
+
+	t->cfg.probation = 1024;
+	t_open(t);
+	t_assertion(&a, T_ISS, "001090000123", "jti-a", "kid-a", 1000);
+	t_key(k1, 1);
+	store_cache_put(t->s, k1, &a);
+	assert_int_equal(store_cache_get(t->rd, k1, &out), 1);
+	for (i = 0; i < STORE_KEY_LEN; i++) {
+		if (i < 8 || (i >= 16 && i < 24))
+			continue;
+		memcpy(k2, k1, sizeof(k2));
+		k2[i] ^= 0x01;
+		if (store_cache_get(t->rd, k2, &out) != 0)
+			fail_msg("a key differing in byte %zu hit", i);
+	}
+}
+
+/*
  * One slot: a newer token pushes the older out before its reuse.  The
  * older is then a miss, and when it is verified and put again it goes
  * straight to LMDB, not back into probation.
@@ -1603,6 +1631,7 @@ main(void)
 		T(test_cache_full),
 		T(test_cache_burst),
 		T(test_probation_promote),
+		T(test_probation_full_key),
 		T(test_probation_ghost),
 		T(test_probation_bounded),
 		T(test_probation_threads),
