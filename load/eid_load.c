@@ -1710,6 +1710,13 @@ load_draw(struct load *l, struct load_stream *s, struct load_pick *p)
 		p->cls = LOAD_CLASS_FILE;
 		p->idx = load_reuse_draw(l, s, &l->zfile, l->file.n) %
 		    l->file.n;
+		/*
+		 * distinct: the measured sequence takes the lines from the
+		 * first, the warm-up from the last, so neither resends the
+		 * other's tokens unless the file is too short for both.
+		 */
+		if (c->reuse == LOAD_REUSE_DISTINCT && s->warm)
+			p->idx = l->file.n - 1 - p->idx;
 		return;
 	}
 	u = load_rng_u01(&s->rng);
