@@ -5,12 +5,16 @@
  * This is the only file of client/ that includes libevent.  A connection
  * owns one OpenSSL bufferevent (which owns the socket and the SSL object),
  * a FIFO of pending (callback, argument) pairs matched to answers in
- * order, and the frames queued before the handshake finished; they are
- * sent only once the server has proved its certificate and agreed on
- * ALPN "eid/1".  The FIFO is a ring that only grows, and frames are
- * encoded into one reused buffer, so a request costs no malloc beyond
- * protobuf-c's unpacking of its answer (and, for a VerifyBatch, the
- * encoder's two arrays for its items).
+ * order, and the frames not yet handed to the bufferevent.  Those queued
+ * before the handshake finished are sent only once the server has proved
+ * its certificate and agreed on ALPN "eid/1"; after it, the frames queued
+ * in one event-loop pass are handed over together at the end of the
+ * pass, so a pipeline refilled in one callback goes out as one TLS record
+ * and one write(2), and the server decrypts one record, not one per
+ * request.  The FIFO is a ring that only grows, and frames are encoded
+ * into one reused buffer, so a request costs no malloc beyond protobuf-c's
+ * unpacking of its answer (and, for a VerifyBatch, the encoder's two
+ * arrays for its items).
  *
  * A VerifyBatch is one entry of the FIFO like a Verify: one frame, one
  * answer.  Its results are decoded into one array per connection that
@@ -61,6 +65,8 @@ struct eid_aclient {
 	SSL_CTX			*ctx;
 	struct bufferevent	*bev;		/* owns the fd and the SSL */
 	struct event		*fail_ev;	/* reports an early failure */
+	struct event		*flush_ev;	/* hands out over, end of pass */
+	bool			 flush_due;	/* flush_ev is active */
 	enum aclient_state	 state;
 	eid_aclient_ready_cb	 ready_cb;
 	void			*ready_arg;
@@ -71,8 +77,7 @@ struct eid_aclient {
 	size_t			 qhead;
 	size_t			 qlen;
 	uint64_t		 next_id;	/* id of the next request */
-	struct wire_buf		 pre;		/* frames before READY */
-	struct wire_buf		 scratch;	/* one frame being encoded */
+	struct wire_buf		 out;		/* frames not handed over yet */
 	int			 depth;		/* callbacks on the stack */
 	bool			 dead;		/* freed from a callback */
 	enum eid_client_err	 fail_code;
@@ -87,14 +92,15 @@ aclient_destroy(struct eid_aclient *c)
 {
 	if (c->fail_ev != NULL)
 		event_free(c->fail_ev);
+	if (c->flush_ev != NULL)
+		event_free(c->flush_ev);
 	/* BEV_OPT_CLOSE_ON_FREE: this also frees the SSL and the socket. */
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	SSL_CTX_free(c->ctx);
 	free(c->q);
 	free(c->bres);
-	wire_buf_reset(&c->pre);
-	wire_buf_reset(&c->scratch);
+	wire_buf_reset(&c->out);
 	free(c);
 }
 
@@ -156,6 +162,7 @@ aclient_fail(struct eid_aclient *c, enum eid_client_err e)
 	connecting = c->state == ACLIENT_CONNECTING;
 	c->state = ACLIENT_FAILED;
 	c->fail_code = e;
+	c->out.len = 0;
 	/* Freeing a bufferevent inside its own callback is safe. */
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev);
@@ -224,6 +231,39 @@ aclient_ssl_errors(struct eid_aclient *c, const char *what, bool *eof,
 	return any;
 }
 
+/*
+ * Hand the frames queued so far to the bufferevent in one piece, so that
+ * they go out as one SSL_write.  0, or -1 when the connection failed
+ * (out of memory) and may be gone.
+ */
+static int
+aclient_flush(struct eid_aclient *c)
+{
+	if (c->out.len == 0)
+		return 0;
+	if (bufferevent_write(c->bev, c->out.data, c->out.len) == -1) {
+		wire_errf(c->errbuf, sizeof(c->errbuf), "out of memory");
+		(void)aclient_fail(c, EID_CLIENT_ERR_NOMEM);
+		return -1;
+	}
+	c->out.len = 0;
+	return 0;
+}
+
+/* The end of the pass in which requests were queued. */
+static void
+aclient_flushcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct eid_aclient	*c = arg;
+
+	(void)fd;
+	(void)what;
+	c->flush_due = false;
+	if (c->dead || c->state != ACLIENT_READY)
+		return;
+	(void)aclient_flush(c);
+}
+
 static void
 aclient_connected(struct eid_aclient *c)
 {
@@ -238,15 +278,8 @@ aclient_connected(struct eid_aclient *c)
 	c->state = ACLIENT_READY;
 	(void)bufferevent_set_timeouts(c->bev, NULL, NULL);
 	c->armed = false;
-	if (c->pre.len > 0) {
-		if (bufferevent_write(c->bev, c->pre.data, c->pre.len) == -1) {
-			wire_errf(c->errbuf, sizeof(c->errbuf), "out of "
-			    "memory");
-			(void)aclient_fail(c, EID_CLIENT_ERR_NOMEM);
-			return;
-		}
-		wire_buf_reset(&c->pre);
-	}
+	if (aclient_flush(c) == -1)
+		return;
 	aclient_arm(c);
 	if (c->ready_cb == NULL)
 		return;
@@ -450,8 +483,10 @@ eid_aclient_new(struct event_base *base, const struct eid_client_config *cfg,
 	ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : WIRE_TIMEOUT_DEFAULT_MS;
 	c->timeout.tv_sec = ms / 1000;
 	c->timeout.tv_usec = (ms % 1000) * 1000;
-	wire_buf_init(&c->pre);
-	wire_buf_init(&c->scratch);
+	wire_buf_init(&c->out);
+	if ((c->flush_ev = event_new(base, -1, 0, aclient_flushcb, c)) ==
+	    NULL)
+		goto nomem;
 	if ((c->ctx = wire_tls_ctx_new(cfg, &e, err, errlen)) == NULL)
 		goto fail;
 
@@ -546,29 +581,24 @@ static int
 aclient_queue(struct eid_aclient *c, const struct eid_verify_req *req,
     const struct aclient_pending *p)
 {
-	struct wire_buf		*buf;
 	enum eid_client_err	 e;
 
 	if (c->dead || c->state == ACLIENT_FAILED)
 		return -1;
 	if (aclient_grow(c) == -1)
 		return -1;
-	buf = c->state == ACLIENT_READY ? &c->scratch : &c->pre;
+	/* Appends the frame, or leaves out as it was. */
 	if (p->n == 0)
-		e = wire_encode_verify(buf, c->next_id, req, c->errbuf,
+		e = wire_encode_verify(&c->out, c->next_id, req, c->errbuf,
 		    sizeof(c->errbuf));
 	else
-		e = wire_encode_verify_batch(buf, c->next_id, req, p->n,
+		e = wire_encode_verify_batch(&c->out, c->next_id, req, p->n,
 		    c->errbuf, sizeof(c->errbuf));
 	if (e != EID_CLIENT_OK)
 		return -1;
-	if (c->state == ACLIENT_READY) {
-		if (bufferevent_write(c->bev, c->scratch.data,
-		    c->scratch.len) == -1) {
-			c->scratch.len = 0;
-			return -1;
-		}
-		c->scratch.len = 0;
+	if (c->state == ACLIENT_READY && !c->flush_due) {
+		event_active(c->flush_ev, EV_TIMEOUT, 1);
+		c->flush_due = true;
 	}
 	c->q[(c->qhead + c->qlen) % c->qcap] = *p;
 	c->qlen++;

@@ -2,7 +2,8 @@
  * tests/integration/test_eidd_pipeline.c -- 10,000 pipelined verifies on
  * one connection come back complete and in order; 200 concurrent
  * connections are served; the libevent client pipelines VerifyBatch
- * frames among single verifies, one answer per frame, in order.
+ * frames among single verifies, one answer per frame, in order, and
+ * sends the frames queued in one event-loop pass as one TLS record.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,10 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #include "harness.h"
 #include "helpers.h"
@@ -352,6 +361,191 @@ test_async_batch(void **state)
 	free(r.single[1]);
 }
 
+/*
+ * The frames a libevent client queues in one pass leave as one TLS
+ * record: a pipeline refilled in one callback costs the server one
+ * record to decrypt, not one per request.  A bare TLS server here reads
+ * once (SSL_read gives at most one record) and counts the whole frames.
+ */
+#define CO_FRAMES	16
+
+struct co_srv {
+	int		 lfd;
+	char		 dir[PATH_MAX];
+	unsigned char	 buf[65536];
+	size_t		 got;		/* bytes of the first record */
+	bool		 ok;
+};
+
+static int
+co_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	if (inlen >= 6 && in[0] == 5 && memcmp(in + 1, "eid/1", 5) == 0) {
+		*out = in + 1;
+		*outlen = 5;
+		return SSL_TLSEXT_ERR_OK;
+	}
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+static void *
+co_server(void *arg)
+{
+	struct co_srv	*sv = arg;
+	struct pollfd	 pfd = { sv->lfd, POLLIN, 0 };
+	SSL_CTX		*ctx;
+	SSL		*ssl = NULL;
+	char		 crt[PATH_MAX + 16], key[PATH_MAX + 16];
+	int		 fd = -1, n;
+
+	snprintf(crt, sizeof(crt), "%s/server.crt", sv->dir);
+	snprintf(key, sizeof(key), "%s/server.key", sv->dir);
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		return NULL;
+	SSL_CTX_set_alpn_select_cb(ctx, co_alpn, NULL);
+	if (SSL_CTX_use_certificate_chain_file(ctx, crt) == 1 &&
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 &&
+	    poll(&pfd, 1, 10000) == 1 &&
+	    (fd = accept(sv->lfd, NULL, NULL)) != -1 &&
+	    (ssl = SSL_new(ctx)) != NULL && SSL_set_fd(ssl, fd) == 1 &&
+	    SSL_accept(ssl) == 1 &&
+	    (n = SSL_read(ssl, sv->buf, (int)sizeof(sv->buf))) > 0) {
+		sv->got = (size_t)n;
+		sv->ok = true;
+	}
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	if (fd != -1)
+		close(fd);		/* the client's requests then fail */
+	return NULL;
+}
+
+struct co_run {
+	struct event_base	*base;
+	char			 token[800];
+	size_t			 answered;
+	bool			 ready;
+};
+
+static void
+co_verify_cb(struct eid_aclient *ac, enum eid_client_err err,
+    const struct eid_verify_res *res, const struct eid_server_error *serr,
+    void *arg)
+{
+	struct co_run	*r = arg;
+
+	(void)ac;
+	(void)err;
+	(void)res;
+	(void)serr;
+	if (++r->answered == CO_FRAMES)
+		event_base_loopexit(r->base, NULL);
+}
+
+static void
+co_ready_cb(struct eid_aclient *ac, enum eid_client_err err,
+    const char *reason, void *arg)
+{
+	struct co_run		*r = arg;
+	struct eid_verify_req	 q;
+	size_t			 i;
+
+	if (err != EID_CLIENT_OK) {
+		print_error("connect: %s\n", reason != NULL ? reason : "?");
+		event_base_loopexit(r->base, NULL);
+		return;
+	}
+	r->ready = true;
+	memset(&q, 0, sizeof(q));
+	q.token = r->token;
+	q.token_len = strlen(r->token);
+	q.audience = "dichvucong";
+	for (i = 0; i < CO_FRAMES; i++)
+		if (eid_aclient_verify(ac, &q, co_verify_cb, r) != 0)
+			event_base_loopexit(r->base, NULL);
+}
+
+static void
+co_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopexit(arg, NULL);
+}
+
+static void
+test_async_one_record(void **state)
+{
+	struct co_srv			*sv;
+	struct co_run			 r;
+	struct sockaddr_in		 sin;
+	socklen_t			 slen = sizeof(sin);
+	struct eid_client_config	 cfg;
+	struct eid_aclient		*ac;
+	struct event			*timer;
+	struct timeval			 tv = { 20, 0 };
+	pthread_t			 th;
+	char				 addr[64], cert[600], key[600], ca[600],
+					 err[256];
+	size_t				 off, frames = 0, len;
+
+	(void)state;
+	assert_non_null(sv = calloc(1, sizeof(*sv)));
+	assert_true(realpath(th_certs_dir(), sv->dir) != NULL);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((sv->lfd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	assert_int_equal(bind(sv->lfd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	assert_int_equal(listen(sv->lfd, 1), 0);
+	assert_int_equal(getsockname(sv->lfd, (struct sockaddr *)&sin,
+	    &slen), 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sin.sin_port));
+	assert_int_equal(pthread_create(&th, NULL, co_server, sv), 0);
+
+	memset(&r, 0, sizeof(r));
+	/* As long as a real RS256 token, so that frames fill libevent's
+	 * buffer chains one by one. */
+	memset(r.token, 'A', sizeof(r.token) - 1);
+	memcpy(r.token, "eyJhbGciOiJSUzI1NiJ9.e30.", 25);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.server = addr;
+	cfg.cert = th_certs_abs("rp-dichvucong.crt", cert, sizeof(cert));
+	cfg.key = th_certs_abs("rp-dichvucong.key", key, sizeof(key));
+	cfg.ca = th_certs_abs("ca.pem", ca, sizeof(ca));
+	cfg.timeout_ms = 10000;
+	assert_non_null(r.base = event_base_new());
+	ac = eid_aclient_new(r.base, &cfg, co_ready_cb, &r, err, sizeof(err));
+	if (ac == NULL)
+		fail_msg("eid_aclient_new: %s", err);
+	assert_non_null(timer = evtimer_new(r.base, co_timeout_cb, r.base));
+	assert_int_equal(evtimer_add(timer, &tv), 0);
+	assert_int_equal(event_base_dispatch(r.base), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	eid_aclient_free(ac);
+	event_free(timer);
+	event_base_free(r.base);
+	close(sv->lfd);
+
+	assert_true(r.ready);
+	assert_int_equal(r.answered, CO_FRAMES);
+	assert_true(sv->ok);
+	/* Whole frames, all of them, in the first record. */
+	for (off = 0; off + 4 <= sv->got; off += 4 + len, frames++) {
+		len = (size_t)sv->buf[off] << 24 | (size_t)sv->buf[off + 1] <<
+		    16 | (size_t)sv->buf[off + 2] << 8 | sv->buf[off + 3];
+		if (len > sv->got - off - 4)
+			break;
+	}
+	assert_int_equal(frames, CO_FRAMES);
+	assert_int_equal(off, sv->got);
+	free(sv);
+}
+
 int
 main(void)
 {
@@ -359,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_ten_thousand_in_order),
 		cmocka_unit_test(test_two_hundred_connections),
 		cmocka_unit_test(test_async_batch),
+		cmocka_unit_test(test_async_one_record),
 	};
 
 	return cmocka_run_group_tests_name("eidd_pipeline", tests, setup,
