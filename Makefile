@@ -75,8 +75,8 @@ LOAD_SRCS := load/eid_load.c load/hist.c load/raw.c load/common.c
 CLIENT_SRCS := client/wire.c client/client.c client/aclient.c
 EIDCTL_SRCS := client/eidctl.c
 DAEMON_SRCS := daemon/main.c daemon/cfg.c daemon/log.c daemon/tls.c \
-	daemon/worker.c daemon/conn.c daemon/frame.c daemon/handler.c \
-	daemon/jarena.c \
+	daemon/worker.c daemon/conn.c daemon/frame.c daemon/codec.c \
+	daemon/handler.c daemon/jarena.c \
 	daemon/snap.c daemon/store.c daemon/http.c daemon/sandbox_linux.c
 
 CRYPTO_LIB := $(BUILD)/lib/libeidverify.a
@@ -92,7 +92,7 @@ EIDD_TESTS := test_eidd_verify test_eidd_authz test_eidd_limits \
 	test_eidd_pipeline test_eidd_lifecycle test_eidd_store test_eidd_http \
 	test_eidd_load test_eidd_tls_io
 CLIENT_TESTS := test_wire
-DAEMON_UNIT_TESTS := test_store
+DAEMON_UNIT_TESTS := test_store test_codec
 
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(VECTOR_TESTS) \
 	$(MINT_TESTS) $(CLIENT_TESTS) $(DAEMON_UNIT_TESTS) $(EIDD_TESTS))
@@ -214,6 +214,17 @@ $(BUILD)/tests/test_store: $(BUILD)/obj/tests/unit/daemon/test_store.o \
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LMDB_LIBS) $(PKG_LIBS) \
 	    $(CMOCKA_LIBS) -lpthread
 
+# The hand codec's test links it and the generated code, its reference.
+$(BUILD)/obj/tests/unit/daemon/test_codec.o: ALL_CFLAGS += -I$(GEN) \
+    $(shell pkg-config --cflags libprotobuf-c 2>/dev/null)
+$(BUILD)/obj/tests/unit/daemon/test_codec.o: | $(GEN)/eid.pb-c.h
+$(BUILD)/tests/test_codec: $(BUILD)/obj/tests/unit/daemon/test_codec.o \
+    $(BUILD)/obj/daemon/codec.o $(PROTO_LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ \
+	    $(shell pkg-config --libs libprotobuf-c 2>/dev/null) $(CMOCKA_LIBS)
+
 # The client's codec test links the client library only.
 $(BUILD)/obj/tests/unit/client/%.o: ALL_CFLAGS += $(NET_CFLAGS) -I$(GEN) \
     -Iclient
@@ -311,8 +322,9 @@ fuzz-build: check-deps-pkgs certs
 	    $(FUZZ_BUILD)/lib/libeidverify.a $(PKG_LIBS)
 	$(call msg,LD,$(FUZZ_REQ_BIN))
 	$(Q)clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g $(WARN) -Iinclude \
-	    -Idaemon $(PKG_CFLAGS) $(NET_CFLAGS) $(CONF_CFLAGS) \
-	    -fsanitize=fuzzer,address,undefined -o $(FUZZ_REQ_BIN) \
+	    -Idaemon -I$(FUZZ_BUILD)/gen $(PKG_CFLAGS) $(NET_CFLAGS) \
+	    $(CONF_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o $(FUZZ_REQ_BIN) \
 	    tests/fuzz/fuzz_request.c $(FUZZ_DAEMON_OBJS) \
 	    $(FUZZ_BUILD)/lib/libeidproto.a $(FUZZ_BUILD)/lib/libeidverify.a \
 	    $(NET_LIBS) $(CONF_LIBS) $(PKG_LIBS) -lpthread

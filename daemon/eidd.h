@@ -426,7 +426,8 @@ void		 handler_metrics(struct server *, struct store_reader *,
  * announced length is 0 or above max.
  */
 int		 frame_peek(struct evbuffer *in, size_t max, size_t *len);
-/* Append a frame header for a body of len bytes. */
-int		 frame_put_header(struct evbuffer *out, size_t len);
+/* Write the header of a frame of len bytes to h; -1 if len is 0 or
+ * above what 4 bytes can say. */
+int		 frame_header(unsigned char h[FRAME_HDR], size_t len);
 
 #endif /* EIDD_H */

@@ -31,15 +31,13 @@ frame_peek(struct evbuffer *in, size_t max, size_t *len)
 }
 
 int
-frame_put_header(struct evbuffer *out, size_t len)
+frame_header(unsigned char h[FRAME_HDR], size_t len)
 {
-	unsigned char	 h[FRAME_HDR];
-
 	if (len == 0 || len > UINT32_MAX)
 		return -1;
 	h[0] = (unsigned char)(len >> 24);
 	h[1] = (unsigned char)(len >> 16);
 	h[2] = (unsigned char)(len >> 8);
 	h[3] = (unsigned char)len;
-	return evbuffer_add(out, h, FRAME_HDR);
+	return 0;
 }

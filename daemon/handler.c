@@ -31,6 +31,7 @@
 #include <openssl/sha.h>
 
 #include "eid.pb-c.h"
+#include "codec.h"
 #include "eidd.h"
 
 /* Every answer fits 64 KiB (eid.proto). */
@@ -335,17 +336,39 @@ handler_error(Eid__V1__Response *resp, Eid__V1__Error *err,
 	resp->error = err;
 }
 
-/* Append a packed response frame of n bytes (its packed size) to out. */
+/*
+ * The packed size of resp, cs kept for handler_put_sized(): a Verify's
+ * answer by codec.c, every other by protobuf-c.
+ */
+static size_t
+handler_packed_size(const Eid__V1__Response *resp, struct codec_sizes *cs)
+{
+	if (resp->body_case == EID__V1__RESPONSE__BODY_VERIFY)
+		return codec_verify_response_size(resp, cs);
+	return eid__v1__response__get_packed_size(resp);
+}
+
+/*
+ * Append resp as a frame of n bytes (its packed size, and cs, from
+ * handler_packed_size()) to out: header and body in one reservation.
+ */
 static int
 handler_put_sized(struct evbuffer *out, const Eid__V1__Response *resp,
-    size_t n)
+    size_t n, const struct codec_sizes *cs)
 {
 	struct evbuffer_iovec	 v;
+	unsigned char		*p;
 
-	if (frame_put_header(out, n) != 0 ||
-	    evbuffer_reserve_space(out, (ev_ssize_t)n, &v, 1) < 1)
+	if (n > SIZE_MAX - FRAME_HDR || evbuffer_reserve_space(out,
+	    (ev_ssize_t)(FRAME_HDR + n), &v, 1) < 1)
 		return -1;
-	v.iov_len = eid__v1__response__pack(resp, v.iov_base);
+	p = v.iov_base;
+	if (frame_header(p, n) != 0)
+		return -1;	/* nothing committed */
+	v.iov_len = FRAME_HDR +
+	    (resp->body_case == EID__V1__RESPONSE__BODY_VERIFY ?
+	    codec_verify_response_pack(resp, cs, p + FRAME_HDR) :
+	    eid__v1__response__pack(resp, p + FRAME_HDR));
 	return evbuffer_commit_space(out, &v, 1);
 }
 
@@ -353,8 +376,10 @@ handler_put_sized(struct evbuffer *out, const Eid__V1__Response *resp,
 static int
 handler_put(struct evbuffer *out, const Eid__V1__Response *resp)
 {
-	return handler_put_sized(out, resp,
-	    eid__v1__response__get_packed_size(resp));
+	struct codec_sizes	 cs;
+
+	return handler_put_sized(out, resp, handler_packed_size(resp, &cs),
+	    &cs);
 }
 
 void
@@ -925,8 +950,10 @@ int
 handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
     struct evbuffer *out)
 {
-	Eid__V1__Request		*req;
+	Eid__V1__Request		*req, fast;
+	Eid__V1__VerifyRequest		 fast_verify;
 	Eid__V1__Response		 resp;
+	struct codec_sizes		 cs;
 	Eid__V1__Error			 err;
 	Eid__V1__VerifyBatchResult	 br;
 	Eid__V1__RevokeResult		 rr;
@@ -972,7 +999,11 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	alloc.alloc = handler_alloc;
 	alloc.free = handler_free;
 	alloc.allocator_data = &budget;
-	if ((req = eid__v1__request__unpack(&alloc, len, buf)) == NULL) {
+	/* A single Verify is read in place; anything else by protobuf-c. */
+	if (codec_verify_request(buf, len, &fast, &fast_verify) == 1)
+		req = &fast;
+	else if ((req = eid__v1__request__unpack(&alloc, len, buf)) ==
+	    NULL) {
 		atomic_fetch_add_explicit(&ci->w->ctr.protocol_errors, 1,
 		    memory_order_relaxed);
 		log_debug("bad_frame", "conn=%llu len=%zu reason=unpack",
@@ -1050,15 +1081,14 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	 * Every answer fits 64 KiB (eid.proto): else an error says why.
 	 * The size, computed once, is also the frame's length.
 	 */
-	if ((n = eid__v1__response__get_packed_size(&resp)) >
-	    HANDLER_RESPONSE_MAX) {
+	if ((n = handler_packed_size(&resp, &cs)) > HANDLER_RESPONSE_MAX) {
 		e.code = EID__V1__ERROR_CODE__ERROR_BAD_REQUEST;
 		snprintf(e.msg, sizeof(e.msg), "the answer would pass 64 KiB: "
 		    "send smaller batches");
 		handler_error(&resp, &err, &e);
-		n = eid__v1__response__get_packed_size(&resp);
+		n = handler_packed_size(&resp, &cs);
 	}
-	if (handler_put_sized(out, &resp, n) != 0)
+	if (handler_put_sized(out, &resp, n, &cs) != 0)
 		rc = -1;
 	free(st.ki);
 	free(st.kip);
@@ -1068,7 +1098,8 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	free(list.ptrs);
 	free(hs);
 	free(rs);
-	eid__v1__request__free_unpacked(req, &alloc);
+	if (req != &fast)
+		eid__v1__request__free_unpacked(req, &alloc);
 	handler_done(ci, op, t0);
 	return rc;
 }

@@ -41,8 +41,8 @@ check "nothing includes tests/ or load/" "crypto include load" \
     'helpers\.h|\.\./tests|tests/|\.\./load'
 check_only_in "daemon/: the SSL layer only in tls.c" daemon 'tls\.c' \
     'openssl/ssl\.h'
-check_only_in "daemon/: protobuf only in handler.c" daemon 'handler\.c' \
-    'eid\.pb-c\.h|protobuf-c'
+check_only_in "daemon/: protobuf only in handler.c and codec.[ch]" daemon \
+    'handler\.c|codec\.[ch]' 'eid\.pb-c\.h|protobuf-c'
 check_only_in "daemon/: libconfig only in cfg.c" daemon 'cfg\.c' 'libconfig\.h'
 check_only_in "daemon/: LMDB only in store*.c" daemon 'store[a-z_]*\.c' \
     'lmdb\.h'

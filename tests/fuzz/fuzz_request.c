@@ -8,9 +8,12 @@
  * The first input byte picks who is asking: 0 the relying party
  * rp-dichvucong, 1 the admin (Revoke, RevokeBatch, lists, Status), 2 an
  * unmapped certificate.  The store lives in a fresh temporary directory.
+ * Every body is also read by daemon/codec.c: whatever it takes must read
+ * as protobuf-c reads it, or the harness aborts.
  * Run from the repository root (it reads etc/eidd.dev.conf and certs/dev).
  * LeakSanitizer checks every input for leaks.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 
 #include <event2/buffer.h>
 
+#include "codec.h"
 #include "eidd.h"
 #include "store.h"
 
@@ -91,6 +95,33 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+static bool
+fz_same_bytes(const ProtobufCBinaryData *a, const ProtobufCBinaryData *b)
+{
+	return a->len == b->len && (a->len == 0 ? a->data == NULL :
+	    memcmp(a->data, b->data, a->len) == 0);
+}
+
+/* codec.c reads what protobuf-c reads, or leaves the frame to it. */
+static void
+fz_codec(const uint8_t *buf, size_t len)
+{
+	Eid__V1__Request	 req, *ref;
+	Eid__V1__VerifyRequest	 v;
+
+	if (codec_verify_request(buf, len, &req, &v) != 1)
+		return;
+	if ((ref = eid__v1__request__unpack(NULL, len, buf)) == NULL ||
+	    ref->body_case != EID__V1__REQUEST__BODY_VERIFY ||
+	    ref->id != req.id || ref->verify->min_level != v.min_level ||
+	    ref->verify->consume != v.consume ||
+	    !fz_same_bytes(&ref->verify->token, &v.token) ||
+	    !fz_same_bytes(&ref->verify->audience, &v.audience) ||
+	    !fz_same_bytes(&ref->verify->nonce, &v.nonce))
+		abort();
+	eid__v1__request__free_unpacked(ref, NULL);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -106,6 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ci.snap = fz_snap;
 	ci.principal = who[data[0] % 3] != NULL ?
 	    fz_principal(who[data[0] % 3]) : NULL;
+	fz_codec(data + 1, size - 1);
 	if ((out = evbuffer_new()) == NULL)
 		abort();
 	(void)handler_frame(&ci, data + 1, size - 1, out);
