@@ -225,10 +225,16 @@ struct store {
  * Without MDB_NOTLS LMDB ties a reader slot to a thread: a reader is used
  * by one thread, and a thread holds one reader of a store.
  */
+/* What a revocation table held when the pass's state snapshot began. */
+#define STORE_REVS_ANY		0x01	/* some entry */
+#define STORE_REVS_ALL_ISS	0x02	/* some entry for every issuer */
+
 struct store_reader {
 	struct store		*s;
 	MDB_txn			*txn[2];
 	bool			 live[2];
+	MDB_cursor		*rev_cur[3];	/* reused, one per table */
+	unsigned char		 revs[3];	/* STORE_REVS_*, this pass */
 };
 
 /* Decides, for a sweep, whether the entry k/v goes. */
@@ -857,6 +863,10 @@ store_reader_free(struct store_reader *rd)
 
 	if (rd == NULL)
 		return;
+	/* A read-only transaction's cursors are closed apart from it. */
+	for (i = 0; i < 3; i++)
+		if (rd->rev_cur[i] != NULL)
+			mdb_cursor_close(rd->rev_cur[i]);
 	for (i = 0; i < 2; i++)
 		if (rd->txn[i] != NULL)
 			mdb_txn_abort(rd->txn[i]);
@@ -872,6 +882,33 @@ store_reader_reset(struct store_reader *rd)
 		if (rd->live[i])
 			mdb_txn_reset(rd->txn[i]);
 		rd->live[i] = false;
+	}
+}
+
+/*
+ * Which revocation tables of the state snapshot just begun hold entries,
+ * and entries for every issuer (keys "\0value", which sort first): one
+ * cursor step each, per pass, so that store_revoked() looks up only
+ * where something can be found.  On any doubt, every lookup is made.
+ */
+static void
+store_reader_revs(struct store_reader *rd, MDB_txn *txn)
+{
+	MDB_val	 k, v;
+	int	 i, rc;
+
+	for (i = 0; i < 3; i++) {
+		rd->revs[i] = STORE_REVS_ANY | STORE_REVS_ALL_ISS;
+		if (rd->rev_cur[i] == NULL ? mdb_cursor_open(txn,
+		    rd->s->rev_dbi[i], &rd->rev_cur[i]) != 0 :
+		    mdb_cursor_renew(txn, rd->rev_cur[i]) != 0)
+			continue;
+		if ((rc = mdb_cursor_get(rd->rev_cur[i], &k, &v, MDB_FIRST)) ==
+		    MDB_NOTFOUND)
+			rd->revs[i] = 0;
+		else if (rc == 0 && k.mv_size > 0 &&
+		    ((const unsigned char *)k.mv_data)[0] != '\0')
+			rd->revs[i] = STORE_REVS_ANY;
 	}
 }
 
@@ -897,6 +934,8 @@ store_reader_txn(struct store_reader *rd, enum store_which w)
 		return NULL;
 	}
 	rd->live[w] = true;
+	if (w == STORE_STATE)
+		store_reader_revs(rd, rd->txn[w]);
 	return rd->txn[w];
 }
 
@@ -1210,10 +1249,11 @@ store_revoked(struct store_reader *rd, const struct eid_assertion *a,
 		val = kind == STORE_REV_TOKEN ? a->jti :
 		    kind == STORE_REV_SUBJECT ? a->sub : a->kid;
 		/* An empty value cannot be revoked (store_revoke refuses). */
-		if (val[0] == '\0')
+		if (val[0] == '\0' || rd->revs[kind - 1] == 0)
 			continue;
 		for (i = 0; i < 2; i++) {
-			if (i == 1 && a->iss[0] == '\0')
+			if (i == 1 && (a->iss[0] == '\0' ||
+			    !(rd->revs[kind - 1] & STORE_REVS_ALL_ISS)))
 				break;
 			rc = store_rev_find(txn, rd->s->rev_dbi[kind - 1],
 			    issv[i], val, &rv);
