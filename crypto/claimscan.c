@@ -195,34 +195,42 @@ claimscan_integer(struct claimscan *sc, int64_t *out)
 	return true;
 }
 
-/* The member of the view a name selects, or NULL if the profile has none. */
-static struct claim *
-claimscan_slot(struct claims_view *v, const char *s, size_t n)
-{
+/* The profile's member names, in the order of struct claims_view. */
 #define CLAIMSCAN_SLOT(n)	{ #n, sizeof(#n) - 1, \
 				    offsetof(struct claims_view, n) }
-	static const struct {
-		const char	*name;
-		size_t		 len;
-		size_t		 off;
-	} slots[] = {
-		CLAIMSCAN_SLOT(iss), CLAIMSCAN_SLOT(sub), CLAIMSCAN_SLOT(aud),
-		CLAIMSCAN_SLOT(exp), CLAIMSCAN_SLOT(iat), CLAIMSCAN_SLOT(nbf),
-		CLAIMSCAN_SLOT(jti), CLAIMSCAN_SLOT(name),
-		CLAIMSCAN_SLOT(birthdate), CLAIMSCAN_SLOT(gender),
-		CLAIMSCAN_SLOT(eid_level), CLAIMSCAN_SLOT(nonce),
-		CLAIMSCAN_SLOT(events),
-	};
+static const struct {
+	const char	*name;
+	size_t		 len;
+	size_t		 off;
+} claimscan_slots[] = {
+	CLAIMSCAN_SLOT(iss), CLAIMSCAN_SLOT(sub), CLAIMSCAN_SLOT(aud),
+	CLAIMSCAN_SLOT(exp), CLAIMSCAN_SLOT(iat), CLAIMSCAN_SLOT(nbf),
+	CLAIMSCAN_SLOT(jti), CLAIMSCAN_SLOT(name), CLAIMSCAN_SLOT(birthdate),
+	CLAIMSCAN_SLOT(gender), CLAIMSCAN_SLOT(eid_level),
+	CLAIMSCAN_SLOT(nonce), CLAIMSCAN_SLOT(events),
+};
 #undef CLAIMSCAN_SLOT
-	size_t	 i;
+#define CLAIMSCAN_NSLOTS \
+	(int)(sizeof(claimscan_slots) / sizeof(claimscan_slots[0]))
 
-	/* Length and first byte first: memcmp runs on the match alone. */
-	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
-		if (slots[i].len == n && slots[i].name[0] == s[0] &&
-		    memcmp(slots[i].name, s, n) == 0)
-			return (struct claim *)(void *)((char *)v +
-			    slots[i].off);
-	return NULL;
+/*
+ * The index in claimscan_slots of the name s (n bytes), or -1 if the
+ * profile has no such member.  Length and first byte first: memcmp runs
+ * on the match alone.
+ */
+static int
+claimscan_slot(const char *s, size_t n)
+{
+	int	 i;
+
+	if (n < 3 || n > 9)
+		return -1;
+	for (i = 0; i < CLAIMSCAN_NSLOTS; i++)
+		if (claimscan_slots[i].len == n &&
+		    claimscan_slots[i].name[0] == s[0] &&
+		    memcmp(claimscan_slots[i].name, s, n) == 0)
+			return i;
+	return -1;
 }
 
 /* An array of strings; aud's first elements are kept in the view. */
@@ -286,12 +294,21 @@ claimscan_value(struct claimscan *sc, struct claims_view *v,
 	return true;
 }
 
+/* Skip whitespace, calling out only when there is some. */
+#define CLAIMSCAN_WS(sc) do {						\
+	if ((sc)->off < (sc)->len && claimscan_is_ws((sc)->p[(sc)->off]))	\
+		claimscan_ws(sc);					\
+} while (0)
+
 bool
 claims_scan(const unsigned char *p, size_t len, struct claims_view *v)
 {
 	struct claimscan	 sc = { p, len, 0 };
 	const char		*names[CLAIMSCAN_MEMBERS_MAX], *s;
-	size_t			 lens[CLAIMSCAN_MEMBERS_MAX], n = 0, slen, i;
+	size_t			 lens[CLAIMSCAN_MEMBERS_MAX], n = 0, nother = 0,
+				 slen, i;
+	uint32_t		 seen = 0;
+	int			 slot;
 
 	memset(v, 0, sizeof(*v));
 	claimscan_ws(&sc);
@@ -303,26 +320,37 @@ claims_scan(const unsigned char *p, size_t len, struct claims_view *v)
 		sc.off++;
 	else
 		for (;;) {
-			if (n == CLAIMSCAN_MEMBERS_MAX ||
+			if (n++ == CLAIMSCAN_MEMBERS_MAX ||
 			    !claimscan_string(&sc, &s, &slen))
 				return false;
-			/* A duplicate name refuses the claims. */
-			for (i = 0; i < n; i++)
-				if (lens[i] == slen && (slen == 0 ||
-				    (names[i][0] == s[0] &&
-				    memcmp(names[i], s, slen) == 0)))
+			/*
+			 * A duplicate name refuses the claims.  A profile name
+			 * can only repeat a profile name: a bit each; any other
+			 * is compared with the other names seen before it.
+			 */
+			if ((slot = claimscan_slot(s, slen)) >= 0) {
+				if (seen & (uint32_t)1 << slot)
 					return false;
-			names[n] = s;
-			lens[n++] = slen;
-			claimscan_ws(&sc);
+				seen |= (uint32_t)1 << slot;
+			} else {
+				for (i = 0; i < nother; i++)
+					if (lens[i] == slen && (slen == 0 ||
+					    (names[i][0] == s[0] &&
+					    memcmp(names[i], s, slen) == 0)))
+						return false;
+				names[nother] = s;
+				lens[nother++] = slen;
+			}
+			CLAIMSCAN_WS(&sc);
 			if (claimscan_peek(&sc) != ':')
 				return false;
 			sc.off++;
-			claimscan_ws(&sc);
-			if (!claimscan_value(&sc, v, claimscan_slot(v, s,
-			    slen)))
+			CLAIMSCAN_WS(&sc);
+			if (!claimscan_value(&sc, v, slot < 0 ? NULL :
+			    (struct claim *)(void *)((char *)v +
+			    claimscan_slots[slot].off)))
 				return false;
-			claimscan_ws(&sc);
+			CLAIMSCAN_WS(&sc);
 			if (claimscan_peek(&sc) == '}') {
 				sc.off++;
 				break;
@@ -330,7 +358,7 @@ claims_scan(const unsigned char *p, size_t len, struct claims_view *v)
 			if (claimscan_peek(&sc) != ',')
 				return false;
 			sc.off++;
-			claimscan_ws(&sc);
+			CLAIMSCAN_WS(&sc);
 		}
 	claimscan_ws(&sc);
 	return sc.off == sc.len;

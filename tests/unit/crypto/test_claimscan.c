@@ -192,6 +192,11 @@ test_scan_declines(void **state)
 		"{\"a\":\"tab\there\"}",		/* control byte */
 		"{\"a\":1,\"a\":2}",			/* duplicate */
 		"{\"a\":1,\"b\":2,\"a\":\"x\"}",
+		"{\"iss\":\"x\",\"iss\":\"y\"}",	/* profile names */
+		"{\"sub\":\"1\",\"aud\":\"x\",\"sub\":\"1\"}",
+		"{\"a\":1,\"eid_level\":2,\"a\":1}",
+		"{\"events\":1,\"b\":2,\"events\":1}",
+		"{\"nonce\":\"n\",\"x\":[],\"y\":0,\"nonce\":\"n\"}",
 		"{\"a\":1.0}",				/* reals */
 		"{\"a\":1e3}",
 		"{\"a\":-}",
@@ -224,6 +229,14 @@ test_scan_declines(void **state)
 	for (i = 0; i < 33; i++)
 		off += (size_t)snprintf(many + off, sizeof(many) - off,
 		    "%s\"m%zu\":%zu", i > 0 ? "," : "", i, i);
+	snprintf(many + off, sizeof(many) - off, "}");
+	expect_declined(many);
+	/* The same with the profile's names among them. */
+	off = (size_t)snprintf(many, sizeof(many), "{\"iss\":\"x\","
+	    "\"jti\":\"j\",\"name\":\"n\"");
+	for (i = 0; i < 30; i++)
+		off += (size_t)snprintf(many + off, sizeof(many) - off,
+		    ",\"m%zu\":%zu", i, i);
 	snprintf(many + off, sizeof(many) - off, "}");
 	expect_declined(many);
 }
