@@ -281,7 +281,13 @@ struct eid_aclient *eid_aclient_new(struct event_base *,
 		    const struct eid_client_config *, eid_aclient_ready_cb,
 		    void *arg, char *err, size_t errlen);
 
-/* Queue one verify; the callback gets req_arg back.  Returns 0 or -1. */
+/*
+ * Queue one verify; the callback gets req_arg back.  Returns 0 or -1.
+ * The request is encoded before the call returns; the requests queued in
+ * one pass of the event loop are sent together at its end, as one TLS
+ * record where they fit, so a pipeline refilled from one callback costs
+ * the server one record, not one per request.
+ */
 int		 eid_aclient_verify(struct eid_aclient *,
 		    const struct eid_verify_req *, eid_aclient_verify_cb,
 		    void *req_arg);
