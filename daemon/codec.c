@@ -66,13 +66,19 @@ codec_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return false;
 }
 
-/* A length-delimited field's bytes; false if they pass end. */
+/*
+ * A length-delimited field's bytes; false if they pass end, or if the
+ * length takes more than the 5 bytes protobuf-c reads (it refuses such a
+ * frame; so must the caller, by leaving it to protobuf-c).
+ */
 static bool
 codec_bytes(const uint8_t **p, const uint8_t *end, ProtobufCBinaryData *b)
 {
+	const uint8_t	*start = *p;
 	uint64_t	 n;
 
-	if (!codec_varint(p, end, &n) || n > (uint64_t)(end - *p))
+	if (!codec_varint(p, end, &n) || *p - start > 5 ||
+	    n > (uint64_t)(end - *p))
 		return false;
 	b->len = (size_t)n;
 	/* protobuf-c leaves data NULL for an empty field. */
@@ -147,9 +153,9 @@ codec_verify_request(const uint8_t *buf, size_t len, Eid__V1__Request *req,
 			have_id = true;
 			break;
 		case CODEC_TAG(2, CODEC_LEN):
+			/* From p: an empty body's data is NULL. */
 			if (have_body || !codec_bytes(&p, end, &body) ||
-			    !codec_verify_fields(body.data, body.data +
-			    body.len, v))
+			    !codec_verify_fields(p - body.len, p, v))
 				return 0;
 			have_body = true;
 			break;

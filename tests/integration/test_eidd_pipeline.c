@@ -371,7 +371,7 @@ test_async_batch(void **state)
 
 struct co_srv {
 	int		 lfd;
-	char		 dir[PATH_MAX];
+	char		 crt[PATH_MAX], key[PATH_MAX];
 	unsigned char	 buf[65536];
 	size_t		 got;		/* bytes of the first record */
 	bool		 ok;
@@ -398,16 +398,13 @@ co_server(void *arg)
 	struct pollfd	 pfd = { sv->lfd, POLLIN, 0 };
 	SSL_CTX		*ctx;
 	SSL		*ssl = NULL;
-	char		 crt[PATH_MAX + 16], key[PATH_MAX + 16];
 	int		 fd = -1, n;
 
-	snprintf(crt, sizeof(crt), "%s/server.crt", sv->dir);
-	snprintf(key, sizeof(key), "%s/server.key", sv->dir);
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		return NULL;
 	SSL_CTX_set_alpn_select_cb(ctx, co_alpn, NULL);
-	if (SSL_CTX_use_certificate_chain_file(ctx, crt) == 1 &&
-	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1 &&
+	if (SSL_CTX_use_certificate_chain_file(ctx, sv->crt) == 1 &&
+	    SSL_CTX_use_PrivateKey_file(ctx, sv->key, SSL_FILETYPE_PEM) == 1 &&
 	    poll(&pfd, 1, 10000) == 1 &&
 	    (fd = accept(sv->lfd, NULL, NULL)) != -1 &&
 	    (ssl = SSL_new(ctx)) != NULL && SSL_set_fd(ssl, fd) == 1 &&
@@ -494,7 +491,8 @@ test_async_one_record(void **state)
 
 	(void)state;
 	assert_non_null(sv = calloc(1, sizeof(*sv)));
-	assert_true(realpath(th_certs_dir(), sv->dir) != NULL);
+	th_certs_abs("server.crt", sv->crt, sizeof(sv->crt));
+	th_certs_abs("server.key", sv->key, sizeof(sv->key));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
