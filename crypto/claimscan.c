@@ -223,8 +223,6 @@ claimscan_slot(const char *s, size_t n)
 {
 	int	 i;
 
-	if (n < 3 || n > 9)
-		return -1;
 	for (i = 0; i < CLAIMSCAN_NSLOTS; i++)
 		if (claimscan_slots[i].len == n &&
 		    claimscan_slots[i].name[0] == s[0] &&
