@@ -95,11 +95,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* Same bytes, and both NULL when empty, as protobuf-c leaves them. */
 static bool
 fz_same_bytes(const ProtobufCBinaryData *a, const ProtobufCBinaryData *b)
 {
-	return a->len == b->len && (a->len == 0 ? a->data == NULL :
-	    memcmp(a->data, b->data, a->len) == 0);
+	if (a->len != b->len)
+		return false;
+	if (a->len == 0)
+		return a->data == NULL && b->data == NULL;
+	return memcmp(a->data, b->data, a->len) == 0;
 }
 
 /* codec.c reads what protobuf-c reads, or leaves the frame to it. */
