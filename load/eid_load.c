@@ -631,6 +631,8 @@ struct load {
 static void	 load_usage(FILE *);
 static void	 load_usage_error(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
+static void	 load_input_error(const char *, ...)
+		    __attribute__((format(printf, 1, 2), noreturn));
 static void	 load_send_ready(struct load *);
 static void	 load_finish_maybe(struct load *);
 
@@ -667,6 +669,24 @@ load_usage_error(const char *fmt, ...)
 	va_end(ap);
 	/* One line, so that scripts can show it as it is. */
 	fprintf(stderr, " (see %s --help)\n", LOAD_PROG);
+	exit(LOAD_EXIT_USAGE);
+}
+
+/*
+ * A file named on the command line that cannot be used (a token file that
+ * cannot be read or holds no token, a report that could not be written):
+ * one line, exit status 2, before anything is sent.
+ */
+static void
+load_input_error(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "%s: ", LOAD_PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 	exit(LOAD_EXIT_USAGE);
 }
 
@@ -1590,8 +1610,9 @@ load_file_open(struct load *l)
 	if (strcmp(c->tokens, "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(c->tokens, "r")) == NULL)
-		common_fatal("%s: %s", c->tokens, strerror(errno));
+		load_input_error("%s: %s", c->tokens, strerror(errno));
 	l->file.tag = 'f';
+	errno = 0;
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0' || line[0] == '#')
@@ -1604,8 +1625,8 @@ load_file_open(struct load *l)
 			if (strcmp(sp, "any") == 0)
 				want = LOAD_WANT_ANY;
 			else if (!eid_verdict_from_name(sp, &want))
-				common_fatal("%s: line %zu: unknown verdict "
-				    "\"%s\"", c->tokens, n + 1, sp);
+				load_input_error("%s: line %zu: unknown "
+				    "verdict \"%s\"", c->tokens, n + 1, sp);
 		}
 		if (n == alloc) {
 			alloc = alloc == 0 ? 1024 : alloc * 2;
@@ -1619,12 +1640,17 @@ load_file_open(struct load *l)
 		s->tok = load_strdup(line);
 		s->len = (uint32_t)strlen(line);
 		s->want = (uint8_t)want;
+		errno = 0;
 	}
+	/* getline() ends with -1 at the end and on an error (a directory). */
+	if (ferror(fp))
+		load_input_error("%s: %s", c->tokens, strerror(errno != 0 ?
+		    errno : EIO));
 	free(line);
 	if (fp != stdin)
 		fclose(fp);
 	if (n == 0)
-		common_fatal("%s: no token", c->tokens);
+		load_input_error("%s: no token", c->tokens);
 	l->file.n = n;
 }
 
@@ -2834,6 +2860,44 @@ load_json(const struct load *l)
 	return r;
 }
 
+/*
+ * A report that could not be written would be found out only after the
+ * run: check at the start that the file or, if it does not exist yet,
+ * its directory can be written, and create nothing.
+ */
+static void
+load_json_check(const char *path)
+{
+	char		 dir[PATH_MAX];
+	const char	*slash;
+	struct stat	 st;
+
+	if (strcmp(path, "-") == 0)
+		return;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			load_input_error("--json %s: %s", path,
+			    strerror(EISDIR));
+		if (access(path, W_OK) != 0)
+			load_input_error("--json %s: %s", path,
+			    strerror(errno));
+		return;
+	}
+	if (errno != ENOENT)
+		load_input_error("--json %s: %s", path, strerror(errno));
+	if ((slash = strrchr(path, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		load_input_error("--json %s: %s", path,
+		    strerror(ENAMETOOLONG));
+	if (access(dir, W_OK | X_OK) != 0)
+		load_input_error("--json %s: %s", path, strerror(errno));
+}
+
 static void
 load_write_json(const struct load *l)
 {
@@ -3053,6 +3117,8 @@ main(int argc, char **argv)
 	load_parse_mix("default", &c, "ES256");
 	load_parse_args(argc, argv, &c);
 	load_conf_finish(&c);
+	if (c.json != NULL)
+		load_json_check(c.json);
 
 	/* A write to a connection the server closed must fail, not kill. */
 	signal(SIGPIPE, SIG_IGN);

@@ -7,10 +7,12 @@
  * holds every field scripts rely on; the same with VerifyBatch frames
  * (--batch), counted in tokens; a bad --batch is a one-line usage error;
  * --busy-poll and --raw-cpu runs report the raw yardstick beside them;
- * distinct lines of a file are not resent by the warm-up.
+ * distinct lines of a file are not resent by the warm-up; a token file
+ * or report path that cannot be used is an exit status 2 before the run.
  * Loopback only, a few seconds.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -277,12 +279,17 @@ test_load_batch(void **state)
 	json_decref(r);
 }
 
-/* Exactly one line of output, the usage error, and exit status 2. */
+/*
+ * Exactly one line of output, "eid-load: " then what (and, for an error
+ * in the options, the pointer to --help), and exit status 2.  Nothing is
+ * connected to: the server address is a closed port.
+ */
 static void
-expect_usage(const char *args, const char *what)
+expect_exit2(const char *args, const char *what, bool help)
 {
-	char	 cmd[4096], out[4096], *nl;
-	int	 rc;
+	char		 cmd[4096], out[4096], *nl;
+	const char	*tail = " (see eid-load --help)\n";
+	int		 rc;
 
 	snprintf(cmd, sizeof(cmd), "'%s/bin/eid-load' --server 127.0.0.1:1 "
 	    "--certs '%s' --quiet %s 2>&1", build_dir(), th_certs_dir(),
@@ -295,6 +302,24 @@ expect_usage(const char *args, const char *what)
 	    nl[1] != '\0' || strstr(out, what) == NULL)
 		fail_msg("%s: not one line with \"%s\":\n%s", args, what,
 		    out);
+	if (help ? strstr(out, tail) == NULL : strcmp(out + 10 + strlen(what),
+	    "\n") != 0)
+		fail_msg("%s: not \"eid-load: %s\"%s:\n%s", args, what,
+		    help ? tail : "", out);
+}
+
+/* A usage error: the options or the scenario. */
+static void
+expect_usage(const char *args, const char *what)
+{
+	expect_exit2(args, what, true);
+}
+
+/* A file named in the options that cannot be used: the line is what. */
+static void
+expect_input_error(const char *args, const char *what)
+{
+	expect_exit2(args, what, false);
 }
 
 /*
@@ -426,6 +451,57 @@ test_load_raw_usage(void **state)
 	expect_usage("--busy-poll=1", "--busy-poll takes no value");
 }
 
+/*
+ * A token file that cannot be used, or a report that could not be
+ * written, is found before anything is sent: one line, exit status 2.
+ * (Not a file without read permission: the tests may run as root.)
+ */
+static void
+test_load_input_usage(void **state)
+{
+	char	 path[700], args[1600], what[800];
+	FILE	*fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/no-such-file.tokens", d.dir);
+	snprintf(args, sizeof(args), "--tokens '%s'", path);
+	snprintf(what, sizeof(what), "%s: No such file or directory", path);
+	expect_input_error(args, what);
+
+	snprintf(args, sizeof(args), "--tokens '%s'", d.dir);
+	snprintf(what, sizeof(what), "%s: Is a directory", d.dir);
+	expect_input_error(args, what);
+
+	snprintf(path, sizeof(path), "%s/empty.tokens", d.dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fprintf(fp, "# only a comment\n\n");
+	assert_int_equal(fclose(fp), 0);
+	snprintf(args, sizeof(args), "--tokens '%s'", path);
+	snprintf(what, sizeof(what), "%s: no token", path);
+	expect_input_error(args, what);
+
+	snprintf(path, sizeof(path), "%s/verdict.tokens", d.dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fprintf(fp, "a.b.c OK\na.b.c NOT_A_VERDICT\n");
+	assert_int_equal(fclose(fp), 0);
+	snprintf(args, sizeof(args), "--tokens '%s'", path);
+	snprintf(what, sizeof(what), "%s: line 2: unknown verdict "
+	    "\"NOT_A_VERDICT\"", path);
+	expect_input_error(args, what);
+
+	snprintf(path, sizeof(path), "%s/no-such-dir/report.json", d.dir);
+	snprintf(args, sizeof(args), "--json '%s'", path);
+	snprintf(what, sizeof(what), "--json %s: No such file or directory",
+	    path);
+	expect_input_error(args, what);
+
+	snprintf(args, sizeof(args), "--json '%s'", d.dir);
+	snprintf(what, sizeof(what), "--json %s: Is a directory", d.dir);
+	expect_input_error(args, what);
+}
+
 int
 main(void)
 {
@@ -443,6 +519,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_raw_usage, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_file_distinct, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_input_usage, setup,
 		    teardown),
 	};
 
