@@ -93,9 +93,11 @@ EIDD_TESTS := test_eidd_verify test_eidd_authz test_eidd_limits \
 	test_eidd_load test_eidd_tls_io
 CLIENT_TESTS := test_wire
 DAEMON_UNIT_TESTS := test_store test_codec
+LOAD_UNIT_TESTS := test_hist
 
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(VECTOR_TESTS) \
-	$(MINT_TESTS) $(CLIENT_TESTS) $(DAEMON_UNIT_TESTS) $(EIDD_TESTS))
+	$(MINT_TESTS) $(CLIENT_TESTS) $(DAEMON_UNIT_TESTS) $(LOAD_UNIT_TESTS) \
+	$(EIDD_TESTS))
 PROGS := $(BUILD)/bin/eid-mint $(BUILD)/bin/eid-bench-verify \
 	$(BUILD)/bin/eidd $(BUILD)/bin/eidctl $(BUILD)/bin/eid-load
 
@@ -224,6 +226,14 @@ $(BUILD)/tests/test_codec: $(BUILD)/obj/tests/unit/daemon/test_codec.o \
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ \
 	    $(shell pkg-config --libs libprotobuf-c 2>/dev/null) $(CMOCKA_LIBS)
+
+# eid-load's histogram test links the histogram, nothing else.
+$(BUILD)/obj/tests/unit/load/%.o: ALL_CFLAGS += -Iload
+$(BUILD)/tests/test_hist: $(BUILD)/obj/tests/unit/load/test_hist.o \
+    $(BUILD)/obj/load/hist.o
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lm
 
 # The client's codec test links the client library only.
 $(BUILD)/obj/tests/unit/client/%.o: ALL_CFLAGS += $(NET_CFLAGS) -I$(GEN) \

@@ -145,6 +145,35 @@ hist_mean(const struct hist *h)
 	return h->count > 0 ? h->sum / (double)h->count : 0.0;
 }
 
+/*
+ * How many values lie at or below percentile p: ceil(p% of count).  In
+ * doubles, 99.9 / 100 * 1000 is 999.0000000000001, whose ceiling is
+ * 1000, the maximum and not the 999th value.  So a p written with at most
+ * six decimals (every percentile anyone asks for) is taken as that
+ * decimal, a whole number of millionths of a percent, and the rank is
+ * worked out in integers, count split so that no product passes 64 bits
+ * (count % 10^8 times under 10^8).  Any other p is taken as it is.
+ */
+static uint64_t
+hist_rank(uint64_t count, double p)
+{
+	const uint64_t	 scale = 100000000;	/* 100 % in millionths */
+	double		 pmd, x;
+	uint64_t	 pm;
+
+	if (!(p > 0.0))		/* also NaN */
+		return 1;
+	if (p >= 100.0)
+		return count;
+	pmd = p * 1e6;
+	pm = (uint64_t)llround(pmd);
+	if (fabs(pmd - (double)pm) < 1e-3)
+		return count / scale * pm +
+		    (count % scale * pm + scale - 1) / scale;
+	x = ceil(p / 100.0 * (double)count);
+	return x < (double)count ? (uint64_t)x : count;
+}
+
 uint64_t
 hist_value_at(const struct hist *h, double p)
 {
@@ -153,12 +182,7 @@ hist_value_at(const struct hist *h, double p)
 
 	if (h->count == 0)
 		return 0;
-	if (p < 0.0)
-		p = 0.0;
-	if (p > 100.0)
-		p = 100.0;
-	want = (uint64_t)ceil(p / 100.0 * (double)h->count);
-	if (want == 0)
+	if ((want = hist_rank(h->count, p)) == 0)
 		want = 1;
 	for (i = 0; i < HIST_LEN; i++) {
 		seen += h->counts[i];

@@ -40,10 +40,14 @@ uint64_t	 hist_max(const struct hist *);
 /* Exact arithmetic mean; 0 when empty. */
 double		 hist_mean(const struct hist *);
 /*
- * The value at percentile p (0..100): the highest value equivalent to
- * the bucket that holds the ceil(p% of count)-th smallest value, never
- * above the exact maximum (HdrHistogram's getValueAtPercentile).  0 when
- * empty.
+ * The value at percentile p (0..100; below 0 or NaN is 0, above 100 is
+ * 100; a p of at most six decimals is that decimal, so 99.9 is 99.9 and
+ * not the double nearest it): the highest value equivalent
+ * to the bucket that holds the ceil(p% of count)-th smallest value (at
+ * least the first), never above the exact maximum (HdrHistogram's
+ * getValueAtPercentile).  So it is at least the exact nearest-rank
+ * percentile of the values recorded and exceeds it by less than 1/1024
+ * of it.  0 when empty.
  */
 uint64_t	 hist_value_at(const struct hist *, double p);
 
