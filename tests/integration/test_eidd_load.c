@@ -8,18 +8,23 @@
  * (--batch), counted in tokens; a bad --batch is a one-line usage error;
  * --busy-poll and --raw-cpu runs report the raw yardstick beside them;
  * distinct lines of a file are not resent by the warm-up; a token file
- * or report path that cannot be used is an exit status 2 before the run.
+ * or report path that cannot be used is an exit status 2 before the run;
+ * an open loop against a daemon stopped for a while counts the wait of
+ * the requests due meanwhile.
  * Loopback only, a few seconds.
  */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -372,6 +377,110 @@ test_load_open_loop(void **state)
 }
 
 /*
+ * The daemon slowed on purpose: stopped (SIGSTOP) for STALL_MS once it has
+ * answered STALL_AFTER requests of an open loop at 1000/s for 2 s.  The
+ * requests due meanwhile wait, most of them unsent (2 connections x 16
+ * in flight), and their latency counts from when they were due: the
+ * first waited the whole stall, and the 10 % slowest (200) were all due
+ * in its first 300 ms or so.  A generator that timed from the actual
+ * send would put only the 32 sent before the stall near STALL_MS and its
+ * p90 near the unstalled latency.
+ */
+#define STALL_MS	500
+#define STALL_AFTER	200
+
+struct stall {
+	struct eid_client	*admin;
+	pid_t			 pid;
+	uint64_t		 base;		/* requests before the run */
+	int			 stalled;	/* 1 stopped and resumed */
+	char			 err[200];
+};
+
+static void *
+stall_main(void *arg)
+{
+	struct stall		*sp = arg;
+	struct eid_status	 st;
+	struct timespec		 ts = { 0, 10 * 1000 * 1000 };
+	uint64_t		 n;
+	int			 i;
+
+	/* At most 3000 polls of 10 ms: 30 s, then give up. */
+	for (i = 0; i < 3000; i++) {
+		memset(&st, 0, sizeof(st));
+		if (eid_client_status(sp->admin, &st) != EID_CLIENT_OK) {
+			snprintf(sp->err, sizeof(sp->err), "status failed");
+			return NULL;
+		}
+		n = st.requests_total;
+		eid_status_clear(&st);
+		if (n >= sp->base + STALL_AFTER)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (i == 3000) {
+		snprintf(sp->err, sizeof(sp->err), "eid-load never reached "
+		    "%d requests", STALL_AFTER);
+		return NULL;
+	}
+	ts.tv_sec = STALL_MS / 1000;
+	ts.tv_nsec = (long)(STALL_MS % 1000) * 1000 * 1000;
+	if (kill(sp->pid, SIGSTOP) != 0) {
+		snprintf(sp->err, sizeof(sp->err), "SIGSTOP failed");
+		return NULL;
+	}
+	nanosleep(&ts, NULL);
+	if (kill(sp->pid, SIGCONT) != 0) {
+		snprintf(sp->err, sizeof(sp->err), "SIGCONT failed");
+		return NULL;
+	}
+	sp->stalled = 1;
+	return NULL;
+}
+
+static void
+test_load_open_loop_stalled(void **state)
+{
+	struct eid_status	 st;
+	struct stall		 sp;
+	pthread_t		 th;
+	json_t			*r;
+	double			 p90, max;
+
+	(void)state;
+	memset(&sp, 0, sizeof(sp));
+	sp.admin = th_client(&d, "admin");
+	sp.pid = d.pid;
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(eid_client_status(sp.admin, &st), EID_CLIENT_OK);
+	/* This status request and the next one count too. */
+	sp.base = st.requests_total + 1;
+	eid_status_clear(&st);
+	assert_int_equal(pthread_create(&th, NULL, stall_main, &sp), 0);
+	r = load_ok("stalled.json", "--rate 1000 --duration 2 --warmup 0 "
+	    "--connections 2 --pipeline 16 --reuse uniform --pool 200");
+	assert_int_equal(pthread_join(th, NULL), 0);
+	/* Whatever happened, the daemon runs on for the teardown. */
+	(void)kill(d.pid, SIGCONT);
+	eid_client_close(sp.admin);
+	if (!sp.stalled)
+		fail_msg("the daemon was not stalled: %s", sp.err);
+	assert_int_equal(get_int(r, "requests"), 2000);
+	assert_int_equal(get_int(r, "answers"), 2000);
+	assert_int_equal(get_int(r, "errors"), 0);
+	assert_string_equal(json_string_value(json_object_get(r,
+	    "latency_from")), "intended send time");
+	max = get_num(r, "max");
+	p90 = get_num(r, "p90");
+	/* In microseconds; the stall is 500 ms, the run 2 s. */
+	if (max < 0.9 * STALL_MS * 1000 || p90 < 0.4 * STALL_MS * 1000)
+		fail_msg("a %d ms stall, and max %.0f us, p90 %.0f us",
+		    STALL_MS, max, p90);
+	json_decref(r);
+}
+
+/*
  * --busy-poll and --raw-cpu: the run is as correct as any, and the report
  * holds the raw yardstick measured beside it, with the ratio it gives.
  */
@@ -510,6 +619,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_open_loop, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_open_loop_stalled,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_batch, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_batch_usage, setup,
