@@ -71,7 +71,8 @@ CRYPTO_SRCS := crypto/b64url.c crypto/claims.c crypto/claimscan.c crypto/jwk.c \
 	crypto/jws.c crypto/keyset.c crypto/sig.c crypto/sign.c crypto/verify.c
 MINT_SRCS := load/mint.c load/common.c
 BENCH_SRCS := load/bench_verify.c load/raw.c load/common.c
-LOAD_SRCS := load/eid_load.c load/hist.c load/raw.c load/common.c
+LOAD_SRCS := load/eid_load.c load/hist.c load/procstat.c load/raw.c \
+	load/common.c
 CLIENT_SRCS := client/wire.c client/client.c client/aclient.c
 EIDCTL_SRCS := client/eidctl.c
 DAEMON_SRCS := daemon/main.c daemon/cfg.c daemon/log.c daemon/tls.c \
@@ -93,7 +94,7 @@ EIDD_TESTS := test_eidd_verify test_eidd_authz test_eidd_limits \
 	test_eidd_load test_eidd_tls_io
 CLIENT_TESTS := test_wire
 DAEMON_UNIT_TESTS := test_store test_codec
-LOAD_UNIT_TESTS := test_hist
+LOAD_UNIT_TESTS := test_hist test_procstat
 
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(VECTOR_TESTS) \
 	$(MINT_TESTS) $(CLIENT_TESTS) $(DAEMON_UNIT_TESTS) $(LOAD_UNIT_TESTS) \
@@ -227,10 +228,15 @@ $(BUILD)/tests/test_codec: $(BUILD)/obj/tests/unit/daemon/test_codec.o \
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ \
 	    $(shell pkg-config --libs libprotobuf-c 2>/dev/null) $(CMOCKA_LIBS)
 
-# eid-load's histogram test links the histogram, nothing else.
+# eid-load's unit tests link the one module each tests, nothing else.
 $(BUILD)/obj/tests/unit/load/%.o: ALL_CFLAGS += -Iload
 $(BUILD)/tests/test_hist: $(BUILD)/obj/tests/unit/load/test_hist.o \
     $(BUILD)/obj/load/hist.o
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lm
+$(BUILD)/tests/test_procstat: $(BUILD)/obj/tests/unit/load/test_procstat.o \
+    $(BUILD)/obj/load/procstat.o
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lm

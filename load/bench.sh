@@ -248,6 +248,7 @@ fmt0() { awk -v v="$1" 'BEGIN { if (v == "") print "–"; else printf "%.0f", v 
 fmt1() { awk -v v="$1" 'BEGIN { if (v == "") print "–"; else printf "%.1f", v }'; }
 fmt2() { awk -v v="$1" 'BEGIN { if (v == "") print "–"; else printf "%.2f", v }'; }
 pct() { awk -v v="$1" 'BEGIN { if (v == "") print "–"; else printf "%.0f%%", 100 * v }'; }
+pct1() { awk -v v="$1" 'BEGIN { if (v == "") print "–"; else printf "%.1f%%", 100 * v }'; }
 le() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "") print "–"; else if (v <= g) print "yes"; else print "**no**" }'; }
 ge() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "") print "–"; else if (v >= g) print "yes"; else print "**no**" }'; }
 
@@ -271,6 +272,7 @@ row() {
 	rate=$(med "$name" rate); p50=$(med "$name" p50); p99=$(med "$name" p99)
 	p999=$(med "$name" p999); cpu=$(med "$name" server_cpu_us_per_request)
 	hits=$(med "$name" cache_hit_ratio)
+	steal=$(med "$name" steal_share_worst_cpu)
 	raw_us=; ratio=
 	if [ -n "$alg" ]; then
 		raw_us=$(cat "$tmp/$name"-*.rawus | median)
@@ -286,10 +288,11 @@ row() {
 	*)	goaltxt="–"; met="–" ;;
 	esac
 	pl=$(cat "$tmp/$name.placement" 2>/dev/null || echo "?")
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
 	    "$name" "$desc" "$pl" "$(fmt0 "$rate")" "$(fmt0 "$p50")" "$(fmt0 "$p99")" \
 	    "$(fmt0 "$p999")" "$(fmt1 "$cpu")" "$(fmt1 "$raw_us")" \
-	    "$(fmt2 "$ratio")" "$(pct "$hits")" "$goaltxt" "$met" >>"$rows"
+	    "$(fmt2 "$ratio")" "$(pct "$hits")" "$(pct1 "$steal")" "$goaltxt" \
+	    "$met" >>"$rows"
 }
 row cold-es256 "ES256, every token distinct" ES256 ratio 1.15
 row cold-rs256 "RS256, every token distinct" RS256 ratio 1.25
@@ -311,11 +314,11 @@ section=$tmp/section.md
 	echo
 	echo "Written by \`load/bench.sh\` (\`make bench\`); do not edit by hand."
 	echo
-	echo "| scenario | workload | placement | req/s | p50 µs | p99 µs | p99.9 µs | daemon CPU µs/req | raw OpenSSL µs | ratio | cache hits | goal | met? |"
-	echo "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|:-:|"
+	echo "| scenario | workload | placement | req/s | p50 µs | p99 µs | p99.9 µs | daemon CPU µs/req | raw OpenSSL µs | ratio | cache hits | steal | goal | met? |"
+	echo "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|:-:|"
 	cat "$rows"
 	echo
-	echo "Medians of $repeat runs, each against a fresh \`eidd\` (state in a temporary directory) on 127.0.0.1, 16 TLS connections × pipeline 16, one eid-load thread on the same machine.  Placement: *pinned* = $pinned_text (the generator stands in for another machine, so the daemon's CPU per request is its own); *shared* = $shared_text (eidd's defaults, as an operator runs it).  Latencies in microseconds, from the send time (closed loop) or from the intended send time (open loop, coordinated omission corrected), warm-up excluded; HdrHistogram-style log-linear histogram, 3 significant digits.  Daemon CPU: the daemon's CPU-time clock (all threads, nanoseconds; eid-load --server-pid) over the measured window, divided by the answers in that window; it includes TLS, framing, protobuf, the LMDB cache and revocation lookups.  Raw OpenSSL µs: CPU µs per verify of one token of the algorithm with the calls \`crypto/sig.c\` makes (\`EVP_Digest\` of the signing input and \`EVP_PKEY_verify\`, EdDSA \`EVP_DigestVerify\`; prepared context) of eid-load's \`--raw-cpu 0\` thread, which runs on the daemon's CPU *during* the measured window, median of the runs; ratio: each run's daemon CPU µs per verify ÷ that run's raw µs, median of the runs (measured at the same moments on the same CPU, because this machine's speed drifts by 10–20 % from one second to the next).  idle-1000's share: the median over the repetitions of its rate ÷ the realistic scenario's rate in the same repetition (the two run back to back).  In the pinned placement eid-load runs with \`--busy-poll\`, so that the daemon's answers do not pay for waking a sleeping generator.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
+	echo "Medians of $repeat runs, each against a fresh \`eidd\` (state in a temporary directory) on 127.0.0.1, 16 TLS connections × pipeline 16, one eid-load thread on the same machine.  Placement: *pinned* = $pinned_text (the generator stands in for another machine, so the daemon's CPU per request is its own); *shared* = $shared_text (eidd's defaults, as an operator runs it).  Latencies in microseconds, from the send time (closed loop) or from the intended send time (open loop, coordinated omission corrected), warm-up excluded; HdrHistogram-style log-linear histogram, 3 significant digits.  Daemon CPU: the daemon's CPU-time clock (all threads, nanoseconds; eid-load --server-pid) over the measured window, divided by the answers in that window; it includes TLS, framing, protobuf, the LMDB cache and revocation lookups.  Raw OpenSSL µs: CPU µs per verify of one token of the algorithm with the calls \`crypto/sig.c\` makes (\`EVP_Digest\` of the signing input and \`EVP_PKEY_verify\`, EdDSA \`EVP_DigestVerify\`; prepared context) of eid-load's \`--raw-cpu 0\` thread, which runs on the daemon's CPU *during* the measured window, median of the runs; ratio: each run's daemon CPU µs per verify ÷ that run's raw µs, median of the runs (measured at the same moments on the same CPU, because this machine's speed drifts by 10–20 % from one second to the next).  idle-1000's share: the median over the repetitions of its rate ÷ the realistic scenario's rate in the same repetition (the two run back to back).  Steal: the share of the window's CPU time that /proc/stat counts as taken by the hypervisor, on the CPU that lost most, median of the runs; a CPU taken away for milliseconds shows in the latency tail and not in the daemon's CPU time.  In the pinned placement eid-load runs with \`--busy-poll\`, so that the daemon's answers do not pay for waking a sleeping generator.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
 	echo
 	echo "Machine: $cpu_model, $cores cores; date: $now; $ossl; command: \`make bench\` (\`load/bench.sh $build $doc\`)."
 	echo "<!-- eid-load:end -->"

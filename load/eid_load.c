@@ -50,6 +50,7 @@
 
 #include "common.h"
 #include "hist.h"
+#include "procstat.h"
 #include "raw.h"
 
 #define LOAD_PROG		"eid-load"
@@ -626,6 +627,10 @@ struct load {
 	double		 cli_cpu0;
 	double		 cli_cpu1;
 	struct load_raw	*raw;		/* --raw-cpu */
+	/* /proc/stat at the window's edges, for the steal; st_ok if both */
+	bool		 st_ok;
+	struct procstat	 st0;
+	struct procstat	 st1;
 };
 
 static void	 load_usage(FILE *);
@@ -1969,6 +1974,7 @@ load_measure_begin(struct load *l, uint64_t t)
 	l->cli_cpu0 = load_self_cpu();
 	if (l->c->server_pid > 0)
 		l->srv_cpu0 = load_srv_cpu_now(l->c->server_pid);
+	l->st_ok = procstat_read(&l->st0) == 0;
 	if (l->c->duration_s > 0 && l->c->rate == 0 && l->stop_ev != NULL) {
 		struct timeval tv = load_tv((uint64_t)(l->c->duration_s *
 		    1e9));
@@ -2007,10 +2013,13 @@ load_finish_maybe(struct load *l)
 		l->cli_cpu0 = load_self_cpu();
 		if (l->c->server_pid > 0)
 			l->srv_cpu0 = load_srv_cpu_now(l->c->server_pid);
+		l->st_ok = procstat_read(&l->st0) == 0;
 	}
 	l->cli_cpu1 = load_self_cpu();
 	if (l->c->server_pid > 0)
 		l->srv_cpu1 = load_srv_cpu_now(l->c->server_pid);
+	if (l->st_ok)
+		l->st_ok = procstat_read(&l->st1) == 0;
 	event_base_loopexit(l->base, NULL);
 }
 
@@ -2713,6 +2722,29 @@ load_verdicts_json(const uint64_t *v)
 
 #define LOAD_JI(v)	json_integer((json_int_t)(v))
 
+/*
+ * The share of the window's CPU time the hypervisor stole, of all CPUs;
+ * and of the CPU that lost most, in *worst (-1 if none), as *cpu.  -1
+ * where unknown (no /proc/stat, a window too short to count a tick).
+ */
+static double
+load_steal(const struct load *l, double *worst, int *cpu)
+{
+	double	 v;
+	int	 i;
+
+	*worst = -1;
+	*cpu = -1;
+	if (!l->st_ok)
+		return -1;
+	for (i = 0; i < PROCSTAT_CPUS; i++)
+		if ((v = procstat_steal_share(&l->st0, &l->st1, i)) > *worst) {
+			*worst = v;
+			*cpu = i;
+		}
+	return procstat_steal_share(&l->st0, &l->st1, -1);
+}
+
 static json_t *
 load_json(const struct load *l)
 {
@@ -2720,7 +2752,9 @@ load_json(const struct load *l)
 	const struct load_counts *m = &l->m;
 	json_t			*r, *o, *a;
 	double			 srv = load_srv_cpu_s(l), cli, raw_us;
+	double			 steal, worst;
 	size_t			 i;
+	int			 cpu;
 
 	r = json_object();
 	json_object_set_new(r, "tool", json_string(LOAD_PROG));
@@ -2816,6 +2850,13 @@ load_json(const struct load *l)
 	    99.9))));
 	json_object_set_new(r, "max", json_real(load_us(hist_max(l->lat))));
 
+	steal = load_steal(l, &worst, &cpu);
+	json_object_set_new(r, "steal_share", steal >= 0 ? json_real(steal) :
+	    json_null());
+	json_object_set_new(r, "steal_share_worst_cpu", worst >= 0 ?
+	    json_real(worst) : json_null());
+	json_object_set_new(r, "steal_worst_cpu", cpu >= 0 ? LOAD_JI(cpu) :
+	    json_null());
 	if (c->server_pid > 0) {
 		json_object_set_new(r, "server_pid", LOAD_JI(c->server_pid));
 		json_object_set_new(r, "server_cpu_s", srv >= 0 ?
@@ -2945,8 +2986,9 @@ load_summary(const struct load *l, FILE *fp)
 	const struct load_conf	*c = l->c;
 	const struct load_counts *m = &l->m;
 	double			 srv = load_srv_cpu_s(l), cli, raw_us;
+	double			 steal, worst;
 	size_t			 i;
-	int			 a;
+	int			 a, cpu;
 
 	fprintf(fp, "%s%s%s: %" PRIu64 " requests in %.2f s = %.0f req/s, %"
 	    PRIu64 " errors%s\n", LOAD_PROG, c->name != NULL ? " " : "",
@@ -3034,6 +3076,14 @@ load_summary(const struct load *l, FILE *fp)
 		fprintf(fp, "; %" PRIu64 " tokens minted inside the window "
 		    "(see --premint)", l->minted_in_run);
 	fputc('\n', fp);
+	if ((steal = load_steal(l, &worst, &cpu)) >= 0) {
+		fprintf(fp, "  machine: %.1f%% of the CPU time in the window "
+		    "stolen by the hypervisor", 100 * steal);
+		if (cpu >= 0)
+			fprintf(fp, " (most on CPU %d: %.1f%%)", cpu,
+			    100 * worst);
+		fputc('\n', fp);
+	}
 }
 
 /* --- setup ------------------------------------------------------------------ */

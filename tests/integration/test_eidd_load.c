@@ -122,6 +122,17 @@ get_num(const json_t *o, const char *key)
 	return json_number_value(v);
 }
 
+/* key is present, and null or a number from 0 to 1. */
+static void
+check_share(const json_t *o, const char *key)
+{
+	const json_t	*v = json_object_get(o, key);
+
+	if (v == NULL || (!json_is_null(v) && (!json_is_number(v) ||
+	    json_number_value(v) < 0 || json_number_value(v) > 1)))
+		fail_msg("report: \"%s\" missing or not a share", key);
+}
+
 static json_int_t
 verdict_count(const json_t *verdicts, enum eid_verdict v)
 {
@@ -169,6 +180,9 @@ check_report(json_t *r, json_int_t total)
 	/* CPU per request is per token, whatever the frames held. */
 	assert_int_equal(get_int(r, "server_window_answers"), total);
 	assert_true(get_num(r, "cache_hit_ratio") > 0);
+	/* Stolen CPU time: a share, or null where /proc/stat tells none. */
+	check_share(r, "steal_share");
+	check_share(r, "steal_share_worst_cpu");
 
 	/* The verdicts, against expectations derived here. */
 	verdicts = json_object_get(r, "verdicts");

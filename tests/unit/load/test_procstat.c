@@ -1,0 +1,152 @@
+/*
+ * tests/unit/load/test_procstat.c -- the steal eid-load reports
+ * (load/procstat.c), read from /proc/stat texts written here: the totals
+ * and steal of each CPU line, the share between two readings, kernels
+ * without the steal field, and texts that are not /proc/stat.  Links
+ * load/procstat.c alone.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "procstat.h"
+
+/* Parse text; returns procstat_parse()'s answer. */
+static int
+parse(const char *text, struct procstat *ps)
+{
+	FILE	*fp = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
+	int	 rc;
+
+	assert_non_null(fp);
+	rc = procstat_parse(fp, ps);
+	fclose(fp);
+	return rc;
+}
+
+static const char before[] =
+    "cpu  1000 10 500 8000 40 0 50 400 0 0\n"
+    "cpu0 600 5 300 3000 20 0 25 350 0 0\n"
+    "cpu1 400 5 200 5000 20 0 25 50 0 0\n"
+    "intr 123456 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+    "ctxt 99999\n"
+    "cpu9 1 1 1 1 1 1 1 1 0 0\n";
+static const char after[] =
+    "cpu  1500 10 700 9000 40 0 50 700 0 0\n"
+    "cpu0 900 5 400 3100 20 0 25 650 0 0\n"
+    "cpu1 600 5 300 5900 20 0 25 50 0 0\n"
+    "intr 123999\n";
+
+static void
+test_share(void **state)
+{
+	struct procstat	 a, b;
+
+	(void)state;
+	assert_int_equal(parse(before, &a), 0);
+	assert_int_equal(parse(after, &b), 0);
+	/* user nice system idle iowait irq softirq steal; guest excluded. */
+	assert_int_equal(a.all.total, 1000 + 10 + 500 + 8000 + 40 + 50 + 400);
+	assert_int_equal(a.all.steal, 400);
+	assert_int_equal(a.cpu[0].steal, 350);
+	assert_true(a.cpu[1].seen);
+	assert_false(a.cpu[2].seen);
+	/* Lines after the first that is not a CPU's are not read. */
+	assert_false(a.cpu[9].seen);
+	/* All: 300 stolen of 2000 ticks. */
+	assert_true(fabs(procstat_steal_share(&a, &b, -1) - 0.15) < 1e-12);
+	/* cpu0: 300 of 800; cpu1: none of 1200. */
+	assert_true(fabs(procstat_steal_share(&a, &b, 0) - 0.375) < 1e-12);
+	assert_true(procstat_steal_share(&a, &b, 1) == 0.0);
+	/* A CPU not in both readings, a CPU out of range, no time. */
+	assert_true(procstat_steal_share(&a, &b, 2) == -1);
+	assert_true(procstat_steal_share(&a, &b, PROCSTAT_CPUS) == -1);
+	assert_true(procstat_steal_share(&a, &b, -2) == -1);
+	assert_true(procstat_steal_share(&a, &a, -1) == -1);
+	/* Backwards (the readings swapped): no share. */
+	assert_true(procstat_steal_share(&b, &a, -1) == -1);
+}
+
+/* Before Linux 2.6.11 the lines end at softirq, or at idle: no steal. */
+static void
+test_short_lines(void **state)
+{
+	struct procstat	 ps;
+
+	(void)state;
+	assert_int_equal(parse("cpu 1 2 3 4\ncpu0 1 2 3 4 5 6 7\n", &ps), 0);
+	assert_int_equal(ps.all.total, 10);
+	assert_int_equal(ps.all.steal, 0);
+	assert_int_equal(ps.cpu[0].total, 28);
+	assert_int_equal(ps.cpu[0].steal, 0);
+}
+
+/* A CPU beyond those counted one by one is skipped, not an error. */
+static void
+test_many_cpus(void **state)
+{
+	struct procstat	 ps;
+	char		 text[256];
+
+	(void)state;
+	snprintf(text, sizeof(text), "cpu 1 1 1 1 1 1 1 1\ncpu%d 1 1 1 1 1 1 "
+	    "1 1\ncpu3 2 2 2 2 2 2 2 2\n", PROCSTAT_CPUS + 5);
+	assert_int_equal(parse(text, &ps), 0);
+	assert_int_equal(ps.cpu[3].total, 16);
+}
+
+/* Anything else is refused: no cpu line, fields that are not numbers. */
+static void
+test_refused(void **state)
+{
+	struct procstat	 ps;
+	char		 longline[700];
+
+	(void)state;
+	assert_int_equal(parse("", &ps), -1);
+	assert_int_equal(parse("intr 1 2 3\n", &ps), -1);
+	assert_int_equal(parse("cpu0 1 2 3 4 5 6 7 8\n", &ps), -1);
+	assert_int_equal(parse("cpu 1 2 3\n", &ps), -1);
+	assert_int_equal(parse("cpu 1 2 x 4 5\n", &ps), -1);
+	assert_int_equal(parse("cpu 1 2 3 4 5 6 7 8z\n", &ps), -1);
+	assert_int_equal(parse("cpu 1 2 3 4\ncpux 1 2 3 4\n", &ps), -1);
+	assert_int_equal(parse("cpu 1 2 3 4\ncpu0x 1 2 3 4\n", &ps), -1);
+	assert_int_equal(parse("cpu 1 2 3 4\ncpu0 1 2\n", &ps), -1);
+	memset(longline, '1', sizeof(longline));
+	memcpy(longline, "cpu 1 ", 6);
+	longline[sizeof(longline) - 1] = '\0';
+	assert_int_equal(parse(longline, &ps), -1);
+}
+
+/* This machine's own: Linux, where the tests run. */
+static void
+test_this_machine(void **state)
+{
+	struct procstat	 ps;
+
+	(void)state;
+	assert_int_equal(procstat_read(&ps), 0);
+	assert_true(ps.all.seen);
+	assert_true(ps.cpu[0].seen);
+	assert_true(ps.all.total >= ps.cpu[0].total);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_share),
+		cmocka_unit_test(test_short_lines),
+		cmocka_unit_test(test_many_cpus),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_this_machine),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
