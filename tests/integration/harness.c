@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -36,7 +37,8 @@
 /*
  * Every daemon started and not yet reaped: a failing test jumps out of
  * its function before it can stop what it started, so the process
- * stops them at exit instead.
+ * stops them at exit instead (and the kernel, if it dies by a signal:
+ * PR_SET_PDEATHSIG in th_eidd_start_conf()).
  */
 #define TH_MAX_DAEMONS	16
 static pid_t th_pids[TH_MAX_DAEMONS];
@@ -190,6 +192,7 @@ th_eidd_start_conf(struct th_eidd *d, const char *conf)
 	char		 path[600], *log = NULL, *p;
 	const char	*wrap = getenv("EID_EIDD_WRAPPER");
 	size_t		 len;
+	pid_t		 parent;
 	int		 waited, st, fd;
 
 	memset(d, 0, sizeof(*d));
@@ -205,11 +208,20 @@ th_eidd_start_conf(struct th_eidd *d, const char *conf)
 	th_eidd_write_conf(d, conf);
 	snprintf(path, sizeof(path), "%s/bin/eidd", th_build());
 
+	parent = getpid();
 	d->pid = fork();
 	assert_true(d->pid >= 0);
 	if (d->pid > 0)
 		th_track(d->pid, true);
 	if (d->pid == 0) {
+		/*
+		 * A test that dies by a signal (abort(), a FORTIFY or
+		 * sanitizer report) runs no atexit() handler: the kernel
+		 * kills this daemon with it instead.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+		    getppid() != parent)
+			_exit(127);
 		fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 ||
 		    dup2(fd, STDOUT_FILENO) < 0)
