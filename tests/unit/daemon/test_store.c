@@ -902,7 +902,8 @@ t_admission_share(struct t_ctx *t, unsigned int every, unsigned int again,
 				for (r = 0; r < again; r++) {
 					t_key(k, back[j]);
 					tried++;
-					if (store_cache_get(t->rd, k, &out) == 1)
+					if (store_cache_get(t->rd, k,
+					    &out) == 1)
 						hit++;
 				}
 			nback = 0;
