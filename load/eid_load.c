@@ -141,6 +141,7 @@ enum load_opt {
 	LOAD_OPT_SCENARIO,
 	LOAD_OPT_NAME,
 	LOAD_OPT_JSON,
+	LOAD_OPT_HIST,
 	LOAD_OPT_TOKENS,
 	LOAD_OPT_EXPECT,
 	LOAD_OPT_ALG_MIX,
@@ -208,6 +209,8 @@ static const struct load_option {
 	{ "name", LOAD_OPT_NAME, "NAME", "label of the run in the report" },
 	{ "json", LOAD_OPT_JSON, "FILE", "write the report as JSON (\"-\": "
 	    "stdout); latencies in microseconds" },
+	{ "hist", LOAD_OPT_HIST, "FILE", "write the latency distribution "
+	    "(HdrHistogram's percentile form, us; \"-\": stdout)" },
 	{ "tokens", LOAD_OPT_TOKENS, "FILE", "tokens from a file, one per "
 	    "line, optionally followed by the verdict expected" },
 	{ "expect", LOAD_OPT_EXPECT, "VERDICT", "verdict of --tokens lines "
@@ -269,6 +272,7 @@ struct load_conf {
 	long long	 idle;
 	const char	*name;
 	const char	*json;
+	const char	*hist;
 	const char	*tokens;
 	enum eid_verdict expect;	/* LOAD_WANT_ANY: unchecked */
 	const char	*alg_mix;
@@ -911,6 +915,9 @@ load_set(struct load_conf *c, const struct load_option *o, const char *arg,
 		break;
 	case LOAD_OPT_JSON:
 		c->json = arg;
+		break;
+	case LOAD_OPT_HIST:
+		c->hist = arg;
 		break;
 	case LOAD_OPT_TOKENS:
 		c->tokens = arg;
@@ -2904,10 +2911,11 @@ load_json(const struct load *l)
 /*
  * A report that could not be written would be found out only after the
  * run: check at the start that the file or, if it does not exist yet,
- * its directory can be written, and create nothing.
+ * its directory can be written, and create nothing.  opt names the
+ * option in the message.
  */
 static void
-load_json_check(const char *path)
+load_out_check(const char *opt, const char *path)
 {
 	char		 dir[PATH_MAX];
 	const char	*slash;
@@ -2917,15 +2925,15 @@ load_json_check(const char *path)
 		return;
 	if (stat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
-			load_input_error("--json %s: %s", path,
+			load_input_error("%s %s: %s", opt, path,
 			    strerror(EISDIR));
 		if (access(path, W_OK) != 0)
-			load_input_error("--json %s: %s", path,
+			load_input_error("%s %s: %s", opt, path,
 			    strerror(errno));
 		return;
 	}
 	if (errno != ENOENT)
-		load_input_error("--json %s: %s", path, strerror(errno));
+		load_input_error("%s %s: %s", opt, path, strerror(errno));
 	if ((slash = strrchr(path, '/')) == NULL)
 		snprintf(dir, sizeof(dir), ".");
 	else if (slash == path)
@@ -2933,10 +2941,10 @@ load_json_check(const char *path)
 	else if ((size_t)(slash - path) < sizeof(dir))
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	else
-		load_input_error("--json %s: %s", path,
+		load_input_error("%s %s: %s", opt, path,
 		    strerror(ENAMETOOLONG));
 	if (access(dir, W_OK | X_OK) != 0)
-		load_input_error("--json %s: %s", path, strerror(errno));
+		load_input_error("%s %s: %s", opt, path, strerror(errno));
 }
 
 static void
@@ -2958,6 +2966,22 @@ load_write_json(const struct load *l)
 	if (fp != stdout)
 		fclose(fp);
 	json_decref(r);
+}
+
+/* The window's latency distribution, in microseconds. */
+static void
+load_write_hist(const struct load *l)
+{
+	FILE	*fp;
+
+	if (strcmp(l->c->hist, "-") == 0)
+		fp = stdout;
+	else if ((fp = fopen(l->c->hist, "w")) == NULL)
+		common_fatal("%s: %s", l->c->hist, strerror(errno));
+	if (hist_print_percentiles(l->lat, fp, 5, 1e3) != 0)
+		common_fatal("%s: cannot write", l->c->hist);
+	if (fp != stdout && fclose(fp) != 0)
+		common_fatal("%s: cannot write", l->c->hist);
 }
 
 static void
@@ -3168,7 +3192,9 @@ main(int argc, char **argv)
 	load_parse_args(argc, argv, &c);
 	load_conf_finish(&c);
 	if (c.json != NULL)
-		load_json_check(c.json);
+		load_out_check("--json", c.json);
+	if (c.hist != NULL)
+		load_out_check("--hist", c.hist);
 
 	/* A write to a connection the server closed must fail, not kill. */
 	signal(SIGPIPE, SIG_IGN);
@@ -3191,6 +3217,8 @@ main(int argc, char **argv)
 	load_summary(&l, stdout);
 	if (c.json != NULL)
 		load_write_json(&l);
+	if (c.hist != NULL)
+		load_write_hist(&l);
 	status = l.m.errors > 0 || l.w.errors > 0 || l.nfailed > 0 ?
 	    LOAD_EXIT_ERRORS : 0;
 

@@ -6,8 +6,10 @@
  * This file owns that arithmetic only; it allocates once and never
  * prints.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,22 +176,110 @@ hist_rank(uint64_t count, double p)
 	return x < (double)count ? (uint64_t)x : count;
 }
 
-uint64_t
-hist_value_at(const struct hist *h, double p)
+/*
+ * The value at the want-th smallest (see hist_value_at), and in *seen
+ * how many values lie in its counter and below.
+ */
+static uint64_t
+hist_value_at_rank(const struct hist *h, uint64_t want, uint64_t *seen)
 {
-	uint64_t	 want, seen = 0, v;
+	uint64_t	 v;
 	size_t		 i;
 
-	if (h->count == 0)
-		return 0;
-	if ((want = hist_rank(h->count, p)) == 0)
-		want = 1;
+	*seen = 0;
 	for (i = 0; i < HIST_LEN; i++) {
-		seen += h->counts[i];
-		if (seen >= want) {
+		*seen += h->counts[i];
+		if (*seen >= want) {
 			v = hist_highest_at(i);
 			return v < h->max ? v : h->max;
 		}
 	}
 	return h->max;
+}
+
+uint64_t
+hist_value_at(const struct hist *h, double p)
+{
+	uint64_t	 want, seen;
+
+	if (h->count == 0)
+		return 0;
+	if ((want = hist_rank(h->count, p)) == 0)
+		want = 1;
+	return hist_value_at_rank(h, want, &seen);
+}
+
+/* Standard deviation over the counters, each at its highest value. */
+static double
+hist_stddev(const struct hist *h)
+{
+	double	 mean = hist_mean(h), d, sq = 0;
+	size_t	 i;
+
+	if (h->count == 0)
+		return 0;
+	for (i = 0; i < HIST_LEN; i++)
+		if (h->counts[i] > 0) {
+			d = (double)hist_highest_at(i) - mean;
+			sq += d * d * (double)h->counts[i];
+		}
+	return sqrt(sq / (double)h->count);
+}
+
+/* One row; the last, at 100 %, has an infinite 1/(1-Percentile). */
+static int
+hist_print_row(FILE *fp, uint64_t v, double unit, double p, uint64_t seen)
+{
+	if (p >= 1.0)
+		return fprintf(fp, "%12.3f %12.6f %12" PRIu64 " %14s\n",
+		    (double)v / unit, 1.0, seen, "inf") < 0 ? -1 : 0;
+	return fprintf(fp, "%12.3f %12.6f %12" PRIu64 " %14.2f\n",
+	    (double)v / unit, p, seen, 1.0 / (1.0 - p)) < 0 ? -1 : 0;
+}
+
+int
+hist_print_percentiles(const struct hist *h, FILE *fp, unsigned int ticks,
+    double unit)
+{
+	uint64_t	 want, seen, v;
+	double		 p;
+	unsigned int	 k;
+	int		 level;
+
+	if (ticks == 0 || !(unit > 0.0))
+		return -1;
+	if (fprintf(fp, "%12s %12s %12s %14s\n\n", "Value", "Percentile",
+	    "TotalCount", "1/(1-Percentile)") < 0)
+		return -1;
+	/*
+	 * HdrHistogram's percentile iteration: ticks rows in each half of
+	 * what is left, 0 to 50 %, 50 to 75 %, 75 to 87.5 % ..., until the
+	 * maximum is reached; each p worked out afresh, not summed.  64
+	 * halvings are more than a count below 2^64 needs.
+	 */
+	for (level = 0; h->count > 0 && level < 64; level++)
+		for (k = 0; k < ticks; k++) {
+			p = 1.0 - ldexp(1.0, -level) + ldexp(1.0,
+			    -(level + 1)) * (double)k / (double)ticks;
+			if ((want = hist_rank(h->count, 100.0 * p)) == 0)
+				want = 1;
+			v = hist_value_at_rank(h, want, &seen);
+			if (hist_print_row(fp, v, unit, p, seen) != 0)
+				return -1;
+			if (seen >= h->count) {
+				if (hist_print_row(fp, v, unit, 1.0, seen) !=
+				    0)
+					return -1;
+				level = 64;
+				break;
+			}
+		}
+	if (fprintf(fp, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n"
+	    "#[Max     = %12.3f, Total count    = %12" PRIu64 "]\n"
+	    "#[Buckets = %12d, SubBuckets     = %12d]\n",
+	    hist_mean(h) / unit, hist_stddev(h) / unit,
+	    (double)hist_max(h) / unit, h->count, HIST_BUCKETS,
+	    1 << HIST_SUB_BITS) < 0 || fflush(fp) == EOF || ferror(fp))
+		return -1;
+	return 0;
 }

@@ -14,6 +14,7 @@
 #define EID_LOAD_HIST_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* Largest value kept exactly enough: 2^40 - 1 (about 18 min in ns). */
 #define HIST_HIGHEST	((UINT64_C(1) << 40) - 1)
@@ -50,5 +51,18 @@ double		 hist_mean(const struct hist *);
  * of it.  0 when empty.
  */
 uint64_t	 hist_value_at(const struct hist *, double p);
+
+/*
+ * Write the percentile distribution in HdrHistogram's text form (the
+ * ".hgrm" its plotters read): a header, then rows of "Value Percentile
+ * TotalCount 1/(1-Percentile)" from 0 % to the maximum, ticks rows per
+ * halving of the distance to 100 % (HdrHistogram's default is 5), values
+ * divided by unit and printed with three decimals; then the mean,
+ * standard deviation (from the counters), maximum, count and layout as
+ * '#' lines.  An empty histogram gives the header and the '#' lines.
+ * Returns 0, or -1 if ticks is 0, unit not above 0, or fp failed.
+ */
+int		 hist_print_percentiles(const struct hist *, FILE *fp,
+		    unsigned int ticks, double unit);
 
 #endif /* EID_LOAD_HIST_H */

@@ -13,6 +13,7 @@
  * the requests due meanwhile.
  * Loopback only, a few seconds.
  */
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -257,17 +258,42 @@ load_ok(const char *name, const char *args)
 static void
 test_load_mix(void **state)
 {
-	json_t	*r;
+	char		 hist[700], args[1200], *text, *last, *p;
+	json_t		*r;
+	size_t		 len;
+	double		 v, pct;
+	unsigned long long total;
 
 	(void)state;
-	r = load_ok("load.json", "--requests 3000 --warmup 0 --connections 4 "
-	    "--pipeline 8 --reuse zipf --pool 500 --alg-mix ES256:2,EdDSA:1 "
-	    "--broken-share 0.1 --revoked-share 0.05 --broken-pool 4 "
-	    "--seed 7");
+	snprintf(hist, sizeof(hist), "%s/load.hgrm", d.dir);
+	snprintf(args, sizeof(args), "--requests 3000 --warmup 0 "
+	    "--connections 4 --pipeline 8 --reuse zipf --pool 500 "
+	    "--alg-mix ES256:2,EdDSA:1 --broken-share 0.1 "
+	    "--revoked-share 0.05 --broken-pool 4 --seed 7 --hist '%s'", hist);
+	r = load_ok("load.json", args);
 	(void)check_report(r, LOAD_REQUESTS);
 	/* One token per frame: single Verify requests. */
 	assert_int_equal(get_int(r, "batch"), 1);
 	assert_int_equal(get_int(r, "frames"), LOAD_REQUESTS);
+	/*
+	 * The distribution: HdrHistogram's header, and its last row, at
+	 * 100 %, holds every request and the report's maximum.
+	 */
+	text = th_read_file(hist, &len);
+	assert_non_null(text);
+	assert_true(strncmp(text, "       Value   Percentile   TotalCount "
+	    "1/(1-Percentile)\n", 52) == 0);
+	assert_non_null(p = strstr(text, "\n#[Mean"));
+	*p = '\0';
+	assert_non_null(last = strrchr(text, '\n'));
+	assert_int_equal(sscanf(last + 1, "%lf %lf %llu", &v, &pct, &total),
+	    3);
+	assert_true(pct == 1.0);
+	assert_int_equal(total, LOAD_REQUESTS);
+	if (fabs(v - get_num(r, "max")) > 0.0005)
+		fail_msg("hgrm maximum %.3f, report %.3f", v,
+		    get_num(r, "max"));
+	free(text);
 	json_decref(r);
 }
 
@@ -622,6 +648,12 @@ test_load_input_usage(void **state)
 
 	snprintf(args, sizeof(args), "--json '%s'", d.dir);
 	snprintf(what, sizeof(what), "--json %s: Is a directory", d.dir);
+	expect_input_error(args, what);
+
+	snprintf(path, sizeof(path), "%s/no-such-dir/latency.hgrm", d.dir);
+	snprintf(args, sizeof(args), "--hist '%s'", path);
+	snprintf(what, sizeof(what), "--hist %s: No such file or directory",
+	    path);
 	expect_input_error(args, what);
 }
 

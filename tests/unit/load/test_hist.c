@@ -9,7 +9,8 @@
  * minimum, maximum and mean are exact.  Each test checks that against the
  * sorted values themselves, for exact small values, uniform, exponential
  * and log-normal latencies, every bucket edge, clamping, merging and
- * resetting.  Links load/hist.c alone.
+ * resetting; and the percentile distribution it writes in HdrHistogram's
+ * form.  Links load/hist.c alone.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -102,8 +104,8 @@ check_values(uint64_t *v, size_t n, const char *what)
 		got = hist_value_at(h, pcts[i]);
 		want = exact_at(v, n, pcts[i]);
 		/* got - want < want / 1024, as 1024 * (got - want) < want. */
-		if (got < want || (got - want) * 1024 >= (want > 0 ? want : 1) ||
-		    got > v[n - 1])
+		if (got < want || (got - want) * 1024 >= (want > 0 ? want :
+		    1) || got > v[n - 1])
 			fail_msg("%s: p%g of %zu values is %llu; exact %llu "
 			    "(max %llu)", what, pcts[i], n,
 			    (unsigned long long)got, (unsigned long long)want,
@@ -343,6 +345,97 @@ test_add_reset(void **state)
 	hist_free(all);
 }
 
+/*
+ * The percentile distribution in HdrHistogram's form: its header, rows
+ * at 0, 10 ... 50, 55 ... 75, 77.5 ... % whose values are
+ * hist_value_at()'s and whose TotalCount is how many lie at or below,
+ * percentiles rising and values never falling, the maximum at 1.000000
+ * with "inf", and the '#' lines.
+ */
+static void
+test_print_percentiles(void **state)
+{
+	struct hist	*h = hist_new();
+	char		*text = NULL, *line, *save = NULL;
+	size_t		 len = 0;
+	FILE		*fp;
+	double		 v, pct, inv, last_v = -1, last_p = -1;
+	unsigned long long total, last_total = 0;
+	unsigned int	 rows = 0, i, seen_mid = 0;
+	char		 tail[32];
+	uint64_t	 k;
+
+	(void)state;
+	assert_non_null(h);
+	for (k = 1; k <= 1000; k++)
+		hist_record(h, k * 1000);
+	fp = open_memstream(&text, &len);
+	assert_non_null(fp);
+	assert_int_equal(hist_print_percentiles(h, fp, 5, 1000.0), 0);
+	assert_int_equal(fclose(fp), 0);
+	line = strtok_r(text, "\n", &save);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "Value"));
+	assert_non_null(strstr(line, "1/(1-Percentile)"));
+	for (line = strtok_r(NULL, "\n", &save); line != NULL &&
+	    line[0] != '#'; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%lf %lf %llu %31s", &v, &pct, &total,
+		    tail) != 4)
+			fail_msg("row \"%s\"", line);
+		assert_true(pct > last_p);
+		assert_true(v >= last_v);
+		assert_true(total >= last_total && total <= 1000);
+		if (pct < 1.0) {
+			/* pct is printed to six decimals, inv from it exact */
+			inv = strtod(tail, NULL);
+			assert_true(fabs(inv - 1.0 / (1.0 - pct)) <
+			    0.01 + 2e-3 * inv);
+			/* The row's value is the percentile's. */
+			if (fabs(v - (double)hist_value_at(h, 100.0 * pct) /
+			    1000.0) > 0.0005)
+				fail_msg("p%g: %.3f, hist_value_at %.3f",
+				    100 * pct, v, (double)hist_value_at(h,
+				    100.0 * pct) / 1000.0);
+		}
+		for (i = 1; i <= 5; i++)
+			if (fabs(pct - 0.1 * i) < 1e-9 || fabs(pct - 0.5 -
+			    0.05 * i) < 1e-9)
+				seen_mid++;
+		last_p = pct;
+		last_v = v;
+		last_total = total;
+		rows++;
+	}
+	/* 0.1 ... 0.5 and 0.55 ... 0.75 all there. */
+	assert_int_equal(seen_mid, 10);
+	assert_true(rows > 30 && rows < 100);
+	assert_true(last_p == 1.0);
+	assert_true(last_v == 1000.0);
+	assert_int_equal(last_total, 1000);
+	assert_string_equal(tail, "inf");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "#[Mean    =      500.500"));
+	line = strtok_r(NULL, "\n", &save);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "#[Max     =     1000.000, Total count"
+	    "    =         1000]"));
+	free(text);
+
+	/* Empty: the header and the '#' lines; bad arguments refused. */
+	hist_reset(h);
+	text = NULL;
+	fp = open_memstream(&text, &len);
+	assert_non_null(fp);
+	assert_int_equal(hist_print_percentiles(h, fp, 5, 1.0), 0);
+	assert_int_equal(hist_print_percentiles(h, fp, 0, 1.0), -1);
+	assert_int_equal(hist_print_percentiles(h, fp, 5, 0.0), -1);
+	assert_int_equal(fclose(fp), 0);
+	assert_null(strstr(text, "inf"));
+	assert_non_null(strstr(text, "Total count    =            0]"));
+	free(text);
+	hist_free(h);
+}
+
 int
 main(void)
 {
@@ -356,6 +449,7 @@ main(void)
 		cmocka_unit_test(test_bucket_edges),
 		cmocka_unit_test(test_clamped),
 		cmocka_unit_test(test_add_reset),
+		cmocka_unit_test(test_print_percentiles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
