@@ -18,6 +18,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -418,7 +419,7 @@ test_load_open_loop(void **state)
 
 /*
  * The daemon slowed on purpose: stopped (SIGSTOP) for STALL_MS once it has
- * answered STALL_AFTER requests of an open loop at 1000/s for 2 s.  The
+ * given STALL_AFTER verdicts in an open loop at 1000/s for 2 s.  The
  * requests due meanwhile wait, most of them unsent (2 connections x 16
  * in flight), and their latency counts from when they were due: the
  * first waited the whole stall, and the 10 % slowest (200) were all due
@@ -428,40 +429,60 @@ test_load_open_loop(void **state)
  */
 #define STALL_MS	500
 #define STALL_AFTER	200
+#define STALL_POLLS	3000	/* of 10 ms: at most 30 s */
 
-struct stall {
+/* Shared with the thread: static, so no failure can leave it dangling. */
+static struct stall {
 	struct eid_client	*admin;
 	pid_t			 pid;
-	uint64_t		 base;		/* requests before the run */
-	int			 stalled;	/* 1 stopped and resumed */
+	uint64_t		 base;		/* verdicts before the run */
+	atomic_int		 run_over;	/* eid-load has exited */
+	int			 stalled;	/* 1: stopped and resumed */
 	char			 err[200];
-};
+} stall;
+
+/* Verdicts the daemon has given: verifications only, not status calls. */
+static int
+stall_verdicts(struct eid_client *admin, uint64_t *n)
+{
+	struct eid_status	 st;
+	size_t			 i;
+
+	memset(&st, 0, sizeof(st));
+	if (eid_client_status(admin, &st) != EID_CLIENT_OK)
+		return -1;
+	*n = 0;
+	for (i = 0; i < EID_VERDICT_COUNT; i++)
+		*n += st.verdicts[i];
+	eid_status_clear(&st);
+	return 0;
+}
 
 static void *
 stall_main(void *arg)
 {
 	struct stall		*sp = arg;
-	struct eid_status	 st;
 	struct timespec		 ts = { 0, 10 * 1000 * 1000 };
 	uint64_t		 n;
 	int			 i;
 
-	/* At most 3000 polls of 10 ms: 30 s, then give up. */
-	for (i = 0; i < 3000; i++) {
-		memset(&st, 0, sizeof(st));
-		if (eid_client_status(sp->admin, &st) != EID_CLIENT_OK) {
+	for (i = 0; i < STALL_POLLS; i++) {
+		if (atomic_load(&sp->run_over)) {
+			snprintf(sp->err, sizeof(sp->err), "eid-load ended "
+			    "before %d verdicts", STALL_AFTER);
+			return NULL;
+		}
+		if (stall_verdicts(sp->admin, &n) != 0) {
 			snprintf(sp->err, sizeof(sp->err), "status failed");
 			return NULL;
 		}
-		n = st.requests_total;
-		eid_status_clear(&st);
 		if (n >= sp->base + STALL_AFTER)
 			break;
 		nanosleep(&ts, NULL);
 	}
-	if (i == 3000) {
+	if (i == STALL_POLLS) {
 		snprintf(sp->err, sizeof(sp->err), "eid-load never reached "
-		    "%d requests", STALL_AFTER);
+		    "%d verdicts", STALL_AFTER);
 		return NULL;
 	}
 	ts.tv_sec = STALL_MS / 1000;
@@ -482,30 +503,37 @@ stall_main(void *arg)
 static void
 test_load_open_loop_stalled(void **state)
 {
-	struct eid_status	 st;
-	struct stall		 sp;
-	pthread_t		 th;
-	json_t			*r;
-	double			 p90, max;
+	char		 json[700], out[16384];
+	pthread_t	 th;
+	json_t		*r;
+	json_error_t	 jerr;
+	double		 p90, max;
+	int		 rc;
 
 	(void)state;
-	memset(&sp, 0, sizeof(sp));
-	sp.admin = th_client(&d, "admin");
-	sp.pid = d.pid;
-	memset(&st, 0, sizeof(st));
-	assert_int_equal(eid_client_status(sp.admin, &st), EID_CLIENT_OK);
-	/* This status request and the next one count too. */
-	sp.base = st.requests_total + 1;
-	eid_status_clear(&st);
-	assert_int_equal(pthread_create(&th, NULL, stall_main, &sp), 0);
-	r = load_ok("stalled.json", "--rate 1000 --duration 2 --warmup 0 "
-	    "--connections 2 --pipeline 16 --reuse uniform --pool 200");
+	memset(&stall, 0, sizeof(stall));
+	stall.admin = th_client(&d, "admin");
+	stall.pid = d.pid;
+	atomic_init(&stall.run_over, 0);
+	assert_int_equal(stall_verdicts(stall.admin, &stall.base), 0);
+	assert_int_equal(pthread_create(&th, NULL, stall_main, &stall), 0);
+	/* Nothing may fail the test before the thread is joined. */
+	snprintf(json, sizeof(json), "%s/stalled.json", d.dir);
+	rc = run_load(json, "--rate 1000 --duration 2 --warmup 0 "
+	    "--connections 2 --pipeline 16 --reuse uniform --pool 200", out,
+	    sizeof(out));
+	atomic_store(&stall.run_over, 1);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	/* Whatever happened, the daemon runs on for the teardown. */
 	(void)kill(d.pid, SIGCONT);
-	eid_client_close(sp.admin);
-	if (!sp.stalled)
-		fail_msg("the daemon was not stalled: %s", sp.err);
+	eid_client_close(stall.admin);
+	stall.admin = NULL;
+	if (rc != 0)
+		fail_msg("eid-load exited %d:\n%s", rc, out);
+	if (!stall.stalled)
+		fail_msg("the daemon was not stalled: %s", stall.err);
+	if ((r = json_load_file(json, 0, &jerr)) == NULL)
+		fail_msg("%s: %s", json, jerr.text);
 	assert_int_equal(get_int(r, "requests"), 2000);
 	assert_int_equal(get_int(r, "answers"), 2000);
 	assert_int_equal(get_int(r, "errors"), 0);
