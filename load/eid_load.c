@@ -3103,7 +3103,7 @@ load_summary(const struct load *l, FILE *fp)
 	if ((steal = load_steal(l, &worst, &cpu)) >= 0) {
 		fprintf(fp, "  machine: %.1f%% of the CPU time in the window "
 		    "stolen by the hypervisor", 100 * steal);
-		if (cpu >= 0)
+		if (cpu >= 0 && worst > 0)
 			fprintf(fp, " (most on CPU %d: %.1f%%)", cpu,
 			    100 * worst);
 		fputc('\n', fp);

@@ -169,7 +169,7 @@ hist_rank(uint64_t count, double p)
 		return count;
 	pmd = p * 1e6;
 	pm = (uint64_t)llround(pmd);
-	if (fabs(pmd - (double)pm) < 1e-3)
+	if (fabs(pmd - (double)pm) < 1e-6)
 		return count / scale * pm +
 		    (count % scale * pm + scale - 1) / scale;
 	x = ceil(p / 100.0 * (double)count);

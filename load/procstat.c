@@ -3,6 +3,8 @@
  * with "cpu", which the kernel writes first; it stops at the first other
  * line (the long "intr" line is never read whole).
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,8 @@
 
 /*
  * The counts after the name in s into c.  At least the first four
- * fields must be there; those missing after them count 0.
+ * fields must be there; those missing after them count 0.  A count or a
+ * total that does not fit in 64 bits is refused.
  */
 static int
 procstat_fields(const char *s, struct procstat_cpu *c)
@@ -28,14 +31,20 @@ procstat_fields(const char *s, struct procstat_cpu *c)
 			s++;
 		if (*s < '0' || *s > '9')
 			break;
+		errno = 0;
 		v[i] = strtoull(s, &end, 10);
+		if (errno == ERANGE)
+			return -1;
 		s = end;
 	}
 	if (i < 4 || (*s != ' ' && *s != '\n' && *s != '\0'))
 		return -1;
 	c->total = 0;
-	for (i = 0; i < PROCSTAT_FIELDS; i++)
+	for (i = 0; i < PROCSTAT_FIELDS; i++) {
+		if (v[i] > UINT64_MAX - c->total)
+			return -1;
 		c->total += v[i];
+	}
 	c->steal = v[7];
 	c->seen = 1;
 	return 0;

@@ -96,9 +96,11 @@ test_many_cpus(void **state)
 
 	(void)state;
 	snprintf(text, sizeof(text), "cpu 1 1 1 1 1 1 1 1\ncpu%d 1 1 1 1 1 1 "
-	    "1 1\ncpu3 2 2 2 2 2 2 2 2\n", PROCSTAT_CPUS + 5);
+	    "1 1\ncpu%d 3 3 3 3 3 3 3 3\ncpu3 2 2 2 2 2 2 2 2\n",
+	    PROCSTAT_CPUS + 5, PROCSTAT_CPUS);
 	assert_int_equal(parse(text, &ps), 0);
 	assert_int_equal(ps.cpu[3].total, 16);
+	assert_false(ps.cpu[PROCSTAT_CPUS - 1].seen);
 }
 
 /* Anything else is refused: no cpu line, fields that are not numbers. */
@@ -107,6 +109,7 @@ test_refused(void **state)
 {
 	struct procstat	 ps;
 	char		 longline[700];
+	size_t		 i;
 
 	(void)state;
 	assert_int_equal(parse("", &ps), -1);
@@ -118,10 +121,17 @@ test_refused(void **state)
 	assert_int_equal(parse("cpu 1 2 3 4\ncpux 1 2 3 4\n", &ps), -1);
 	assert_int_equal(parse("cpu 1 2 3 4\ncpu0x 1 2 3 4\n", &ps), -1);
 	assert_int_equal(parse("cpu 1 2 3 4\ncpu0 1 2\n", &ps), -1);
-	memset(longline, '1', sizeof(longline));
-	memcpy(longline, "cpu 1 ", 6);
-	longline[sizeof(longline) - 1] = '\0';
+	/* Fields enough, and longer than any CPU line: not /proc/stat. */
+	for (i = 0; i + 2 < sizeof(longline); i += 2)
+		memcpy(longline + i, "1 ", 2);
+	memcpy(longline, "cpu ", 4);
+	longline[i] = '\0';
 	assert_int_equal(parse(longline, &ps), -1);
+	/* Counts or totals beyond 64 bits. */
+	assert_int_equal(parse("cpu 99999999999999999999 2 3 4 5 6 7 8\n",
+	    &ps), -1);
+	assert_int_equal(parse("cpu 18446744073709551615 1 0 0\n", &ps), -1);
+	assert_int_equal(parse("cpu 18446744073709551614 1 0 0\n", &ps), 0);
 }
 
 /* This machine's own: Linux, where the tests run. */
