@@ -638,6 +638,8 @@ struct load {
 };
 
 static void	 load_usage(FILE *);
+static void	 load_vusage_line(bool, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
 static void	 load_usage_error(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
 static void	 load_input_error(const char *, ...)
@@ -667,35 +669,44 @@ load_usage(FILE *fp)
 	    "docs/PERFORMANCE.md.\n");
 }
 
+/*
+ * The one line of an exit with status 2, so that scripts can show it as
+ * it is; help points an error in the options at --help.
+ */
+static void
+load_vusage_line(bool help, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", LOAD_PROG);
+	vfprintf(stderr, fmt, ap);
+	if (help)
+		fprintf(stderr, " (see %s --help)", LOAD_PROG);
+	fputc('\n', stderr);
+}
+
 static void
 load_usage_error(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fprintf(stderr, "%s: ", LOAD_PROG);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	load_vusage_line(true, fmt, ap);
 	va_end(ap);
-	/* One line, so that scripts can show it as it is. */
-	fprintf(stderr, " (see %s --help)\n", LOAD_PROG);
 	exit(LOAD_EXIT_USAGE);
 }
 
 /*
  * A file named on the command line that cannot be used (a token file that
  * cannot be read or holds no token, a report that could not be written):
- * one line, exit status 2, before anything is sent.
+ * no pointer to --help, and still before anything is sent.
  */
 static void
 load_input_error(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fprintf(stderr, "%s: ", LOAD_PROG);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	load_vusage_line(false, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(LOAD_EXIT_USAGE);
 }
 
