@@ -1140,6 +1140,30 @@ load_dev_default(const char **v, const char *dev)
 		*v = dev;
 }
 
+/*
+ * A certificate or key named by opt (or its variable) that cannot be read
+ * is found before the run, like a token file, not at the first connect.
+ */
+static void
+load_in_check(const char *opt, const char *path)
+{
+	struct stat	 st;
+	FILE		*fp;
+	int		 e = 0;
+
+	if (path == NULL || *path == '\0')
+		return;
+	if ((fp = fopen(path, "r")) == NULL)
+		e = errno;
+	else {
+		if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode))
+			e = EISDIR;
+		fclose(fp);
+	}
+	if (e != 0)
+		load_input_error("%s %s: %s", opt, path, strerror(e));
+}
+
 /* The one algorithm of the mix; EID_ALG_NONE if it has several. */
 static enum eid_alg
 load_mix_alg(const struct load_conf *c)
@@ -1192,6 +1216,13 @@ load_conf_finish(struct load_conf *c)
 	if (c->raw_cpu >= 0 && c->raw_cpu >= sysconf(_SC_NPROCESSORS_CONF))
 		load_usage_error("--raw-cpu %lld: this machine has CPUs 0 to "
 		    "%ld", c->raw_cpu, sysconf(_SC_NPROCESSORS_CONF) - 1);
+	load_in_check("--cert", c->cfg.cert);
+	load_in_check("--key", c->cfg.key);
+	load_in_check("--ca", c->cfg.ca);
+	if (c->revoked_share > 0) {
+		load_in_check("--admin-cert", c->admin_cert);
+		load_in_check("--admin-key", c->admin_key);
+	}
 }
 
 /* --- minting ---------------------------------------------------------------- */

@@ -632,8 +632,9 @@ test_load_raw_usage(void **state)
 }
 
 /*
- * A token file that cannot be used, or a report that could not be
- * written, is found before anything is sent: one line, exit status 2.
+ * A token, certificate or key file that cannot be used, or a report that
+ * could not be written, is found before anything is sent: one line, exit
+ * status 2.
  * (Not a file without read permission: the tests may run as root.)
  */
 static void
@@ -679,6 +680,16 @@ test_load_input_usage(void **state)
 
 	snprintf(args, sizeof(args), "--json '%s'", d.dir);
 	snprintf(what, sizeof(what), "--json %s: Is a directory", d.dir);
+	expect_input_error(args, what);
+
+	snprintf(path, sizeof(path), "%s/no-such.crt", d.dir);
+	snprintf(args, sizeof(args), "--cert '%s'", path);
+	snprintf(what, sizeof(what), "--cert %s: No such file or directory",
+	    path);
+	expect_input_error(args, what);
+
+	snprintf(args, sizeof(args), "--ca '%s'", d.dir);
+	snprintf(what, sizeof(what), "--ca %s: Is a directory", d.dir);
 	expect_input_error(args, what);
 
 	snprintf(path, sizeof(path), "%s/no-such-dir/latency.hgrm", d.dir);
