@@ -632,6 +632,33 @@ test_load_raw_usage(void **state)
 }
 
 /*
+ * eid-load --opt path must exit 2 with "eid-load: [--opt ]path: reason":
+ * the option is named for every file but a token file.
+ */
+static void
+expect_bad_file(const char *opt, const char *path, bool named,
+    const char *reason)
+{
+	char	 args[1600], what[1600];
+
+	snprintf(args, sizeof(args), "%s '%s'", opt, path);
+	snprintf(what, sizeof(what), "%s%s%s: %s", named ? opt : "",
+	    named ? " " : "", path, reason);
+	expect_input_error(args, what);
+}
+
+/* A file of the test's directory holding text. */
+static void
+write_file(const char *path, const char *text)
+{
+	FILE	*fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/*
  * A token, certificate or key file that cannot be used, or a report that
  * could not be written, is found before anything is sent: one line, exit
  * status 2.
@@ -640,63 +667,29 @@ test_load_raw_usage(void **state)
 static void
 test_load_input_usage(void **state)
 {
-	char	 path[700], args[1600], what[800];
-	FILE	*fp;
+	char	 path[700];
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/no-such-file.tokens", d.dir);
-	snprintf(args, sizeof(args), "--tokens '%s'", path);
-	snprintf(what, sizeof(what), "%s: No such file or directory", path);
-	expect_input_error(args, what);
-
-	snprintf(args, sizeof(args), "--tokens '%s'", d.dir);
-	snprintf(what, sizeof(what), "%s: Is a directory", d.dir);
-	expect_input_error(args, what);
-
+	expect_bad_file("--tokens", path, false, "No such file or directory");
+	expect_bad_file("--tokens", d.dir, false, "Is a directory");
 	snprintf(path, sizeof(path), "%s/empty.tokens", d.dir);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fprintf(fp, "# only a comment\n\n");
-	assert_int_equal(fclose(fp), 0);
-	snprintf(args, sizeof(args), "--tokens '%s'", path);
-	snprintf(what, sizeof(what), "%s: no token", path);
-	expect_input_error(args, what);
-
+	write_file(path, "# only a comment\n\n");
+	expect_bad_file("--tokens", path, false, "no token");
 	snprintf(path, sizeof(path), "%s/verdict.tokens", d.dir);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fprintf(fp, "a.b.c OK\na.b.c NOT_A_VERDICT\n");
-	assert_int_equal(fclose(fp), 0);
-	snprintf(args, sizeof(args), "--tokens '%s'", path);
-	snprintf(what, sizeof(what), "%s: line 2: unknown verdict "
-	    "\"NOT_A_VERDICT\"", path);
-	expect_input_error(args, what);
+	write_file(path, "a.b.c OK\na.b.c NOT_A_VERDICT\n");
+	expect_bad_file("--tokens", path, false,
+	    "line 2: unknown verdict \"NOT_A_VERDICT\"");
 
 	snprintf(path, sizeof(path), "%s/no-such-dir/report.json", d.dir);
-	snprintf(args, sizeof(args), "--json '%s'", path);
-	snprintf(what, sizeof(what), "--json %s: No such file or directory",
-	    path);
-	expect_input_error(args, what);
-
-	snprintf(args, sizeof(args), "--json '%s'", d.dir);
-	snprintf(what, sizeof(what), "--json %s: Is a directory", d.dir);
-	expect_input_error(args, what);
+	expect_bad_file("--json", path, true, "No such file or directory");
+	expect_bad_file("--json", d.dir, true, "Is a directory");
+	snprintf(path, sizeof(path), "%s/no-such-dir/latency.hgrm", d.dir);
+	expect_bad_file("--hist", path, true, "No such file or directory");
 
 	snprintf(path, sizeof(path), "%s/no-such.crt", d.dir);
-	snprintf(args, sizeof(args), "--cert '%s'", path);
-	snprintf(what, sizeof(what), "--cert %s: No such file or directory",
-	    path);
-	expect_input_error(args, what);
-
-	snprintf(args, sizeof(args), "--ca '%s'", d.dir);
-	snprintf(what, sizeof(what), "--ca %s: Is a directory", d.dir);
-	expect_input_error(args, what);
-
-	snprintf(path, sizeof(path), "%s/no-such-dir/latency.hgrm", d.dir);
-	snprintf(args, sizeof(args), "--hist '%s'", path);
-	snprintf(what, sizeof(what), "--hist %s: No such file or directory",
-	    path);
-	expect_input_error(args, what);
+	expect_bad_file("--cert", path, true, "No such file or directory");
+	expect_bad_file("--ca", d.dir, true, "Is a directory");
 }
 
 int
