@@ -161,6 +161,7 @@ enum load_opt {
 	LOAD_OPT_MINT,
 	LOAD_OPT_PREMINT,
 	LOAD_OPT_MINT_THREADS,
+	LOAD_OPT_THREADS,
 	LOAD_OPT_SERVER_PID,
 	LOAD_OPT_TIMEOUT,
 	LOAD_OPT_BUSY_POLL,
@@ -245,6 +246,8 @@ static const struct load_option {
 	    "sequence minted before the run (auto)" },
 	{ "mint-threads", LOAD_OPT_MINT_THREADS, "N", "threads that mint "
 	    "before the run (cores)" },
+	{ "threads", LOAD_OPT_THREADS, "N", "generator threads, each with "
+	    "its event loop and a share of the connections and rate (1)" },
 	{ "server-pid", LOAD_OPT_SERVER_PID, "PID", "report the daemon's CPU "
 	    "time over the measured window" },
 	{ "timeout-ms", LOAD_OPT_TIMEOUT, "MS", "connect and answer timeout "
@@ -293,7 +296,8 @@ struct load_conf {
 	const char	*certs;
 	const char	*mint;
 	long long	 premint;	/* -1: auto */
-	long long	 threads;	/* 0: cores */
+	long long	 threads;	/* minting; 0: cores */
+	long long	 gens;		/* generator threads */
 	long long	 server_pid;	/* 0: none */
 	bool		 busy_poll;
 	long long	 raw_cpu;	/* -1: no raw yardstick */
@@ -452,6 +456,8 @@ struct load_pool {
 	char		 tag;		/* 'v' valid, 'r' revoked, 'd' distinct,
 					   'f' file: part of the minted jti */
 	uint64_t	 n;
+	uint64_t	 stride;	/* slot i holds the token of id */
+	uint64_t	 offset;	/* i * stride + offset */
 	struct load_slot *slots;
 };
 
@@ -480,7 +486,9 @@ struct load_pick {
  */
 struct load_stream {
 	struct load_rng	 rng;
-	uint64_t	 next;		/* next distinct id / file line */
+	uint64_t	 next;		/* the stream's next distinct draw */
+	uint64_t	 stride;	/* ... is id / line next * stride + */
+	uint64_t	 offset;	/* offset: --threads share them out */
 	bool		 warm;
 };
 
@@ -561,8 +569,37 @@ struct load_raw {
 	bool		 failed;
 };
 
+/*
+ * --threads N: N generators, each a struct load of its own in a thread of
+ * its own (own event loop, connections, request streams, counts and
+ * histograms), sharing the workload's pools read-only.  What they share
+ * besides is here; the figures are added up after the run.
+ */
+/* A generator's figures for the progress line. */
+struct load_pub {
+	_Atomic uint64_t done;
+	_Atomic uint64_t errors;
+	_Atomic uint64_t mismatches;
+	_Atomic uint64_t p99_ns;
+	_Atomic uint64_t inflight;
+	_Atomic bool	 measuring;
+} __attribute__((aligned(64)));
+
+struct load_shared {
+	size_t		 n;
+	pthread_mutex_t	 mint_mtx;	/* a pool slot minted on first use */
+	pthread_barrier_t begin;	/* all connected: the clocks start */
+	_Atomic bool	 stop;		/* first interrupt: drain */
+	_Atomic bool	 quit;		/* second: leave now */
+	_Atomic size_t	 finished;
+	struct load_pub	*pub;
+	struct load	*gens;		/* n of them */
+};
+
 struct load {
 	struct load_conf *c;
+	struct load_shared *sh;		/* --threads > 1; else NULL */
+	size_t		 gen;		/* this generator's number */
 	/* minting */
 	EVP_PKEY	*keys[EID_ALG_EDDSA + 1];
 	char		 kids[EID_ALG_EDDSA + 1][EID_THUMBPRINT_LEN + 1];
@@ -646,6 +683,8 @@ static void	 load_input_error(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
 static void	 load_send_ready(struct load *);
 static void	 load_finish_maybe(struct load *);
+static void	 load_premint_auto(struct load *);
+static void	 load_publish(struct load *, bool);
 
 static void
 load_usage(FILE *fp)
@@ -1003,6 +1042,9 @@ load_set(struct load_conf *c, const struct load_option *o, const char *arg,
 		c->threads = load_parse_int(where, n, arg, 1,
 		    LOAD_THREADS_MAX);
 		break;
+	case LOAD_OPT_THREADS:
+		c->gens = load_parse_int(where, n, arg, 1, LOAD_THREADS_MAX);
+		break;
 	case LOAD_OPT_SERVER_PID:
 		c->server_pid = load_parse_int(where, n, arg, 1, INT_MAX);
 		break;
@@ -1192,6 +1234,12 @@ load_conf_finish(struct load_conf *c)
 		c->duration_s = LOAD_DURATION_DEFAULT_S;
 	if (c->broken_share + c->revoked_share > 1.0)
 		load_usage_error("--broken-share + --revoked-share exceed 1");
+	if (c->gens > c->conns)
+		load_usage_error("--threads %lld needs at least as many "
+		    "--connections (%lld)", c->gens, c->conns);
+	if (c->requests > 0 && c->requests < c->gens)
+		load_usage_error("--threads %lld needs at least as many "
+		    "--requests (%lld)", c->gens, c->requests);
 	if (c->tokens != NULL && (c->broken_share > 0 ||
 	    c->revoked_share > 0))
 		load_usage_error("--tokens cannot be mixed with broken or "
@@ -1358,12 +1406,17 @@ load_slot_get(struct load *l, struct load_pool *p, uint64_t idx)
 	struct load_slot	*s = &p->slots[idx];
 	size_t			 len;
 
+	/* Generators share the pools; the first to need a token mints it. */
+	if (l->sh != NULL)
+		pthread_mutex_lock(&l->sh->mint_mtx);
 	if (s->tok == NULL) {
 		s->tok = load_mint(l, p->tag, idx, &len);
 		s->len = (uint32_t)len;
 		if (l->measuring)
 			l->minted_in_run++;
 	}
+	if (l->sh != NULL)
+		pthread_mutex_unlock(&l->sh->mint_mtx);
 	return s;
 }
 
@@ -1372,6 +1425,8 @@ load_pool_init(struct load_pool *p, char tag, uint64_t n)
 {
 	p->tag = tag;
 	p->n = n;
+	p->stride = 1;
+	p->offset = 0;
 	p->slots = load_calloc((size_t)n, sizeof(*p->slots));
 }
 
@@ -1406,12 +1461,15 @@ static void *
 load_mint_thread(void *arg)
 {
 	struct load_job		*j = arg;
+	struct load_pool	*p;
 	struct load_slot	*s;
 	size_t			 i, len;
 
 	for (i = j->first; i < j->n; i += j->step) {
-		s = &j->w[i].pool->slots[j->w[i].idx];
-		s->tok = load_mint(j->l, j->w[i].pool->tag, j->w[i].idx, &len);
+		p = j->w[i].pool;
+		s = &p->slots[j->w[i].idx];
+		s->tok = load_mint(j->l, p->tag, j->w[i].idx * p->stride +
+		    p->offset, &len);
 		s->len = (uint32_t)len;
 	}
 	return NULL;
@@ -1466,7 +1524,7 @@ load_premint(struct load *l, uint64_t n, uint64_t nwarm)
 		if (p.cls == LOAD_CLASS_VALID && l->c->reuse ==
 		    LOAD_REUSE_DISTINCT) {
 			if (k < n)
-				ndistinct = p.idx + 1;
+				ndistinct = (p.idx - s.offset) / s.stride + 1;
 		} else if (p.cls == LOAD_CLASS_VALID)
 			load_work_add(&w, &nw, &cap, &l->valid, p.idx);
 		else if (p.cls == LOAD_CLASS_REVOKED)
@@ -1474,6 +1532,8 @@ load_premint(struct load *l, uint64_t n, uint64_t nwarm)
 	}
 	if (ndistinct > 0) {
 		load_pool_init(&l->distinct, 'd', ndistinct);
+		l->distinct.stride = s.stride;
+		l->distinct.offset = s.offset;
 		for (k = 0; k < ndistinct; k++)
 			load_work_add(&w, &nw, &cap, &l->distinct, k);
 	}
@@ -1775,7 +1835,7 @@ load_reuse_draw(const struct load *l, struct load_stream *s,
 	case LOAD_REUSE_DISTINCT:
 		break;
 	}
-	return s->next++;
+	return s->next++ * s->stride + s->offset;
 }
 
 static void
@@ -1827,6 +1887,7 @@ load_token(struct load *l, const struct load_pick *p, size_t *len,
 	struct load_slot	*s;
 	struct load_kind	*k;
 	char			*t;
+	uint64_t		 i;
 
 	*owned = NULL;
 	vr->min_level = 0;
@@ -1859,11 +1920,13 @@ load_token(struct load *l, const struct load_pick *p, size_t *len,
 		*len = s->len;
 		return s->tok;
 	}
-	if (!p->warm && p->idx < l->distinct.n &&
-	    l->distinct.slots[p->idx].tok != NULL) {
-		t = l->distinct.slots[p->idx].tok;
-		*len = l->distinct.slots[p->idx].len;
-		l->distinct.slots[p->idx].tok = NULL;
+	/* The measured stream's ids: offset, offset + stride, ... */
+	i = (p->idx - l->meas.offset) / l->meas.stride;
+	if (!p->warm && i < l->distinct.n &&
+	    l->distinct.slots[i].tok != NULL) {
+		t = l->distinct.slots[i].tok;
+		*len = l->distinct.slots[i].len;
+		l->distinct.slots[i].tok = NULL;
 	} else {
 		t = load_mint(l, p->warm ? 'w' : 'd', p->idx, len);
 		if (l->measuring)
@@ -2054,7 +2117,8 @@ load_finish_maybe(struct load *l)
 	if (l->inflight > 0 || (!l->stopping && alive > 0))
 		return;
 	l->finished = true;
-	if (l->raw != NULL)
+	if (l->raw != NULL && (l->sh == NULL ||
+	    atomic_fetch_add(&l->sh->finished, 1) + 1 == l->sh->n))
 		atomic_store(&l->raw->state, LOAD_RAW_STOP);
 	l->t_end = load_now();
 	if (!l->measuring) {
@@ -2178,6 +2242,8 @@ load_answer(struct load_req *q, enum eid_client_err err,
 		l->window_done += q->n;
 	load_account(l, q, err, res, serr, now);
 	load_req_put(l, q);
+	if (l->sh != NULL)
+		load_publish(l, false);
 	if (err != EID_CLIENT_OK && err != EID_CLIENT_ERR_SERVER) {
 		if (!c->dead && !l->c->quiet)
 			fprintf(stderr, "%s: connection %d failed: %s\n",
@@ -2395,14 +2461,45 @@ load_sig_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* Others may wait for this generator to connect: no report. */
+	if (l->sh != NULL && !l->running)
+		common_fatal("interrupted while connecting");
 	if (l->interrupted || !l->running) {
+		if (l->sh != NULL)
+			atomic_store(&l->sh->quit, true);
 		event_base_loopbreak(l->base);
 		return;
 	}
 	l->interrupted = true;
 	fprintf(stderr, "%s: interrupted: draining (again to quit)\n",
 	    LOAD_PROG);
+	if (l->sh != NULL)
+		atomic_store(&l->sh->stop, true);
 	load_stop(l);
+}
+
+/*
+ * --threads: what the progress line shows of this generator; p99 (a
+ * histogram walk) only at its tick, the rest at every answer.
+ */
+static void
+load_publish(struct load *l, bool p99)
+{
+	struct load_pub		*p = &l->sh->pub[l->gen];
+	const struct load_counts *k = l->measuring ? &l->m : &l->w;
+
+	atomic_store_explicit(&p->done, l->m.done + l->w.done,
+	    memory_order_relaxed);
+	atomic_store_explicit(&p->errors, k->errors, memory_order_relaxed);
+	atomic_store_explicit(&p->mismatches, k->mismatches,
+	    memory_order_relaxed);
+	atomic_store_explicit(&p->inflight, l->inflight,
+	    memory_order_relaxed);
+	atomic_store_explicit(&p->measuring, l->measuring,
+	    memory_order_relaxed);
+	if (p99)
+		atomic_store_explicit(&p->p99_ns, hist_value_at(l->measuring ?
+		    l->lat : l->lat_warm, 99.0), memory_order_relaxed);
 }
 
 static void
@@ -2411,19 +2508,58 @@ load_tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct load		*l = arg;
 	const struct load_counts *k = l->measuring ? &l->m : &l->w;
 	const struct hist	*h = l->measuring ? l->lat : l->lat_warm;
-	uint64_t		 now = load_now(), done = l->m.done + l->w.done;
+	uint64_t		 now = load_now(), done = l->m.done + l->w.done,
+				 errors = k->errors, mism = k->mismatches,
+				 p99 = hist_value_at(h, 99.0),
+				 inflight = l->inflight;
 	double			 dt = (double)(now - l->last_tick) / 1e9;
+	bool			 measuring = l->measuring;
+	struct load_pub		*p;
+	size_t			 i;
 
 	(void)fd;
 	(void)what;
+	if (l->sh != NULL) {
+		/* Another generator's interrupt reaches this one here. */
+		if (atomic_load(&l->sh->quit)) {
+			event_base_loopbreak(l->base);
+			return;
+		}
+		if (atomic_load(&l->sh->stop) && !l->interrupted) {
+			l->interrupted = true;
+			load_stop(l);
+		}
+		load_publish(l, true);
+		if (l->gen != 0)
+			return;
+		/* Generator 0 speaks for all; p99 is the largest of theirs. */
+		done = errors = mism = p99 = inflight = 0;
+		measuring = false;
+		for (i = 0; i < l->sh->n; i++) {
+			p = &l->sh->pub[i];
+			done += atomic_load_explicit(&p->done,
+			    memory_order_relaxed);
+			errors += atomic_load_explicit(&p->errors,
+			    memory_order_relaxed);
+			mism += atomic_load_explicit(&p->mismatches,
+			    memory_order_relaxed);
+			inflight += atomic_load_explicit(&p->inflight,
+			    memory_order_relaxed);
+			if (atomic_load_explicit(&p->p99_ns,
+			    memory_order_relaxed) > p99)
+				p99 = atomic_load_explicit(&p->p99_ns,
+				    memory_order_relaxed);
+			measuring |= atomic_load_explicit(&p->measuring,
+			    memory_order_relaxed);
+		}
+	}
 	if (!l->c->quiet)
 		fprintf(stderr, "%s: [%5.1fs] %-7s %9.0f req/s  errors %"
 		    PRIu64 "  mismatches %" PRIu64 "  p99 so far %.3f ms  "
-		    "in flight %zu\n", LOAD_PROG, (double)(now - l->t0) / 1e9,
-		    l->measuring ? "run" : "warm-up",
+		    "in flight %" PRIu64 "\n", LOAD_PROG,
+		    (double)(now - l->t0) / 1e9, measuring ? "run" : "warm-up",
 		    dt > 0 ? (double)(done - l->last_done) / dt : 0.0,
-		    k->errors, k->mismatches,
-		    (double)hist_value_at(h, 99.0) / 1e6, l->inflight);
+		    errors, mism, (double)p99 / 1e6, inflight);
 	l->last_done = done;
 	l->last_tick = now;
 }
@@ -2438,19 +2574,31 @@ load_begin(struct load *l)
 	for (i = 0; i < l->nload; i++)
 		if (!l->conns[i].dead)
 			alive++;
-	if (alive == 0)
+	/* A generator without one leaves the run to the others. */
+	if (alive == 0 && l->sh == NULL)
 		common_fatal("no connection to %s could be made",
 		    l->c->cfg.server);
 	if (l->nfailed > 0)
 		fprintf(stderr, "%s: %zu of %zu connections failed\n",
 		    LOAD_PROG, l->nfailed, l->nconns);
+	/* Generators start together, each when all of them connected. */
+	if (l->sh != NULL)
+		pthread_barrier_wait(&l->sh->begin);
 	l->running = true;
 	l->t0 = l->last_tick = load_now();
+	if (alive == 0) {
+		load_stop(l);
+		return;
+	}
 	tv.tv_sec = 1;
 	tv.tv_usec = 0;
 	evtimer_add(l->tick_ev, &tv);
 	if (l->c->rate > 0) {
 		l->interval_ns = 1e9 / l->c->rate;
+		/* Each at rate / N, its requests between the others'. */
+		if (l->sh != NULL)
+			l->t0 += (uint64_t)(l->interval_ns * (double)l->gen /
+			    (double)l->sh->n);
 		l->sched_warm = (uint64_t)ceil(l->c->warmup_s * l->c->rate);
 		l->sched_total = l->sched_warm + (l->c->requests > 0 ?
 		    (uint64_t)l->c->requests :
@@ -2643,7 +2791,11 @@ load_run(struct load *l)
 	    (l->start_ev = evtimer_new(l->base, load_start_cb, l)) == NULL ||
 	    (l->stop_ev = evtimer_new(l->base, load_stop_cb, l)) == NULL ||
 	    (l->sig_ev = evsignal_new(l->base, SIGINT, load_sig_cb,
-	    l)) == NULL || evsignal_add(l->sig_ev, NULL) == -1)
+	    l)) == NULL)
+		common_fatal("cannot make events");
+	/* One event base may watch a signal: generator 0's. */
+	if ((l->sh == NULL || l->gen == 0) &&
+	    evsignal_add(l->sig_ev, NULL) == -1)
 		common_fatal("cannot make events");
 
 	l->nload = (size_t)l->c->conns;
@@ -2676,7 +2828,8 @@ load_run(struct load *l)
 		load_raw_start(l);
 	if (load_loop(l) == -1)
 		common_fatal("event loop failed");
-	load_raw_stop(l);
+	if (l->sh == NULL)		/* generators: load_gens_run's */
+		load_raw_stop(l);
 	if (!l->finished) {
 		/* A second interrupt: report what was measured so far. */
 		l->t_end = load_now();
@@ -2695,6 +2848,216 @@ load_run(struct load *l)
 	event_free(l->stop_ev);
 	event_free(l->sig_ev);
 	event_base_free(l->base);
+}
+
+/* --- generator threads (--threads) ---------------------------------------- */
+
+/* Generator i's share of a total split n ways. */
+static long long
+load_share(long long total, size_t n, size_t i)
+{
+	return total / (long long)n + ((long long)i < total % (long long)n);
+}
+
+/*
+ * Make the generators: each gets its share of the connections, idle
+ * connections, requests and rate, request streams of its own (seeded
+ * from --seed and its number), and every n-th distinct id or file line,
+ * so that no two send the same token of a distinct workload.  Then each
+ * mints ahead what its streams will send.
+ */
+static void
+load_gens_prepare(struct load *l)
+{
+	struct load_shared	*sh;
+	struct load_conf	*gc;
+	struct load		*g;
+	size_t			 n = (size_t)l->c->gens, i;
+
+	sh = load_calloc(1, sizeof(*sh));
+	sh->n = n;
+	if (pthread_mutex_init(&sh->mint_mtx, NULL) != 0 ||
+	    pthread_barrier_init(&sh->begin, NULL, (unsigned int)n) != 0)
+		common_fatal("cannot make the generators' locks");
+	if ((sh->pub = aligned_alloc(_Alignof(struct load_pub),
+	    n * sizeof(*sh->pub))) == NULL)
+		common_fatal("out of memory");
+	memset(sh->pub, 0, n * sizeof(*sh->pub));
+	gc = load_calloc(n, sizeof(*gc));
+	g = load_calloc(n, sizeof(*g));
+	for (i = 0; i < n; i++) {
+		gc[i] = *l->c;
+		gc[i].conns = load_share(l->c->conns, n, i);
+		gc[i].idle = load_share(l->c->idle, n, i);
+		if (l->c->requests > 0)
+			gc[i].requests = load_share(l->c->requests, n, i);
+		if (l->c->premint > 0)
+			gc[i].premint = load_share(l->c->premint, n, i);
+		gc[i].rate = l->c->rate / (double)n;
+		gc[i].raw_cpu = -1;		/* one yardstick: l's */
+		g[i] = *l;			/* the workload, shared */
+		g[i].c = &gc[i];
+		g[i].sh = sh;
+		g[i].gen = i;
+		memset(&g[i].distinct, 0, sizeof(g[i].distinct));
+		memset(&g[i].meas, 0, sizeof(g[i].meas));
+		memset(&g[i].warm, 0, sizeof(g[i].warm));
+		load_rng_init(&g[i].meas.rng, l->c->seed, 2 * i + 1);
+		load_rng_init(&g[i].warm.rng, l->c->seed, 2 * i + 2);
+		g[i].meas.stride = g[i].warm.stride = n;
+		g[i].meas.offset = g[i].warm.offset = i;
+		g[i].warm.warm = true;
+		g[i].premint = 0;
+		if ((g[i].lat = hist_new()) == NULL ||
+		    (g[i].lat_warm = hist_new()) == NULL)
+			common_fatal("out of memory");
+		load_premint_auto(&g[i]);
+		l->premint += g[i].premint;
+	}
+	sh->gens = g;
+	l->sh = sh;
+}
+
+static void *
+load_gen_main(void *arg)
+{
+	load_run(arg);
+	return NULL;
+}
+
+static void
+load_counts_add(struct load_counts *a, const struct load_counts *b)
+{
+	size_t	 i;
+
+	a->done += b->done;
+	a->frames += b->frames;
+	a->answers += b->answers;
+	a->errors += b->errors;
+	a->mismatches += b->mismatches;
+	a->cached += b->cached;
+	a->send_failed += b->send_failed;
+	for (i = 0; i < EID_VERDICT_COUNT; i++) {
+		a->verdicts[i] += b->verdicts[i];
+		a->expected[i] += b->expected[i];
+	}
+	for (i = 0; i < LOAD_CLASS_COUNT; i++)
+		a->classes[i] += b->classes[i];
+	for (i = 0; i < LOAD_KINDS_MAX; i++)
+		a->kinds[i] += b->kinds[i];
+	for (i = 0; i < sizeof(a->client_err) / sizeof(a->client_err[0]); i++)
+		a->client_err[i] += b->client_err[i];
+	for (i = 0; i < sizeof(a->server_err) / sizeof(a->server_err[0]); i++)
+		a->server_err[i] += b->server_err[i];
+}
+
+/* Add generator g's figures to l's; the window is load_gens_window's. */
+static void
+load_gen_merge(struct load *l, const struct load *g)
+{
+	size_t	 i;
+
+	load_counts_add(&l->m, &g->m);
+	load_counts_add(&l->w, &g->w);
+	hist_add(l->lat, g->lat);
+	hist_add(l->lat_warm, g->lat_warm);
+	for (i = 0; i < g->nsamples && l->nsamples < LOAD_SAMPLES_MAX; i++)
+		l->samples[l->nsamples++] = g->samples[i];
+	l->minted_in_run += g->minted_in_run;
+	l->nconns += g->nconns;
+	l->nload += g->nload;
+	l->nready += g->nready;
+	l->nfailed += g->nfailed;
+	l->sent_measured += g->sent_measured;
+	l->window_done += g->window_done;
+	l->interrupted |= g->interrupted;
+	l->measuring |= g->measuring;
+	l->cli_cpu1 += g->cli_cpu1 - g->cli_cpu0;
+}
+
+/*
+ * The window runs from the first generator's start of measuring to the
+ * last one's end; the daemon's CPU and the steal are those read at these
+ * two moments.  If none measured, it is the last one's empty window.
+ */
+static void
+load_gens_window(struct load *l)
+{
+	const struct load	*g, *first = NULL, *last = NULL;
+	size_t			 i;
+
+	for (i = 0; i < l->sh->n; i++) {
+		g = &l->sh->gens[i];
+		if (g->measuring && (first == NULL ||
+		    g->t_start < first->t_start))
+			first = g;
+		if (last == NULL || g->t_end > last->t_end)
+			last = g;
+	}
+	if (first == NULL)
+		first = last;
+	l->t_start = first->t_start;
+	l->srv_cpu0 = first->srv_cpu0;
+	l->st0 = first->st0;
+	l->t_end = last->t_end;
+	l->srv_cpu1 = last->srv_cpu1;
+	l->st1 = last->st1;
+	l->st_ok = first->st_ok && last->st_ok;
+}
+
+static void
+load_gen_free(struct load *g)
+{
+	hist_free(g->lat);
+	hist_free(g->lat_warm);
+	load_pool_clear(&g->distinct);
+	free(g->conns);
+	free(g->reqs);
+	free(g->items);
+	free(g->vr);
+	free(g->owned);
+}
+
+/* Run the generators, one thread each, and add up what they measured. */
+static void
+load_gens_run(struct load *l)
+{
+	struct load_shared	*sh = l->sh;
+	pthread_t		*th;
+	size_t			 i;
+	int			 rc;
+
+	load_raise_nofile((size_t)(l->c->conns + l->c->idle));
+	if (l->c->raw_cpu >= 0) {
+		load_raw_start(l);
+		for (i = 0; i < sh->n; i++)
+			sh->gens[i].raw = l->raw;
+	}
+	th = load_calloc(sh->n, sizeof(*th));
+	for (i = 0; i < sh->n; i++)
+		if ((rc = pthread_create(&th[i], NULL, load_gen_main,
+		    &sh->gens[i])) != 0)
+			common_fatal("pthread_create: %s", strerror(rc));
+	for (i = 0; i < sh->n; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	load_raw_stop(l);
+	l->cli_cpu0 = l->cli_cpu1 = 0;
+	load_gens_window(l);
+	for (i = 0; i < sh->n; i++) {
+		load_gen_merge(l, &sh->gens[i]);
+		load_gen_free(&sh->gens[i]);
+	}
+	if (l->nready == 0)
+		common_fatal("no connection to %s could be made",
+		    l->c->cfg.server);
+	free(sh->gens[0].c);		/* the array of their conf */
+	free(sh->gens);
+	free(sh->pub);
+	pthread_barrier_destroy(&sh->begin);
+	pthread_mutex_destroy(&sh->mint_mtx);
+	free(sh);
+	l->sh = NULL;
 }
 
 /* --- the report ------------------------------------------------------------- */
@@ -2816,6 +3179,7 @@ load_json(const struct load *l)
 	    json_real(c->rate) : json_null());
 	json_object_set_new(r, "connections", LOAD_JI(c->conns));
 	json_object_set_new(r, "pipeline", LOAD_JI(c->pipeline));
+	json_object_set_new(r, "threads", LOAD_JI(c->gens));
 	json_object_set_new(r, "batch", LOAD_JI(c->batch));
 	json_object_set_new(r, "idle_connections", LOAD_JI(c->idle));
 	json_object_set_new(r, "warmup_s", json_real(c->warmup_s));
@@ -3065,6 +3429,8 @@ load_summary(const struct load *l, FILE *fp)
 		fprintf(fp, " at %.0f req/s", c->rate);
 	fprintf(fp, ", %lld connections x pipeline %lld", c->conns,
 	    c->pipeline);
+	if (c->gens > 1)
+		fprintf(fp, " in %lld threads", c->gens);
 	if (c->batch > 1)
 		fprintf(fp, " x batch %lld (%" PRIu64 " frames)", c->batch,
 		    m->frames);
@@ -3159,7 +3525,6 @@ load_workload_open(struct load *l)
 {
 	const struct load_conf	*c = l->c;
 	unsigned char		 r[4];
-	uint64_t		 n, nwarm;
 
 	l->iat = (int64_t)time(NULL);
 	if (RAND_bytes(r, sizeof(r)) != 1)
@@ -3168,6 +3533,7 @@ load_workload_open(struct load *l)
 	    r[2], r[3]);
 	load_rng_init(&l->meas.rng, c->seed, 1);
 	load_rng_init(&l->warm.rng, c->seed, 2);
+	l->meas.stride = l->warm.stride = 1;
 	l->warm.warm = true;
 	if (c->tokens != NULL) {
 		load_file_open(l);
@@ -3189,6 +3555,18 @@ load_workload_open(struct load *l)
 	}
 	if (c->batch > 1)
 		load_batch_check(l);
+	/* Generators draw streams of their own: load_gens_prepare(). */
+	if (c->gens == 1)
+		load_premint_auto(l);
+}
+
+/* Mint before the run what l's streams will send, as far as known. */
+static void
+load_premint_auto(struct load *l)
+{
+	const struct load_conf	*c = l->c;
+	uint64_t		 n, nwarm;
+
 	if (c->premint >= 0)
 		n = (uint64_t)c->premint;
 	else if (c->requests > 0)
@@ -3228,6 +3606,7 @@ main(int argc, char **argv)
 	c.ttl_s = 3600;
 	c.seed = 1;
 	c.premint = -1;
+	c.gens = 1;
 	c.raw_cpu = -1;
 	c.certs = common_certs_dir();
 	load_parse_mix("default", &c, "ES256");
@@ -3247,6 +3626,8 @@ main(int argc, char **argv)
 		common_fatal("out of memory");
 	t = load_now();
 	load_workload_open(&l);
+	if (c.gens > 1)
+		load_gens_prepare(&l);
 	if (c.revoked_share > 0)
 		load_revoke(&l);
 	if (!c.quiet)
@@ -3254,7 +3635,10 @@ main(int argc, char **argv)
 		    " tokens minted ahead); %lld connections to %s\n",
 		    LOAD_PROG, (double)(load_now() - t) / 1e9, l.premint,
 		    c.conns + c.idle, c.cfg.server);
-	load_run(&l);
+	if (c.gens > 1)
+		load_gens_run(&l);
+	else
+		load_run(&l);
 
 	load_summary(&l, stdout);
 	if (c.json != NULL)

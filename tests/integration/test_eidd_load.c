@@ -302,6 +302,59 @@ test_load_mix(void **state)
 }
 
 /*
+ * The mix of test_load_mix from three generator threads over five
+ * connections (2, 2, 1), 3001 requests (1001, 1000, 1000): their counts,
+ * verdicts and histograms added up must match the daemon's own counters
+ * exactly, as one generator's do.
+ */
+static void
+test_load_threads(void **state)
+{
+	json_t		*r;
+
+	(void)state;
+	r = load_ok("threads.json", "--threads 3 --requests 3001 --warmup 0 "
+	    "--connections 5 --pipeline 8 --idle-connections 4 --reuse zipf "
+	    "--pool 500 --alg-mix ES256:2,EdDSA:1 --broken-share 0.1 "
+	    "--revoked-share 0.05 --broken-pool 4 --seed 7");
+	(void)check_report(r, 3001);
+	assert_int_equal(get_int(r, "threads"), 3);
+	assert_int_equal(get_int(r, "connections"), 5);
+	assert_int_equal(get_int(r, "frames"), 3001);
+	json_decref(r);
+}
+
+/*
+ * Generators never send each other's tokens: with every token distinct,
+ * three threads in a closed loop and two in an open loop get no cache
+ * hit, and the open loop keeps the rate it was given in total.
+ */
+static void
+test_load_threads_distinct(void **state)
+{
+	json_t		*r;
+
+	(void)state;
+	r = load_ok("threads-closed.json", "--threads 3 --requests 600 "
+	    "--warmup 0.3 --connections 3 --reuse distinct --alg-mix EdDSA");
+	assert_int_equal(get_int(r, "answers"), 600);
+	assert_int_equal(get_int(r, "errors"), 0);
+	assert_int_equal(get_int(r, "mismatches"), 0);
+	assert_int_equal(get_int(r, "cache_hits"), 0);
+	json_decref(r);
+
+	r = load_ok("threads-open.json", "--threads 2 --rate 400 "
+	    "--duration 1 --warmup 0.3 --connections 2 --reuse distinct "
+	    "--alg-mix EdDSA");
+	assert_int_equal(get_int(r, "requests"), 400);
+	assert_int_equal(get_int(r, "answers"), 400);
+	assert_int_equal(get_int(r, "errors"), 0);
+	assert_int_equal(get_int(r, "cache_hits"), 0);
+	assert_true(get_num(r, "rate") > 0 && get_num(r, "rate") < 440);
+	json_decref(r);
+}
+
+/*
  * The same mix in VerifyBatch frames of 16 tokens: every figure counts
  * tokens, "frames" the frames (the last one short), and the daemon saw
  * frames: its request count is those, the revocation batch and the
@@ -615,6 +668,18 @@ test_load_file_distinct(void **state)
 	assert_int_equal(get_int(r, "mismatches"), 0);
 	assert_int_equal(get_int(r, "cache_hits"), 0);
 	json_decref(r);
+
+	/* Two generators take every other line of the same ranges. */
+	snprintf(cmd, sizeof(cmd), "'%s/bin/eid-mint' --certs '%s' --alg EdDSA "
+	    "--ttl 3600 --count 600 > '%s'", build_dir(), th_certs_dir(), file);
+	if (run_cmd(cmd, out, sizeof(out)) != 0)
+		fail_msg("eid-mint: %s", out);
+	strncat(args, " --threads 2", sizeof(args) - strlen(args) - 1);
+	r = load_ok("distinct-threads.json", args);
+	assert_int_equal(get_int(r, "answers"), 300);
+	assert_int_equal(get_int(r, "mismatches"), 0);
+	assert_int_equal(get_int(r, "cache_hits"), 0);
+	json_decref(r);
 }
 
 /* Their mistakes are one-line usage errors, before anything is sent. */
@@ -629,6 +694,17 @@ test_load_raw_usage(void **state)
 	expect_usage("--raw-cpu 1023", "--raw-cpu 1023: this machine has "
 	    "CPUs 0 to");
 	expect_usage("--busy-poll=1", "--busy-poll takes no value");
+}
+
+static void
+test_load_threads_usage(void **state)
+{
+	(void)state;
+	expect_usage("--threads 0", "--threads: 0 is out of range");
+	expect_usage("--threads 5 --connections 4", "--threads 5 needs at "
+	    "least as many --connections (4)");
+	expect_usage("--threads 3 --requests 2", "--threads 3 needs at "
+	    "least as many --requests (2)");
 }
 
 /*
@@ -712,6 +788,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_file_distinct, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_threads, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_threads_distinct,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_threads_usage,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_input_usage, setup,
 		    teardown),
 	};
