@@ -587,11 +587,14 @@ struct load_pub {
 
 struct load_shared {
 	size_t		 n;
+	const struct load_conf *c;	/* the run's, before the shares */
 	pthread_mutex_t	 mint_mtx;	/* a pool slot minted on first use */
 	pthread_barrier_t begin;	/* all connected: the clocks start */
 	_Atomic bool	 stop;		/* first interrupt: drain */
 	_Atomic bool	 quit;		/* second: leave now */
-	_Atomic size_t	 finished;
+	_Atomic size_t	 begun;		/* generators past the barrier */
+	_Atomic size_t	 finished;	/* ... whose window closed */
+	_Atomic size_t	 exited;	/* ... whose thread is done */
 	struct load_pub	*pub;
 	struct load	*gens;		/* n of them */
 };
@@ -600,6 +603,7 @@ struct load {
 	struct load_conf *c;
 	struct load_shared *sh;		/* --threads > 1; else NULL */
 	size_t		 gen;		/* this generator's number */
+	size_t		 conn_base;	/* ... and its first connection's */
 	/* minting */
 	EVP_PKEY	*keys[EID_ALG_EDDSA + 1];
 	char		 kids[EID_ALG_EDDSA + 1][EID_THUMBPRINT_LEN + 1];
@@ -684,6 +688,8 @@ static void	 load_input_error(const char *, ...)
 static void	 load_send_ready(struct load *);
 static void	 load_finish_maybe(struct load *);
 static void	 load_premint_auto(struct load *);
+static void	 load_open_counts(const struct load *, uint64_t *, uint64_t *);
+static long long load_share(long long, size_t, size_t);
 static void	 load_publish(struct load *, bool);
 
 static void
@@ -1405,18 +1411,35 @@ load_slot_get(struct load *l, struct load_pool *p, uint64_t idx)
 {
 	struct load_slot	*s = &p->slots[idx];
 	size_t			 len;
+	char			*t;
 
-	/* Generators share the pools; the first to need a token mints it. */
-	if (l->sh != NULL)
-		pthread_mutex_lock(&l->sh->mint_mtx);
+	if (l->sh == NULL) {
+		if (s->tok == NULL) {
+			s->tok = load_mint(l, p->tag, idx, &len);
+			s->len = (uint32_t)len;
+			if (l->measuring)
+				l->minted_in_run++;
+		}
+		return s;
+	}
+	/*
+	 * Generators share the pools.  A token is published once, with its
+	 * length before it (release, under the lock); two generators may
+	 * both mint it, outside the lock, and the second drops its copy.
+	 */
+	if (__atomic_load_n(&s->tok, __ATOMIC_ACQUIRE) != NULL)
+		return s;
+	t = load_mint(l, p->tag, idx, &len);
+	pthread_mutex_lock(&l->sh->mint_mtx);
 	if (s->tok == NULL) {
-		s->tok = load_mint(l, p->tag, idx, &len);
 		s->len = (uint32_t)len;
+		__atomic_store_n(&s->tok, t, __ATOMIC_RELEASE);
+		t = NULL;
 		if (l->measuring)
 			l->minted_in_run++;
 	}
-	if (l->sh != NULL)
-		pthread_mutex_unlock(&l->sh->mint_mtx);
+	pthread_mutex_unlock(&l->sh->mint_mtx);
+	free(t);
 	return s;
 }
 
@@ -2461,26 +2484,20 @@ load_sig_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	/* Others may wait for this generator to connect: no report. */
-	if (l->sh != NULL && !l->running)
-		common_fatal("interrupted while connecting");
 	if (l->interrupted || !l->running) {
-		if (l->sh != NULL)
-			atomic_store(&l->sh->quit, true);
 		event_base_loopbreak(l->base);
 		return;
 	}
 	l->interrupted = true;
 	fprintf(stderr, "%s: interrupted: draining (again to quit)\n",
 	    LOAD_PROG);
-	if (l->sh != NULL)
-		atomic_store(&l->sh->stop, true);
 	load_stop(l);
 }
 
 /*
- * --threads: what the progress line shows of this generator; p99 (a
- * histogram walk) only at its tick, the rest at every answer.
+ * --threads: what the main thread's progress line shows of this
+ * generator; p99 (a histogram walk) only at its tick, the rest at every
+ * answer.
  */
 static void
 load_publish(struct load *l, bool p99)
@@ -2503,24 +2520,31 @@ load_publish(struct load *l, bool p99)
 }
 
 static void
+load_progress(const char *phase, double t, double rate, uint64_t errors,
+    uint64_t mismatches, uint64_t p99_ns, uint64_t inflight)
+{
+	fprintf(stderr, "%s: [%5.1fs] %-7s %9.0f req/s  errors %" PRIu64
+	    "  mismatches %" PRIu64 "  p99 so far %.3f ms  in flight %" PRIu64
+	    "\n", LOAD_PROG, t, phase, rate, errors, mismatches,
+	    (double)p99_ns / 1e6, inflight);
+}
+
+/*
+ * Every second, the progress line; a generator's (--threads) every
+ * 100 ms: its figures for the main thread's line, and the main thread's
+ * word after an interrupt.
+ */
+static void
 load_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct load		*l = arg;
 	const struct load_counts *k = l->measuring ? &l->m : &l->w;
-	const struct hist	*h = l->measuring ? l->lat : l->lat_warm;
-	uint64_t		 now = load_now(), done = l->m.done + l->w.done,
-				 errors = k->errors, mism = k->mismatches,
-				 p99 = hist_value_at(h, 99.0),
-				 inflight = l->inflight;
+	uint64_t		 now = load_now(), done = l->m.done + l->w.done;
 	double			 dt = (double)(now - l->last_tick) / 1e9;
-	bool			 measuring = l->measuring;
-	struct load_pub		*p;
-	size_t			 i;
 
 	(void)fd;
 	(void)what;
 	if (l->sh != NULL) {
-		/* Another generator's interrupt reaches this one here. */
 		if (atomic_load(&l->sh->quit)) {
 			event_base_loopbreak(l->base);
 			return;
@@ -2530,36 +2554,14 @@ load_tick_cb(evutil_socket_t fd, short what, void *arg)
 			load_stop(l);
 		}
 		load_publish(l, true);
-		if (l->gen != 0)
-			return;
-		/* Generator 0 speaks for all; p99 is the largest of theirs. */
-		done = errors = mism = p99 = inflight = 0;
-		measuring = false;
-		for (i = 0; i < l->sh->n; i++) {
-			p = &l->sh->pub[i];
-			done += atomic_load_explicit(&p->done,
-			    memory_order_relaxed);
-			errors += atomic_load_explicit(&p->errors,
-			    memory_order_relaxed);
-			mism += atomic_load_explicit(&p->mismatches,
-			    memory_order_relaxed);
-			inflight += atomic_load_explicit(&p->inflight,
-			    memory_order_relaxed);
-			if (atomic_load_explicit(&p->p99_ns,
-			    memory_order_relaxed) > p99)
-				p99 = atomic_load_explicit(&p->p99_ns,
-				    memory_order_relaxed);
-			measuring |= atomic_load_explicit(&p->measuring,
-			    memory_order_relaxed);
-		}
+		return;
 	}
 	if (!l->c->quiet)
-		fprintf(stderr, "%s: [%5.1fs] %-7s %9.0f req/s  errors %"
-		    PRIu64 "  mismatches %" PRIu64 "  p99 so far %.3f ms  "
-		    "in flight %" PRIu64 "\n", LOAD_PROG,
-		    (double)(now - l->t0) / 1e9, measuring ? "run" : "warm-up",
+		load_progress(l->measuring ? "run" : "warm-up",
+		    (double)(now - l->t0) / 1e9,
 		    dt > 0 ? (double)(done - l->last_done) / dt : 0.0,
-		    errors, mism, (double)p99 / 1e6, inflight);
+		    k->errors, k->mismatches, hist_value_at(l->measuring ?
+		    l->lat : l->lat_warm, 99.0), l->inflight);
 	l->last_done = done;
 	l->last_tick = now;
 }
@@ -2574,24 +2576,29 @@ load_begin(struct load *l)
 	for (i = 0; i < l->nload; i++)
 		if (!l->conns[i].dead)
 			alive++;
-	/* A generator without one leaves the run to the others. */
-	if (alive == 0 && l->sh == NULL)
-		common_fatal("no connection to %s could be made",
-		    l->c->cfg.server);
+	/* A generator without one would drop its share of the load. */
+	if (alive == 0)
+		common_fatal("no connection to %s could be made%s",
+		    l->c->cfg.server, l->sh != NULL ? " by one of the threads" :
+		    "");
 	if (l->nfailed > 0)
 		fprintf(stderr, "%s: %zu of %zu connections failed\n",
 		    LOAD_PROG, l->nfailed, l->nconns);
-	/* Generators start together, each when all of them connected. */
-	if (l->sh != NULL)
+	/*
+	 * Generators start together, each when all of them connected.  The
+	 * wait is inside a libevent callback: the loop's cached time, which
+	 * every timer added below counts from, is then stale.
+	 */
+	if (l->sh != NULL) {
 		pthread_barrier_wait(&l->sh->begin);
+		event_base_update_cache_time(l->base);
+		atomic_fetch_add(&l->sh->begun, 1);
+	}
 	l->running = true;
 	l->t0 = l->last_tick = load_now();
-	if (alive == 0) {
-		load_stop(l);
-		return;
-	}
-	tv.tv_sec = 1;
-	tv.tv_usec = 0;
+	/* Generators: a watch for the main thread's word, 10 times a second. */
+	tv.tv_sec = l->sh != NULL ? 0 : 1;
+	tv.tv_usec = l->sh != NULL ? 100000 : 0;
 	evtimer_add(l->tick_ev, &tv);
 	if (l->c->rate > 0) {
 		l->interval_ns = 1e9 / l->c->rate;
@@ -2599,11 +2606,9 @@ load_begin(struct load *l)
 		if (l->sh != NULL)
 			l->t0 += (uint64_t)(l->interval_ns * (double)l->gen /
 			    (double)l->sh->n);
-		l->sched_warm = (uint64_t)ceil(l->c->warmup_s * l->c->rate);
-		l->sched_total = l->sched_warm + (l->c->requests > 0 ?
-		    (uint64_t)l->c->requests :
-		    (uint64_t)ceil(l->c->duration_s * l->c->rate));
-		if (l->sched_warm == 0)
+		load_open_counts(l, &l->sched_warm, &l->sched_total);
+		l->sched_total += l->sched_warm;
+		if (l->sched_warm == 0 && l->sched_total > 0)
 			load_measure_begin(l, l->t0);
 		load_dispatch(l);
 		return;
@@ -2793,9 +2798,8 @@ load_run(struct load *l)
 	    (l->sig_ev = evsignal_new(l->base, SIGINT, load_sig_cb,
 	    l)) == NULL)
 		common_fatal("cannot make events");
-	/* One event base may watch a signal: generator 0's. */
-	if ((l->sh == NULL || l->gen == 0) &&
-	    evsignal_add(l->sig_ev, NULL) == -1)
+	/* Generators leave SIGINT to the main thread: load_gens_wait(). */
+	if (l->sh == NULL && evsignal_add(l->sig_ev, NULL) == -1)
 		common_fatal("cannot make events");
 
 	l->nload = (size_t)l->c->conns;
@@ -2817,7 +2821,7 @@ load_run(struct load *l)
 	for (i = 0; i < l->nconns; i++) {
 		c = &l->conns[i];
 		c->l = l;
-		c->id = (int)i;
+		c->id = (int)(l->conn_base + i);
 		c->idle = i >= l->nload;
 		if ((c->ac = eid_aclient_new(l->base, &l->c->cfg,
 		    load_ready_cb, c, err, sizeof(err))) == NULL)
@@ -2876,6 +2880,7 @@ load_gens_prepare(struct load *l)
 
 	sh = load_calloc(1, sizeof(*sh));
 	sh->n = n;
+	sh->c = l->c;
 	if (pthread_mutex_init(&sh->mint_mtx, NULL) != 0 ||
 	    pthread_barrier_init(&sh->begin, NULL, (unsigned int)n) != 0)
 		common_fatal("cannot make the generators' locks");
@@ -2899,6 +2904,8 @@ load_gens_prepare(struct load *l)
 		g[i].c = &gc[i];
 		g[i].sh = sh;
 		g[i].gen = i;
+		g[i].conn_base = i == 0 ? 0 : g[i - 1].conn_base +
+		    (size_t)(gc[i - 1].conns + gc[i - 1].idle);
 		memset(&g[i].distinct, 0, sizeof(g[i].distinct));
 		memset(&g[i].meas, 0, sizeof(g[i].meas));
 		memset(&g[i].warm, 0, sizeof(g[i].warm));
@@ -2921,8 +2928,74 @@ load_gens_prepare(struct load *l)
 static void *
 load_gen_main(void *arg)
 {
-	load_run(arg);
+	struct load	*g = arg;
+
+	load_run(g);
+	atomic_fetch_add(&g->sh->exited, 1);
 	return NULL;
+}
+
+/*
+ * The main thread while the generators run: it takes SIGINT, blocked in
+ * every thread (first: drain, second: quit, both passed on through
+ * sh; while connecting: leave), and prints the progress line from what
+ * the generators publish, with the largest of their p99s.
+ */
+static void
+load_gens_wait(struct load *l, const sigset_t *set)
+{
+	struct load_shared	*sh = l->sh;
+	const struct timespec	 ts = { 0, 100000000 };
+	struct load_pub		*p;
+	uint64_t		 t0 = 0, last = 0, now, done, last_done = 0,
+				 errors, mism, p99, inflight;
+	bool			 measuring;
+	int			 interrupts = 0;
+	size_t			 i;
+
+	while (atomic_load(&sh->exited) < sh->n) {
+		if (sigtimedwait(set, NULL, &ts) == SIGINT) {
+			if (atomic_load(&sh->begun) < sh->n)
+				common_fatal("interrupted while connecting");
+			if (interrupts++ == 0) {
+				fprintf(stderr, "%s: interrupted: draining "
+				    "(again to quit)\n", LOAD_PROG);
+				atomic_store(&sh->stop, true);
+			} else
+				atomic_store(&sh->quit, true);
+		}
+		if (atomic_load(&sh->begun) < sh->n)
+			continue;
+		now = load_now();
+		if (t0 == 0)
+			t0 = last = now;
+		if (now - last < 1000000000 || l->c->quiet)
+			continue;
+		done = errors = mism = p99 = inflight = 0;
+		measuring = false;
+		for (i = 0; i < sh->n; i++) {
+			p = &sh->pub[i];
+			done += atomic_load_explicit(&p->done,
+			    memory_order_relaxed);
+			errors += atomic_load_explicit(&p->errors,
+			    memory_order_relaxed);
+			mism += atomic_load_explicit(&p->mismatches,
+			    memory_order_relaxed);
+			inflight += atomic_load_explicit(&p->inflight,
+			    memory_order_relaxed);
+			if (atomic_load_explicit(&p->p99_ns,
+			    memory_order_relaxed) > p99)
+				p99 = atomic_load_explicit(&p->p99_ns,
+				    memory_order_relaxed);
+			measuring |= atomic_load_explicit(&p->measuring,
+			    memory_order_relaxed);
+		}
+		load_progress(measuring ? "run" : "warm-up",
+		    (double)(now - t0) / 1e9, (double)(done - last_done) /
+		    ((double)(now - last) / 1e9), errors, mism, p99, inflight);
+		last_done = done;
+		last = now;
+	}
 }
 
 static void
@@ -3024,10 +3097,20 @@ load_gens_run(struct load *l)
 {
 	struct load_shared	*sh = l->sh;
 	pthread_t		*th;
+	sigset_t		 set;
 	size_t			 i;
 	int			 rc;
 
 	load_raise_nofile((size_t)(l->c->conns + l->c->idle));
+	/*
+	 * SIGINT blocked here, so in every thread started below: the main
+	 * thread takes it with sigtimedwait.  It stays blocked after the
+	 * run, so that a late interrupt cannot lose the report.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	if ((rc = pthread_sigmask(SIG_BLOCK, &set, NULL)) != 0)
+		common_fatal("pthread_sigmask: %s", strerror(rc));
 	if (l->c->raw_cpu >= 0) {
 		load_raw_start(l);
 		for (i = 0; i < sh->n; i++)
@@ -3038,6 +3121,7 @@ load_gens_run(struct load *l)
 		if ((rc = pthread_create(&th[i], NULL, load_gen_main,
 		    &sh->gens[i])) != 0)
 			common_fatal("pthread_create: %s", strerror(rc));
+	load_gens_wait(l, &set);
 	for (i = 0; i < sh->n; i++)
 		pthread_join(th[i], NULL);
 	free(th);
@@ -3560,23 +3644,36 @@ load_workload_open(struct load *l)
 		load_premint_auto(l);
 }
 
+/*
+ * The open loop's requests of the warm-up and of the window, for l: a
+ * generator's share of the run's, so that N of them send what one would.
+ */
+static void
+load_open_counts(const struct load *l, uint64_t *warm, uint64_t *meas)
+{
+	const struct load_conf	*c = l->sh != NULL ? l->sh->c : l->c;
+	size_t			 n = l->sh != NULL ? l->sh->n : 1;
+
+	*warm = (uint64_t)load_share((long long)ceil(c->warmup_s * c->rate),
+	    n, l->gen);
+	*meas = c->requests > 0 ? (uint64_t)l->c->requests :
+	    (uint64_t)load_share((long long)ceil(c->duration_s * c->rate), n,
+	    l->gen);
+}
+
 /* Mint before the run what l's streams will send, as far as known. */
 static void
 load_premint_auto(struct load *l)
 {
 	const struct load_conf	*c = l->c;
-	uint64_t		 n, nwarm;
+	uint64_t		 n = 0, nwarm = 0;
 
-	if (c->premint >= 0)
-		n = (uint64_t)c->premint;
+	if (c->rate > 0)
+		load_open_counts(l, &nwarm, &n);
 	else if (c->requests > 0)
 		n = (uint64_t)c->requests;
-	else if (c->rate > 0)
-		n = (uint64_t)ceil(c->rate * c->duration_s);
-	else
-		n = 0;
-	/* An open loop's warm-up has a known length too. */
-	nwarm = c->rate > 0 ? (uint64_t)ceil(c->rate * c->warmup_s) : 0;
+	if (c->premint >= 0)
+		n = (uint64_t)c->premint;
 	if (c->tokens == NULL && n + nwarm > 0)
 		load_premint(l, n, nwarm);
 }

@@ -84,23 +84,33 @@ run_cmd(const char *cmd, char *out, size_t outlen)
 	return WEXITSTATUS(st);
 }
 
-/* Run eid-load with the dev PKI against d; returns its exit status. */
-static int
-run_load(const char *json, const char *extra, char *out, size_t outlen)
+/* The eid-load command line with the dev PKI against d, and extra. */
+static void
+load_cmd(char *cmd, size_t len, const char *json, const char *extra)
 {
-	char	 cmd[8192], c[5][600];
+	char	 c[5][600];
 
 	th_certs_abs("rp-dichvucong.crt", c[0], sizeof(c[0]));
 	th_certs_abs("rp-dichvucong.key", c[1], sizeof(c[1]));
 	th_certs_abs("ca.pem", c[2], sizeof(c[2]));
 	th_certs_abs("admin.crt", c[3], sizeof(c[3]));
 	th_certs_abs("admin.key", c[4], sizeof(c[4]));
-	snprintf(cmd, sizeof(cmd), "'%s/bin/eid-load' --server %s "
+	snprintf(cmd, len, "'%s/bin/eid-load' --server %s "
 	    "--cert '%s' --key '%s' --ca '%s' --admin-cert '%s' "
 	    "--admin-key '%s' --certs '%s' --mint '%s/bin/eid-mint' "
-	    "--server-pid %d --json '%s' --quiet %s 2>&1", build_dir(), d.addr,
+	    "--server-pid %d --json '%s' %s", build_dir(), d.addr,
 	    c[0], c[1], c[2], c[3], c[4], th_certs_dir(), build_dir(),
 	    (int)d.pid, json, extra);
+}
+
+/* Run eid-load quietly against d; returns its exit status. */
+static int
+run_load(const char *json, const char *extra, char *out, size_t outlen)
+{
+	char	 cmd[8192], args[4096];
+
+	snprintf(args, sizeof(args), "--quiet %s 2>&1", extra);
+	load_cmd(cmd, sizeof(cmd), json, args);
 	return run_cmd(cmd, out, outlen);
 }
 
@@ -252,6 +262,35 @@ load_ok(const char *name, const char *args)
 }
 
 /*
+ * The distribution of --hist: HdrHistogram's header, and its last row,
+ * at 100 %, holds every request and report r's maximum.
+ */
+static void
+check_hgrm(const char *path, const json_t *r, unsigned long long count)
+{
+	char			*text, *last, *p;
+	size_t			 len;
+	double			 v, pct;
+	unsigned long long	 total;
+
+	text = th_read_file(path, &len);
+	assert_non_null(text);
+	assert_true(strncmp(text, "       Value   Percentile   TotalCount "
+	    "1/(1-Percentile)\n", 52) == 0);
+	assert_non_null(p = strstr(text, "\n#[Mean"));
+	*p = '\0';
+	assert_non_null(last = strrchr(text, '\n'));
+	assert_int_equal(sscanf(last + 1, "%lf %lf %llu", &v, &pct, &total),
+	    3);
+	assert_true(pct == 1.0);
+	assert_int_equal(total, count);
+	if (fabs(v - get_num(r, "max")) > 0.0005)
+		fail_msg("hgrm maximum %.3f, report %.3f", v,
+		    get_num(r, "max"));
+	free(text);
+}
+
+/*
  * Zipf over a pool with 10% broken tokens of every kind and 5% revoked
  * ones, two algorithms, no warm-up: the daemon's own verdict counters
  * then see exactly the measured requests.
@@ -259,11 +298,8 @@ load_ok(const char *name, const char *args)
 static void
 test_load_mix(void **state)
 {
-	char		 hist[700], args[1200], *text, *last, *p;
+	char		 hist[700], args[1200];
 	json_t		*r;
-	size_t		 len;
-	double		 v, pct;
-	unsigned long long total;
 
 	(void)state;
 	snprintf(hist, sizeof(hist), "%s/load.hgrm", d.dir);
@@ -279,25 +315,7 @@ test_load_mix(void **state)
 	/* Linux counts CPU time in /proc/stat; this run lasts many ticks. */
 	(void)get_num(r, "steal_share");
 	(void)get_num(r, "steal_share_worst_cpu");
-	/*
-	 * The distribution: HdrHistogram's header, and its last row, at
-	 * 100 %, holds every request and the report's maximum.
-	 */
-	text = th_read_file(hist, &len);
-	assert_non_null(text);
-	assert_true(strncmp(text, "       Value   Percentile   TotalCount "
-	    "1/(1-Percentile)\n", 52) == 0);
-	assert_non_null(p = strstr(text, "\n#[Mean"));
-	*p = '\0';
-	assert_non_null(last = strrchr(text, '\n'));
-	assert_int_equal(sscanf(last + 1, "%lf %lf %llu", &v, &pct, &total),
-	    3);
-	assert_true(pct == 1.0);
-	assert_int_equal(total, LOAD_REQUESTS);
-	if (fabs(v - get_num(r, "max")) > 0.0005)
-		fail_msg("hgrm maximum %.3f, report %.3f", v,
-		    get_num(r, "max"));
-	free(text);
+	check_hgrm(hist, r, LOAD_REQUESTS);
 	json_decref(r);
 }
 
@@ -305,22 +323,98 @@ test_load_mix(void **state)
  * The mix of test_load_mix from three generator threads over five
  * connections (2, 2, 1), 3001 requests (1001, 1000, 1000): their counts,
  * verdicts and histograms added up must match the daemon's own counters
- * exactly, as one generator's do.
+ * exactly, as one generator's do, and each minted its share ahead.
  */
 static void
 test_load_threads(void **state)
 {
-	json_t		*r;
+	char		 hist[700], args[1200];
+	json_t		*r, *w, *want, *got;
+	const char	*key;
+	json_t		*val;
 
 	(void)state;
-	r = load_ok("threads.json", "--threads 3 --requests 3001 --warmup 0 "
+	snprintf(hist, sizeof(hist), "%s/threads.hgrm", d.dir);
+	snprintf(args, sizeof(args), "--threads 3 --requests 3001 --warmup 0 "
 	    "--connections 5 --pipeline 8 --idle-connections 4 --reuse zipf "
 	    "--pool 500 --alg-mix ES256:2,EdDSA:1 --broken-share 0.1 "
-	    "--revoked-share 0.05 --broken-pool 4 --seed 7");
+	    "--revoked-share 0.05 --broken-pool 4 --seed 7 --hist '%s'", hist);
+	r = load_ok("threads.json", args);
 	(void)check_report(r, 3001);
 	assert_int_equal(get_int(r, "threads"), 3);
 	assert_int_equal(get_int(r, "connections"), 5);
 	assert_int_equal(get_int(r, "frames"), 3001);
+	check_hgrm(hist, r, 3001);
+	/* Every verdict was expected, in the sum as in each generator. */
+	want = json_object_get(r, "expected_verdicts");
+	got = json_object_get(r, "verdicts");
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_int_equal(json_object_size(want), json_object_size(got));
+	json_object_foreach(want, key, val)
+		assert_int_equal(json_integer_value(val),
+		    json_integer_value(json_object_get(got, key)));
+	w = json_object_get(r, "workload");
+	assert_true(get_int(w, "preminted") > 0);
+	assert_int_equal(get_int(w, "minted_during_run"), 0);
+	json_decref(r);
+}
+
+/*
+ * A pool minted as the generators first need its tokens (a closed loop
+ * for a time: nothing is known to mint ahead): two generators share its
+ * slots.  Run under ThreadSanitizer, this is the test of that sharing.
+ */
+static void
+test_load_threads_mint(void **state)
+{
+	json_t		*r, *w;
+
+	(void)state;
+	r = load_ok("threads-mint.json", "--threads 2 --duration 0.5 "
+	    "--warmup 0 --connections 2 --reuse uniform --pool 300 "
+	    "--alg-mix EdDSA");
+	assert_int_equal(get_int(r, "errors"), 0);
+	assert_int_equal(get_int(r, "mismatches"), 0);
+	assert_true(get_int(r, "answers") > 0);
+	w = json_object_get(r, "workload");
+	assert_int_equal(get_int(w, "preminted"), 0);
+	assert_true(get_int(w, "minted_during_run") > 0);
+	json_decref(r);
+}
+
+/*
+ * Interrupted once, generator threads drain what they sent and the run
+ * ends with its report, exit status 0.  The interrupt goes once the
+ * progress line says the window is open (at most 30 s of waiting).
+ */
+static void
+test_load_threads_interrupt(void **state)
+{
+	char		 json[700], err[700], cmd[12288], load[8192],
+			 out[4096];
+	json_t		*r;
+	json_error_t	 jerr;
+
+	(void)state;
+	snprintf(json, sizeof(json), "%s/threads-int.json", d.dir);
+	snprintf(err, sizeof(err), "%s/threads-int.err", d.dir);
+	load_cmd(load, sizeof(load), json, "--threads 2 --connections 2 "
+	    "--duration 60 --warmup 0 --reuse uniform --pool 50 "
+	    "--alg-mix EdDSA");
+	snprintf(cmd, sizeof(cmd), "%s >/dev/null 2>'%s' & p=$!; i=0; "
+	    "while [ $i -lt 300 ] && ! grep -q '] run ' '%s'; do "
+	    "sleep 0.1; i=$((i + 1)); done; kill -INT $p; wait $p; "
+	    "echo \"exit $?\"", load, err, err);
+	assert_int_equal(run_cmd(cmd, out, sizeof(out)), 0);
+	if (strcmp(out, "exit 0\n") != 0)
+		fail_msg("eid-load: %s", out);
+	if ((r = json_load_file(json, 0, &jerr)) == NULL)
+		fail_msg("%s: %s", json, jerr.text);
+	assert_true(json_is_true(json_object_get(r, "interrupted")));
+	assert_true(get_int(r, "requests") > 0);
+	assert_int_equal(get_int(r, "answers"), get_int(r, "requests"));
+	assert_int_equal(get_int(r, "errors"), 0);
 	json_decref(r);
 }
 
@@ -343,11 +437,14 @@ test_load_threads_distinct(void **state)
 	assert_int_equal(get_int(r, "cache_hits"), 0);
 	json_decref(r);
 
-	r = load_ok("threads-open.json", "--threads 2 --rate 400 "
-	    "--duration 1 --warmup 0.3 --connections 2 --reuse distinct "
+	/* 400/s in three: the shares, not each share's rounding, add up. */
+	r = load_ok("threads-open.json", "--threads 3 --rate 400 "
+	    "--duration 1 --warmup 0.25 --connections 3 --reuse distinct "
 	    "--alg-mix EdDSA");
 	assert_int_equal(get_int(r, "requests"), 400);
 	assert_int_equal(get_int(r, "answers"), 400);
+	assert_int_equal(get_int(json_object_get(r, "warmup"), "requests"),
+	    100);
 	assert_int_equal(get_int(r, "errors"), 0);
 	assert_int_equal(get_int(r, "cache_hits"), 0);
 	assert_true(get_num(r, "rate") > 0 && get_num(r, "rate") < 440);
@@ -791,6 +888,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_threads, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_threads_distinct,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_threads_mint,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_threads_interrupt,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_threads_usage,
 		    setup, teardown),
