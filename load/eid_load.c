@@ -687,6 +687,7 @@ static void	 load_input_error(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
 static void	 load_send_ready(struct load *);
 static void	 load_finish_maybe(struct load *);
+static void	 load_window_end(struct load *);
 static void	 load_premint_auto(struct load *);
 static void	 load_open_counts(const struct load *, uint64_t *, uint64_t *);
 static long long load_share(long long, size_t, size_t);
@@ -2143,6 +2144,17 @@ load_finish_maybe(struct load *l)
 	if (l->raw != NULL && (l->sh == NULL ||
 	    atomic_fetch_add(&l->sh->finished, 1) + 1 == l->sh->n))
 		atomic_store(&l->raw->state, LOAD_RAW_STOP);
+	load_window_end(l);
+	event_base_loopexit(l->base, NULL);
+}
+
+/*
+ * The window closes now: the readings at its end, and at its start too
+ * if it never opened (an empty window).
+ */
+static void
+load_window_end(struct load *l)
+{
 	l->t_end = load_now();
 	if (!l->measuring) {
 		l->t_start = l->t_end;
@@ -2156,7 +2168,6 @@ load_finish_maybe(struct load *l)
 		l->srv_cpu1 = load_srv_cpu_now(l->c->server_pid);
 	if (l->st_ok)
 		l->st_ok = procstat_read(&l->st1) == 0;
-	event_base_loopexit(l->base, NULL);
 }
 
 static void
@@ -2836,12 +2847,7 @@ load_run(struct load *l)
 		load_raw_stop(l);
 	if (!l->finished) {
 		/* A second interrupt: report what was measured so far. */
-		l->t_end = load_now();
-		if (!l->measuring)
-			l->t_start = l->t_end;
-		l->cli_cpu1 = load_self_cpu();
-		if (l->c->server_pid > 0)
-			l->srv_cpu1 = load_srv_cpu_now(l->c->server_pid);
+		load_window_end(l);
 	}
 	for (i = 0; i < l->nconns; i++)
 		if (l->conns[i].ac != NULL)
