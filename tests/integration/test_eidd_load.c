@@ -38,6 +38,10 @@
 #define LOAD_REQUESTS	3000
 #define BATCH_REQUESTS	1000	/* not a multiple of BATCH: a short frame */
 #define BATCH		16
+/* The workload of test_load_mix: every class of token, two algorithms. */
+#define MIX		"--reuse zipf --pool 500 --alg-mix ES256:2,EdDSA:1 " \
+			"--broken-share 0.1 --revoked-share 0.05 " \
+			"--broken-pool 4 --seed 7"
 
 static struct th_eidd d;
 
@@ -304,9 +308,7 @@ test_load_mix(void **state)
 	(void)state;
 	snprintf(hist, sizeof(hist), "%s/load.hgrm", d.dir);
 	snprintf(args, sizeof(args), "--requests 3000 --warmup 0 "
-	    "--connections 4 --pipeline 8 --reuse zipf --pool 500 "
-	    "--alg-mix ES256:2,EdDSA:1 --broken-share 0.1 "
-	    "--revoked-share 0.05 --broken-pool 4 --seed 7 --hist '%s'", hist);
+	    "--connections 4 --pipeline 8 " MIX " --hist '%s'", hist);
 	r = load_ok("load.json", args);
 	(void)check_report(r, LOAD_REQUESTS);
 	/* One token per frame: single Verify requests. */
@@ -336,9 +338,8 @@ test_load_threads(void **state)
 	(void)state;
 	snprintf(hist, sizeof(hist), "%s/threads.hgrm", d.dir);
 	snprintf(args, sizeof(args), "--threads 3 --requests 3001 --warmup 0 "
-	    "--connections 5 --pipeline 8 --idle-connections 4 --reuse zipf "
-	    "--pool 500 --alg-mix ES256:2,EdDSA:1 --broken-share 0.1 "
-	    "--revoked-share 0.05 --broken-pool 4 --seed 7 --hist '%s'", hist);
+	    "--connections 5 --pipeline 8 --idle-connections 4 " MIX
+	    " --hist '%s'", hist);
 	r = load_ok("threads.json", args);
 	(void)check_report(r, 3001);
 	assert_int_equal(get_int(r, "threads"), 3);
