@@ -573,9 +573,10 @@ struct load_raw {
  * --threads N: N generators, each a struct load of its own in a thread of
  * its own (own event loop, connections, request streams, counts and
  * histograms), sharing the workload's pools read-only.  What they share
- * besides is here; the figures are added up after the run.
+ * besides is here; the figures are added up after the run
+ * (docs/adr/0012-load-generator-threads.md).  load_pub: a generator's
+ * figures for the main thread's progress line.
  */
-/* A generator's figures for the progress line. */
 struct load_pub {
 	_Atomic uint64_t done;
 	_Atomic uint64_t errors;
@@ -1414,24 +1415,16 @@ load_slot_get(struct load *l, struct load_pool *p, uint64_t idx)
 	size_t			 len;
 	char			*t;
 
-	if (l->sh == NULL) {
-		if (s->tok == NULL) {
-			s->tok = load_mint(l, p->tag, idx, &len);
-			s->len = (uint32_t)len;
-			if (l->measuring)
-				l->minted_in_run++;
-		}
-		return s;
-	}
 	/*
-	 * Generators share the pools.  A token is published once, with its
-	 * length before it (release, under the lock); two generators may
+	 * Generators (--threads) share the pools.  A token is published
+	 * once, its length before it (release, under the lock); two may
 	 * both mint it, outside the lock, and the second drops its copy.
 	 */
 	if (__atomic_load_n(&s->tok, __ATOMIC_ACQUIRE) != NULL)
 		return s;
 	t = load_mint(l, p->tag, idx, &len);
-	pthread_mutex_lock(&l->sh->mint_mtx);
+	if (l->sh != NULL)
+		pthread_mutex_lock(&l->sh->mint_mtx);
 	if (s->tok == NULL) {
 		s->len = (uint32_t)len;
 		__atomic_store_n(&s->tok, t, __ATOMIC_RELEASE);
@@ -1439,7 +1432,8 @@ load_slot_get(struct load *l, struct load_pool *p, uint64_t idx)
 		if (l->measuring)
 			l->minted_in_run++;
 	}
-	pthread_mutex_unlock(&l->sh->mint_mtx);
+	if (l->sh != NULL)
+		pthread_mutex_unlock(&l->sh->mint_mtx);
 	free(t);
 	return s;
 }
@@ -2132,6 +2126,7 @@ static void
 load_finish_maybe(struct load *l)
 {
 	size_t	 i, alive = 0;
+	bool	 last;
 
 	if (l->finished || !l->running)
 		return;
@@ -2141,8 +2136,10 @@ load_finish_maybe(struct load *l)
 	if (l->inflight > 0 || (!l->stopping && alive > 0))
 		return;
 	l->finished = true;
-	if (l->raw != NULL && (l->sh == NULL ||
-	    atomic_fetch_add(&l->sh->finished, 1) + 1 == l->sh->n))
+	/* The yardstick stops with the last generator's window. */
+	last = l->sh == NULL ||
+	    atomic_fetch_add(&l->sh->finished, 1) + 1 == l->sh->n;
+	if (l->raw != NULL && last)
 		atomic_store(&l->raw->state, LOAD_RAW_STOP);
 	load_window_end(l);
 	event_base_loopexit(l->base, NULL);
