@@ -438,6 +438,19 @@ test_load_threads_distinct(void **state)
 	assert_int_equal(get_int(r, "cache_hits"), 0);
 	json_decref(r);
 
+	/*
+	 * Uniform over a pool far larger than the run: each generator
+	 * draws from streams of its own, so hardly a token repeats (some
+	 * 0.1 expected); with one stream for both, 200 would.
+	 */
+	r = load_ok("threads-uniform.json", "--threads 2 --requests 400 "
+	    "--warmup 0 --connections 2 --reuse uniform --pool 1000000 "
+	    "--alg-mix EdDSA");
+	assert_int_equal(get_int(r, "answers"), 400);
+	assert_int_equal(get_int(r, "mismatches"), 0);
+	assert_true(get_int(r, "cache_hits") < 10);
+	json_decref(r);
+
 	/* 400/s in three: the shares, not each share's rounding, add up. */
 	r = load_ok("threads-open.json", "--threads 3 --rate 400 "
 	    "--duration 1 --warmup 0.25 --connections 3 --reuse distinct "
