@@ -10,7 +10,9 @@
  * distinct lines of a file are not resent by the warm-up; a token file
  * or report path that cannot be used is an exit status 2 before the run;
  * an open loop against a daemon stopped for a while counts the wait of
- * the requests due meanwhile.
+ * the requests due meanwhile; generator threads (--threads) share the
+ * work out, add up to one report, and its window and client CPU cover
+ * all of them.
  * Loopback only, a few seconds.
  */
 #include <math.h>
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -245,6 +248,14 @@ check_report(json_t *r, json_int_t total)
 	return frames;
 }
 
+/* User and system time of r, in seconds. */
+static double
+ru_seconds(const struct rusage *r)
+{
+	return (double)r->ru_utime.tv_sec + r->ru_utime.tv_usec / 1e6 +
+	    (double)r->ru_stime.tv_sec + r->ru_stime.tv_usec / 1e6;
+}
+
 /*
  * Run eid-load with args against d, writing its JSON report to NAME in
  * the test's directory; the run must succeed.  Returns the report.
@@ -462,6 +473,45 @@ test_load_threads_distinct(void **state)
 	assert_int_equal(get_int(r, "errors"), 0);
 	assert_int_equal(get_int(r, "cache_hits"), 0);
 	assert_true(get_num(r, "rate") > 0 && get_num(r, "rate") < 440);
+	json_decref(r);
+}
+
+/*
+ * The merged window and the client's CPU.  Two generators at 5/s each,
+ * their schedules 100 ms apart (0, 0.2 ... 1.8 s and 0.1 ... 1.9 s), so
+ * the window runs from the first one's first intended send to the last
+ * answer, 1.9 s and the last latency.  It would be 1.8 s had the
+ * generators sent together or the window opened at the later one's
+ * start.  Both busy-poll through their windows, so together they are
+ * nearly all the CPU eid-load spends; generator 0 alone would be half.
+ */
+static void
+test_load_threads_window(void **state)
+{
+	struct rusage	 ru0, ru1;
+	json_t		*r;
+	double		 win, last, cli, all;
+
+	(void)state;
+	assert_int_equal(getrusage(RUSAGE_CHILDREN, &ru0), 0);
+	r = load_ok("threads-window.json", "--threads 2 --rate 10 "
+	    "--duration 2 --warmup 0 --connections 2 --reuse distinct "
+	    "--alg-mix EdDSA --busy-poll");
+	assert_int_equal(getrusage(RUSAGE_CHILDREN, &ru1), 0);
+	assert_int_equal(get_int(r, "requests"), 20);
+	assert_int_equal(get_int(r, "answers"), 20);
+	assert_int_equal(get_int(r, "errors"), 0);
+	win = get_num(r, "duration_s");
+	last = get_num(r, "max") / 1e6;
+	/* Generators leave the barrier a few microseconds apart. */
+	if (win < 1.9 - 0.02 || win > 1.9 + last + 0.2)
+		fail_msg("window %.3f s, not 1.9 s and at most the last "
+		    "latency (max %.3f s)", win, last);
+	cli = get_num(r, "client_cpu_s");
+	all = ru_seconds(&ru1) - ru_seconds(&ru0);
+	if (cli < 0.7 * all || cli > all + 0.05)
+		fail_msg("client CPU %.3f s of the %.3f s eid-load spent",
+		    cli, all);
 	json_decref(r);
 }
 
@@ -902,6 +952,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_threads, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_threads_distinct,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_threads_window,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_threads_mint,
 		    setup, teardown),
