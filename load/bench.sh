@@ -309,6 +309,21 @@ cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 cores=$(getconf _NPROCESSORS_ONLN)
 ossl=$(openssl version 2>/dev/null || echo "OpenSSL ?")
 now=$(date -u '+%Y-%m-%d %H:%M UTC')
+# What makes system calls and wake-ups dear here, and so the figures of
+# one machine hard to hold against another's: the kernel, its CPU
+# vulnerability mitigations (retpolines and SRSO's safe RET put a price
+# on every kernel function return), and guest halt polling.
+kernel=$(uname -sr)
+mitig=
+for f in /sys/devices/system/cpu/vulnerabilities/*; do
+	v=$(cat "$f" 2>/dev/null) || continue
+	case $v in "Not affected"*) continue ;; esac
+	mitig="$mitig${mitig:+, }${f##*/} (${v%%;*})"
+done
+haltpoll=
+if [ -r /sys/module/haltpoll/parameters/guest_halt_poll_ns ]; then
+	haltpoll="; guest halt polling $(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns) ns"
+fi
 section=$tmp/section.md
 {
 	echo "<!-- eid-load:begin -->"
@@ -322,7 +337,7 @@ section=$tmp/section.md
 	echo
 	echo "Medians of $repeat runs, each against a fresh \`eidd\` (state in a temporary directory) on 127.0.0.1, 16 TLS connections × pipeline 16, one eid-load thread on the same machine.  Placement: *pinned* = $pinned_text (the generator stands in for another machine, so the daemon's CPU per request is its own); *shared* = $shared_text (eidd's defaults, as an operator runs it).  Latencies in microseconds, from the send time (closed loop) or from the intended send time (open loop, coordinated omission corrected), warm-up excluded; HdrHistogram-style log-linear histogram, 3 significant digits.  Daemon CPU: the daemon's CPU-time clock (all threads, nanoseconds; eid-load --server-pid) over the measured window, divided by the answers in that window; it includes TLS, framing, protobuf, the LMDB cache and revocation lookups.  Raw OpenSSL µs: CPU µs per verify of one token of the algorithm with the calls \`crypto/sig.c\` makes (\`EVP_Digest\` of the signing input and \`EVP_PKEY_verify\`, EdDSA \`EVP_DigestVerify\`; prepared context) of eid-load's \`--raw-cpu 0\` thread, which runs on the daemon's CPU *during* the measured window, median of the runs; ratio: each run's daemon CPU µs per verify ÷ that run's raw µs, median of the runs (measured at the same moments on the same CPU, because this machine's speed drifts by 10–20 % from one second to the next).  idle-1000's share: the median over the repetitions of its rate ÷ the realistic scenario's rate in the same repetition (the two run back to back).  Steal: the share of the window's CPU time that /proc/stat counts as taken by the hypervisor, on the CPU that lost most, median of the runs; a CPU taken away for milliseconds shows in the latency tail and not in the daemon's CPU time.  In the pinned placement eid-load runs with \`--busy-poll\`, so that the daemon's answers do not pay for waking a sleeping generator.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
 	echo
-	echo "Machine: $cpu_model, $cores cores; date: $now; $ossl; command: \`make bench\` (\`load/bench.sh $build $doc\`)."
+	echo "Machine: $cpu_model, $cores cores; $kernel; mitigations: ${mitig:-none}$haltpoll; date: $now; $ossl; command: \`make bench\` (\`load/bench.sh $build $doc\`)."
 	echo "<!-- eid-load:end -->"
 } >"$section"
 
