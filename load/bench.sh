@@ -318,7 +318,7 @@ mitig=
 for f in /sys/devices/system/cpu/vulnerabilities/*; do
 	v=$(cat "$f" 2>/dev/null) || continue
 	case $v in "Not affected"*) continue ;; esac
-	mitig="$mitig${mitig:+, }${f##*/} (${v%%;*})"
+	mitig="$mitig${mitig:+, }${f##*/} (\`${v%%;*}\`)"
 done
 haltpoll=
 if [ -r /sys/module/haltpoll/parameters/guest_halt_poll_ns ]; then
