@@ -72,7 +72,7 @@ CRYPTO_SRCS := crypto/b64url.c crypto/claims.c crypto/claimscan.c crypto/jwk.c \
 MINT_SRCS := load/mint.c load/common.c
 BENCH_SRCS := load/bench_verify.c load/raw.c load/common.c
 LOAD_SRCS := load/eid_load.c load/hist.c load/procstat.c load/raw.c \
-	load/common.c
+	load/timeline.c load/common.c
 CLIENT_SRCS := client/wire.c client/client.c client/aclient.c
 EIDCTL_SRCS := client/eidctl.c
 DAEMON_SRCS := daemon/main.c daemon/cfg.c daemon/log.c daemon/tls.c \
@@ -94,7 +94,7 @@ EIDD_TESTS := test_eidd_verify test_eidd_authz test_eidd_limits \
 	test_eidd_load test_eidd_tls_io
 CLIENT_TESTS := test_wire
 DAEMON_UNIT_TESTS := test_store test_codec
-LOAD_UNIT_TESTS := test_hist test_procstat
+LOAD_UNIT_TESTS := test_hist test_procstat test_timeline
 
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(VECTOR_TESTS) \
 	$(MINT_TESTS) $(CLIENT_TESTS) $(DAEMON_UNIT_TESTS) $(LOAD_UNIT_TESTS) \
@@ -240,6 +240,11 @@ $(BUILD)/tests/test_procstat: $(BUILD)/obj/tests/unit/load/test_procstat.o \
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lm
+$(BUILD)/tests/test_timeline: $(BUILD)/obj/tests/unit/load/test_timeline.o \
+    $(BUILD)/obj/load/timeline.o $(BUILD)/obj/load/hist.o
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lm -pthread
 
 # The client's codec test links the client library only.
 $(BUILD)/obj/tests/unit/client/%.o: ALL_CFLAGS += $(NET_CFLAGS) -I$(GEN) \
