@@ -51,6 +51,7 @@
 #include "common.h"
 #include "hist.h"
 #include "procstat.h"
+#include "timeline.h"
 #include "raw.h"
 
 #define LOAD_PROG		"eid-load"
@@ -664,6 +665,8 @@ struct load {
 	struct load_counts w;		/* warm-up */
 	struct hist	*lat;
 	struct hist	*lat_warm;
+	struct tl	*tl;		/* the run's second by second, shared */
+	struct tl_writer *tlw;		/* this generator's part of it */
 	struct load_sample samples[LOAD_SAMPLES_MAX];
 	size_t		 nsamples;
 	uint64_t	 last_done;
@@ -2235,16 +2238,21 @@ load_account(struct load *l, const struct load_req *q,
     const struct eid_server_error *serr, uint64_t now)
 {
 	struct load_counts	*k = q->measured ? &l->m : &l->w;
-	uint64_t		 lat = now > q->t_ns ? now - q->t_ns : 0;
+	uint64_t		 lat = now > q->t_ns ? now - q->t_ns : 0,
+				 errors = k->errors, mism = k->mismatches;
 	size_t			 i;
+	bool			 timed;
 
 	k->frames++;
 	for (i = 0; i < q->n; i++)
 		load_account_item(l, k, &q->items[i], err,
 		    err == EID_CLIENT_OK ? &res[i] : NULL, serr);
-	if (err != EID_CLIENT_OK && err != EID_CLIENT_ERR_SERVER)
-		return;
-	hist_record(q->measured ? l->lat : l->lat_warm, lat);
+	timed = err == EID_CLIENT_OK || err == EID_CLIENT_ERR_SERVER;
+	if (tl_record(l->tlw, now, q->n, q->measured, k->errors - errors,
+	    k->mismatches - mism, timed, lat) == -1)
+		common_fatal("out of memory");
+	if (timed)
+		hist_record(q->measured ? l->lat : l->lat_warm, lat);
 }
 
 static void
@@ -2552,6 +2560,9 @@ load_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* The seconds this generator has left, though it answered nothing. */
+	if (tl_tick(l->tlw, now) == -1)
+		common_fatal("out of memory");
 	if (l->sh != NULL) {
 		if (atomic_load(&l->sh->quit)) {
 			event_base_loopbreak(l->base);
@@ -2604,6 +2615,8 @@ load_begin(struct load *l)
 	}
 	l->running = true;
 	l->t0 = l->last_tick = load_now();
+	if (tl_begin(l->tlw, l->t0) == -1)
+		common_fatal("out of memory");
 	/* Generators: a watch for the main thread's word, 10 times a second. */
 	tv.tv_sec = l->sh != NULL ? 0 : 1;
 	tv.tv_usec = l->sh != NULL ? 100000 : 0;
@@ -2836,10 +2849,15 @@ load_run(struct load *l)
 			common_fatal("connection to %s: %s", l->c->cfg.server,
 			    err);
 	}
+	if ((l->tlw = tl_writer_new(l->tl, l->gen)) == NULL)
+		common_fatal("out of memory");
 	if (l->c->raw_cpu >= 0)
 		load_raw_start(l);
 	if (load_loop(l) == -1)
 		common_fatal("event loop failed");
+	/* Out of memory here loses the series, not the run: no fatal. */
+	(void)tl_writer_done(l->tlw);
+	l->tlw = NULL;
 	if (l->sh == NULL)		/* generators: load_gens_run's */
 		load_raw_stop(l);
 	if (!l->finished) {
@@ -3244,6 +3262,91 @@ load_steal(const struct load *l, double *worst, int *cpu)
 	return procstat_steal_share(&l->st0, &l->st1, -1);
 }
 
+/*
+ * The run second by second from its start, warm-up included (the window
+ * from window_start_s to window_end_s of it): the tokens completed in
+ * each second, those of the window among them, errors, mismatches and
+ * latency percentiles (µs; 0 without a latency).  Null if memory ran
+ * out during the run.
+ */
+static json_t *
+load_timeline_json(const struct load *l)
+{
+	const struct tl_second	*s;
+	json_t			*o, *a, *e;
+	uint64_t		 origin = tl_origin(l->tl);
+	size_t			 n, i;
+
+	if ((s = tl_seconds(l->tl, &n)) == NULL)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "window_start_s", origin > 0 ?
+	    json_real(((double)l->t_start - (double)origin) / 1e9) :
+	    json_null());
+	json_object_set_new(o, "window_end_s", origin > 0 ?
+	    json_real(((double)l->t_end - (double)origin) / 1e9) :
+	    json_null());
+	a = json_array();
+	for (i = 0; i < n; i++) {
+		e = json_object();
+		json_object_set_new(e, "t", LOAD_JI(i));
+		json_object_set_new(e, "completed", LOAD_JI(s[i].completed));
+		json_object_set_new(e, "measured", LOAD_JI(s[i].measured));
+		json_object_set_new(e, "errors", LOAD_JI(s[i].errors));
+		json_object_set_new(e, "mismatches",
+		    LOAD_JI(s[i].mismatches));
+		json_object_set_new(e, "latencies", LOAD_JI(s[i].latencies));
+		json_object_set_new(e, "p50", json_real(load_us(s[i].p50)));
+		json_object_set_new(e, "p90", json_real(load_us(s[i].p90)));
+		json_object_set_new(e, "p99", json_real(load_us(s[i].p99)));
+		json_object_set_new(e, "max", json_real(load_us(s[i].max)));
+		json_array_append_new(a, e);
+	}
+	json_object_set_new(o, "seconds", a);
+	return o;
+}
+
+static int
+load_cmp_u64(const void *a, const void *b)
+{
+	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The spread of the seconds' p99s, from the lowest to the highest and
+ * which second that was: a steady run has them close, a stall shows as
+ * one second far above the others.  Nothing for fewer than two seconds
+ * with a latency.
+ */
+static void
+load_summary_seconds(const struct load *l, FILE *fp)
+{
+	const struct tl_second	*s;
+	uint64_t		*p99;
+	size_t			 n, i, k = 0, worst = 0;
+
+	if ((s = tl_seconds(l->tl, &n)) == NULL || n < 2 ||
+	    (p99 = calloc(n, sizeof(*p99))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (s[i].latencies == 0)
+			continue;
+		if (k == 0 || s[i].p99 > s[worst].p99)
+			worst = i;
+		p99[k++] = s[i].p99;
+	}
+	if (k >= 2) {
+		qsort(p99, k, sizeof(*p99), load_cmp_u64);
+		fprintf(fp, "  p99 by second (%zu s from the start, warm-up "
+		    "included): lowest %.1f  median %.1f  highest %.1f, in "
+		    "second %zu\n", n, load_us(p99[0]), load_us(p99[(k - 1) /
+		    2]), load_us(p99[k - 1]), worst);
+	}
+	free(p99);
+}
+
 static json_t *
 load_json(const struct load *l)
 {
@@ -3398,6 +3501,7 @@ load_json(const struct load *l)
 	json_object_set_new(o, "errors_by_kind", a);
 	json_object_set_new(o, "verdicts", load_verdicts_json(l->w.verdicts));
 	json_object_set_new(r, "warmup", o);
+	json_object_set_new(r, "timeline", load_timeline_json(l));
 	return r;
 }
 
@@ -3573,6 +3677,7 @@ load_summary(const struct load *l, FILE *fp)
 	    load_us(hist_value_at(l->lat, 99.0)),
 	    load_us(hist_value_at(l->lat, 99.9)), load_us(hist_max(l->lat)),
 	    hist_mean(l->lat) / 1e3);
+	load_summary_seconds(l, fp);
 	if (srv >= 0)
 		fprintf(fp, "  server pid %lld: %.2f CPU s, %.1f CPU us per "
 		    "request (%" PRIu64 " answers in the window)\n",
@@ -3722,7 +3827,8 @@ main(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	l.c = &c;
 	l.srv_cpu0 = l.srv_cpu1 = -1;
-	if ((l.lat = hist_new()) == NULL || (l.lat_warm = hist_new()) == NULL)
+	if ((l.lat = hist_new()) == NULL || (l.lat_warm = hist_new()) ==
+	    NULL || (l.tl = tl_new((size_t)c.gens)) == NULL)
 		common_fatal("out of memory");
 	t = load_now();
 	load_workload_open(&l);
@@ -3750,6 +3856,7 @@ main(int argc, char **argv)
 
 	hist_free(l.lat);
 	hist_free(l.lat_warm);
+	tl_free(l.tl);
 	load_pool_clear(&l.valid);
 	load_pool_clear(&l.revoked);
 	load_pool_clear(&l.distinct);

@@ -10,7 +10,8 @@
  * distinct lines of a file are not resent by the warm-up; a token file
  * or report path that cannot be used is an exit status 2 before the run;
  * an open loop against a daemon stopped for a while counts the wait of
- * the requests due meanwhile; generator threads (--threads) share the
+ * the requests due meanwhile, and the second-by-second series shows it
+ * and adds up to the report; generator threads (--threads) share the
  * work out, add up to one report, and its window and client CPU cover
  * all of them.
  * Loopback only, a few seconds.
@@ -152,6 +153,61 @@ check_share(const json_t *o, const char *key)
 		fail_msg("report: \"%s\" missing or not a share", key);
 }
 
+/*
+ * The report's second-by-second series: one entry a second from the
+ * run's start, adding up to the report's counts with the warm-up's, each
+ * with its percentiles in order, the last one not empty, and the window
+ * inside it.  Returns the largest maximum of a second (us).
+ */
+static double
+check_timeline(const json_t *r)
+{
+	const json_t	*tl = json_object_get(r, "timeline"), *secs, *e = NULL;
+	const json_t	*w = json_object_get(r, "warmup");
+	json_int_t	 completed = 0, measured = 0, errors = 0, mism = 0,
+			 lat = 0;
+	double		 max = 0, start, end;
+	size_t		 i;
+
+	secs = json_object_get(tl, "seconds");
+	if (!json_is_array(secs) || json_array_size(secs) == 0 || w == NULL)
+		fail_msg("report: no timeline");
+	json_array_foreach(secs, i, e) {
+		assert_int_equal(get_int(e, "t"), i);
+		completed += get_int(e, "completed");
+		measured += get_int(e, "measured");
+		errors += get_int(e, "errors");
+		mism += get_int(e, "mismatches");
+		lat += get_int(e, "latencies");
+		assert_true(get_int(e, "measured") <= get_int(e, "completed"));
+		assert_true(get_num(e, "p50") <= get_num(e, "p90"));
+		assert_true(get_num(e, "p90") <= get_num(e, "p99"));
+		assert_true(get_num(e, "p99") <= get_num(e, "max"));
+		if (get_int(e, "latencies") == 0)
+			assert_true(get_num(e, "max") == 0);
+		if (get_num(e, "max") > max)
+			max = get_num(e, "max");
+	}
+	assert_true(get_int(e, "completed") > 0);
+	assert_int_equal(measured, get_int(r, "requests"));
+	assert_int_equal(completed, get_int(r, "requests") +
+	    get_int(w, "requests"));
+	assert_int_equal(errors, get_int(r, "errors") + get_int(w, "errors"));
+	assert_int_equal(mism, get_int(r, "mismatches") +
+	    get_int(w, "mismatches"));
+	/* A latency a frame, and a frame holds at least one token. */
+	assert_true(lat >= get_int(r, "frames") && lat <= completed);
+	assert_true(max >= get_num(r, "max"));
+	start = get_num(tl, "window_start_s");
+	end = get_num(tl, "window_end_s");
+	if (start < -0.01 || fabs(end - start - get_num(r, "duration_s")) >
+	    1e-6 || end > (double)json_array_size(secs) + 1)
+		fail_msg("window %.6f to %.6f s of a %zu s series, %.6f s "
+		    "long", start, end, json_array_size(secs),
+		    get_num(r, "duration_s"));
+	return max;
+}
+
 static json_int_t
 verdict_count(const json_t *verdicts, enum eid_verdict v)
 {
@@ -202,6 +258,7 @@ check_report(json_t *r, json_int_t total)
 	/* Stolen CPU time: a share, or null where /proc/stat tells none. */
 	check_share(r, "steal_share");
 	check_share(r, "steal_share_worst_cpu");
+	(void)check_timeline(r);
 
 	/* The verdicts, against expectations derived here. */
 	verdicts = json_object_get(r, "verdicts");
@@ -762,6 +819,8 @@ test_load_open_loop_stalled(void **state)
 	if (max < 0.9 * STALL_MS * 1000 || p90 < 0.4 * STALL_MS * 1000)
 		fail_msg("a %d ms stall, and max %.0f us, p90 %.0f us",
 		    STALL_MS, max, p90);
+	/* No warm-up: the stall's worst wait is one second's maximum. */
+	assert_true(check_timeline(r) == max);
 	json_decref(r);
 }
 
