@@ -2362,6 +2362,9 @@ load_send(struct load *l, struct load_conn *c, uint64_t t, bool measured,
 		k->errors += n;
 		k->done += n;
 		k->frames++;
+		if (tl_record(l->tlw, load_now(), n, measured, n, 0, false,
+		    0) == -1)
+			common_fatal("out of memory");
 		load_req_put(l, q);
 		load_conn_dead(c);
 	} else {
