@@ -225,7 +225,7 @@ tl_hand_over(struct tl_writer *w, uint64_t to)
 			o->measured += w->cur.measured;
 			o->errors += w->cur.errors;
 			o->mismatches += w->cur.mismatches;
-			if (hist_count(w->cur.h) > 0) {
+			if (w->cur.h != NULL && hist_count(w->cur.h) > 0) {
 				if (o->h == NULL) {
 					o->h = tl->spare != NULL ? tl->spare :
 					    hist_new();
@@ -245,25 +245,22 @@ tl_hand_over(struct tl_writer *w, uint64_t to)
 }
 
 /* Leave the current second for now's; the lock is taken here. */
-static int
+static void
 tl_advance(struct tl_writer *w, uint64_t now)
 {
 	struct tl	*tl = w->tl;
 	uint64_t	 to = (now - w->origin) / TL_NS;
-	int		 rc;
 
 	pthread_mutex_lock(&tl->mtx);
 	tl_hand_over(w, to);
-	rc = tl->failed ? -1 : 0;
 	pthread_mutex_unlock(&tl->mtx);
-	if (w->any && hist_count(w->cur.h) > 0)
+	if (w->cur.h != NULL && hist_count(w->cur.h) > 0)
 		hist_reset(w->cur.h);
 	w->cur.completed = w->cur.measured = w->cur.errors =
 	    w->cur.mismatches = 0;
 	w->any = false;
 	w->sec = to;
 	w->end = w->origin + (to + 1) * TL_NS;
-	return rc;
 }
 
 int
@@ -271,9 +268,13 @@ tl_begin(struct tl_writer *w, uint64_t now)
 {
 	struct tl	*tl = w->tl;
 
-	if (w->begun || (w->cur.h = hist_new()) == NULL)
+	if (w->begun)
 		return -1;
+	w->cur.h = hist_new();
 	pthread_mutex_lock(&tl->mtx);
+	/* Without its histogram the writer counts on; the series is lost. */
+	if (w->cur.h == NULL)
+		tl_fail(tl);
 	if (!tl->has_origin) {
 		tl->origin = now;
 		tl->has_origin = true;
@@ -296,21 +297,19 @@ tl_record(struct tl_writer *w, uint64_t now, uint64_t completed,
     bool measured, uint64_t errors, uint64_t mismatches, bool has_latency,
     uint64_t latency)
 {
-	int	 rc = 0;
-
 	if (!w->begun)
 		return -1;
 	if (now >= w->end)
-		rc = tl_advance(w, now);
+		tl_advance(w, now);
 	w->cur.completed += completed;
 	if (measured)
 		w->cur.measured += completed;
 	w->cur.errors += errors;
 	w->cur.mismatches += mismatches;
-	if (has_latency)
+	if (has_latency && w->cur.h != NULL)
 		hist_record(w->cur.h, latency);
 	w->any = true;
-	return rc;
+	return 0;
 }
 
 int
@@ -318,17 +317,18 @@ tl_tick(struct tl_writer *w, uint64_t now)
 {
 	if (!w->begun)
 		return -1;
-	return now >= w->end ? tl_advance(w, now) : 0;
+	if (now >= w->end)
+		tl_advance(w, now);
+	return 0;
 }
 
-int
+void
 tl_writer_done(struct tl_writer *w)
 {
 	struct tl	*tl;
-	int		 rc;
 
 	if (w == NULL)
-		return 0;
+		return;
 	tl = w->tl;
 	pthread_mutex_lock(&tl->mtx);
 	if (w->begun)
@@ -337,11 +337,9 @@ tl_writer_done(struct tl_writer *w)
 		tl->pos[w->i] = TL_DONE;
 		tl_close(tl);
 	}
-	rc = tl->failed ? -1 : 0;
 	pthread_mutex_unlock(&tl->mtx);
 	hist_free(w->cur.h);
 	free(w);
-	return rc;
 }
 
 uint64_t

@@ -3,9 +3,11 @@
  * (load/timeline.c): seconds counted from the first writer's start,
  * empty seconds kept, none after the last completion, the writers'
  * latencies of one second taken together, a second kept open while a
- * writer may still add to it, and the misuses refused.  Links
- * load/timeline.c and load/hist.c alone; times are made up, no clock.
+ * writer may still add to it (one that has not begun included), four
+ * threads at once, and the misuses refused.  Links load/timeline.c and
+ * load/hist.c alone; times are made up, no clock.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -61,7 +63,7 @@ test_one_writer(void **state)
 	assert_int_equal(n, 0);
 	/* The clock runs on without answers: those seconds do not count. */
 	assert_int_equal(tl_tick(w, T0 + 9 * S), 0);
-	assert_int_equal(tl_writer_done(w), 0);
+	tl_writer_done(w);
 	assert_non_null(s = tl_seconds(tl, &n));
 	assert_int_equal(n, 4);
 
@@ -121,9 +123,9 @@ test_merged(void **state)
 	}
 	assert_int_equal(tl_record(a, T0 + S + 1, 2, true, 1, 0, true,
 	    5 * MS), 0);
-	assert_int_equal(tl_writer_done(a), 0);
+	tl_writer_done(a);
 	assert_null(tl_seconds(tl, &n));
-	assert_int_equal(tl_writer_done(b), 0);
+	tl_writer_done(b);
 	assert_non_null(s = tl_seconds(tl, &n));
 	assert_int_equal(n, 2);
 	assert_int_equal(s[0].completed, 200);
@@ -168,9 +170,9 @@ test_slow_writer(void **state)
 	assert_int_equal(tl_begin(late, T0 + 2 * S + S / 2), 0);
 	assert_int_equal(tl_record(late, T0 + 2 * S + S / 2 + 1, 3, true, 0,
 	    0, true, 2 * MS), 0);
-	assert_int_equal(tl_writer_done(fast), 0);
-	assert_int_equal(tl_writer_done(late), 0);
-	assert_int_equal(tl_writer_done(slow), 0);
+	tl_writer_done(fast);
+	tl_writer_done(late);
+	tl_writer_done(slow);
 	assert_non_null(s = tl_seconds(tl, &n));
 	assert_int_equal(n, 6);
 	assert_int_equal(s[0].completed, 1);
@@ -181,6 +183,135 @@ test_slow_writer(void **state)
 	assert_int_equal(s[3].completed + s[4].completed, 0);
 	assert_int_equal(s[5].completed, 1);
 	assert_int_equal(s[5].max, 1 * MS);
+	tl_free(tl);
+}
+
+/* 1 to 1000 ms in one second: each percentile is its own value. */
+static void
+test_percentiles(void **state)
+{
+	const struct tl_second	*s;
+	struct tl		*tl;
+	struct tl_writer	*w;
+	size_t			 n;
+	uint64_t		 v;
+
+	(void)state;
+	assert_non_null(tl = tl_new(1));
+	assert_non_null(w = tl_writer_new(tl, 0));
+	assert_int_equal(tl_begin(w, T0), 0);
+	/* In a shuffled order (7 is prime to 1000). */
+	for (v = 0; v < 1000; v++)
+		assert_int_equal(tl_record(w, T0 + v, 1, true, 0, 0, true,
+		    ((v * 7) % 1000 + 1) * MS), 0);
+	tl_writer_done(w);
+	assert_non_null(s = tl_seconds(tl, &n));
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].latencies, 1000);
+	assert_near(s[0].p50, 500 * MS);
+	assert_near(s[0].p90, 900 * MS);
+	assert_near(s[0].p99, 990 * MS);
+	assert_int_equal(s[0].max, 1000 * MS);
+	tl_free(tl);
+}
+
+/*
+ * A writer that has not begun holds second 0 open: another writer far
+ * ahead closes nothing, and the late one's first answer still lands in
+ * second 0 (its clock read before the first writer's began).
+ */
+static void
+test_not_begun_holds(void **state)
+{
+	const struct tl_second	*s;
+	struct tl		*tl;
+	struct tl_writer	*a, *b;
+	size_t			 n;
+
+	(void)state;
+	assert_non_null(tl = tl_new(2));
+	assert_non_null(a = tl_writer_new(tl, 0));
+	assert_non_null(b = tl_writer_new(tl, 1));
+	assert_int_equal(tl_begin(a, T0), 0);
+	assert_int_equal(tl_record(a, T0 + 4 * S, 1, true, 0, 0, true, MS),
+	    0);
+	assert_int_equal(tl_tick(a, T0 + 6 * S), 0);
+	assert_int_equal(tl_begin(b, T0 - 10), 0);
+	assert_int_equal(tl_record(b, T0 + 1, 2, true, 0, 0, true, 3 * MS),
+	    0);
+	tl_writer_done(a);
+	tl_writer_done(b);
+	assert_non_null(s = tl_seconds(tl, &n));
+	assert_int_equal(n, 5);
+	assert_int_equal(s[0].completed, 2);
+	assert_int_equal(s[0].max, 3 * MS);
+	assert_int_equal(s[4].completed, 1);
+	tl_free(tl);
+}
+
+/*
+ * Four threads, each its own writer over ten seconds of made-up time,
+ * handing over while the others record: every token is counted once,
+ * in its own second, whatever the interleaving.
+ */
+#define STRESS_WRITERS	4
+#define STRESS_PER_SEC	2000
+
+struct stress {
+	struct tl_writer *w;
+	int		 rc;
+};
+
+static void *
+stress_main(void *arg)
+{
+	struct stress	*st = arg;
+	uint64_t	 t, k;
+
+	st->rc = tl_begin(st->w, T0);
+	for (t = 0; t < 10 && st->rc == 0; t++)
+		for (k = 0; k < STRESS_PER_SEC && st->rc == 0; k++)
+			st->rc = tl_record(st->w, T0 + t * S + k * (S /
+			    STRESS_PER_SEC), 1, t >= 2, 0, 0, true,
+			    (t + 1) * MS);
+	tl_writer_done(st->w);
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	const struct tl_second	*s;
+	struct stress		 st[STRESS_WRITERS];
+	pthread_t		 th[STRESS_WRITERS];
+	struct tl		*tl;
+	size_t			 n, i;
+
+	(void)state;
+	assert_non_null(tl = tl_new(STRESS_WRITERS));
+	for (i = 0; i < STRESS_WRITERS; i++) {
+		st[i].rc = 0;
+		assert_non_null(st[i].w = tl_writer_new(tl, i));
+	}
+	for (i = 0; i < STRESS_WRITERS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, stress_main,
+		    &st[i]), 0);
+	for (i = 0; i < STRESS_WRITERS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(st[i].rc, 0);
+	}
+	assert_non_null(s = tl_seconds(tl, &n));
+	assert_int_equal(n, 10);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(s[i].completed, STRESS_WRITERS *
+		    STRESS_PER_SEC);
+		assert_int_equal(s[i].measured, i >= 2 ? STRESS_WRITERS *
+		    STRESS_PER_SEC : 0);
+		assert_int_equal(s[i].latencies, STRESS_WRITERS *
+		    STRESS_PER_SEC);
+		assert_int_equal(s[i].max, (i + 1) * MS);
+		assert_near(s[i].p50, (i + 1) * MS);
+	}
 	tl_free(tl);
 }
 
@@ -199,9 +330,9 @@ test_never_begun(void **state)
 	assert_non_null(b = tl_writer_new(tl, 1));
 	assert_int_equal(tl_begin(a, T0), 0);
 	assert_int_equal(tl_record(a, T0 + 1, 1, true, 0, 0, true, MS), 0);
-	assert_int_equal(tl_writer_done(a), 0);
+	tl_writer_done(a);
 	assert_null(tl_seconds(tl, &n));
-	assert_int_equal(tl_writer_done(b), 0);
+	tl_writer_done(b);
 	assert_non_null(s = tl_seconds(tl, &n));
 	assert_int_equal(n, 1);
 	assert_int_equal(s[0].completed, 1);
@@ -212,7 +343,7 @@ test_never_begun(void **state)
 	assert_non_null(a = tl_writer_new(tl, 0));
 	assert_int_equal(tl_begin(a, T0), 0);
 	assert_int_equal(tl_tick(a, T0 + 3 * S), 0);
-	assert_int_equal(tl_writer_done(a), 0);
+	tl_writer_done(a);
 	assert_non_null(tl_seconds(tl, &n));
 	assert_int_equal(n, 0);
 	tl_free(tl);
@@ -243,12 +374,12 @@ test_misuse(void **state)
 	/* Read just before the first writer's: second 0 all the same. */
 	assert_int_equal(tl_begin(b, T0 - 1), 0);
 	assert_int_equal(tl_record(b, T0 - 1, 1, true, 0, 0, true, MS), 0);
-	assert_int_equal(tl_writer_done(a), 0);
-	assert_int_equal(tl_writer_done(b), 0);
+	tl_writer_done(a);
+	tl_writer_done(b);
 	assert_non_null(s = tl_seconds(tl, &n));
 	assert_int_equal(n, 1);
 	assert_int_equal(s[0].completed, 1);
-	assert_int_equal(tl_writer_done(NULL), 0);
+	tl_writer_done(NULL);
 	tl_free(tl);
 	tl_free(NULL);
 }
@@ -259,6 +390,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_writer),
 		cmocka_unit_test(test_merged),
+		cmocka_unit_test(test_percentiles),
+		cmocka_unit_test(test_not_begun_holds),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_slow_writer),
 		cmocka_unit_test(test_never_begun),
 		cmocka_unit_test(test_misuse),
