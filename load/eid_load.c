@@ -2632,14 +2632,19 @@ load_begin(struct load *l)
 		if (l->sched_warm == 0 && l->sched_total > 0)
 			load_measure_begin(l, l->t0);
 		load_dispatch(l);
-		return;
+	} else {
+		if (l->c->warmup_s > 0) {
+			tv = load_tv((uint64_t)(l->c->warmup_s * 1e9));
+			evtimer_add(l->start_ev, &tv);
+		} else
+			load_measure_begin(l, load_now());
+		load_send_ready(l);
 	}
-	if (l->c->warmup_s > 0) {
-		tv = load_tv((uint64_t)(l->c->warmup_s * 1e9));
-		evtimer_add(l->start_ev, &tv);
-	} else
-		load_measure_begin(l, load_now());
-	load_send_ready(l);
+	/*
+	 * Every first send may have failed (a token the client cannot
+	 * encode): no answer will come to end the run.
+	 */
+	load_finish_maybe(l);
 }
 
 static void

@@ -172,6 +172,8 @@ check_timeline(const json_t *r)
 	secs = json_object_get(tl, "seconds");
 	if (!json_is_array(secs) || json_array_size(secs) == 0 || w == NULL)
 		fail_msg("report: no timeline");
+	start = get_num(tl, "window_start_s");
+	end = get_num(tl, "window_end_s");
 	json_array_foreach(secs, i, e) {
 		assert_int_equal(get_int(e, "t"), i);
 		completed += get_int(e, "completed");
@@ -185,6 +187,9 @@ check_timeline(const json_t *r)
 		assert_true(get_num(e, "p99") <= get_num(e, "max"));
 		if (get_int(e, "latencies") == 0)
 			assert_true(get_num(e, "max") == 0);
+		/* Measured tokens complete inside the window only. */
+		if ((double)i + 1 < start - 0.001 || (double)i > end + 0.001)
+			assert_int_equal(get_int(e, "measured"), 0);
 		if (get_num(e, "max") > max)
 			max = get_num(e, "max");
 	}
@@ -195,11 +200,11 @@ check_timeline(const json_t *r)
 	assert_int_equal(errors, get_int(r, "errors") + get_int(w, "errors"));
 	assert_int_equal(mism, get_int(r, "mismatches") +
 	    get_int(w, "mismatches"));
-	/* A latency a frame, and a frame holds at least one token. */
-	assert_true(lat >= get_int(r, "frames") && lat <= completed);
+	/* A latency a frame answered; a frame holds one token or more. */
+	assert_true(lat <= completed);
+	if (get_int(r, "errors") == 0)
+		assert_true(lat >= get_int(r, "frames"));
 	assert_true(max >= get_num(r, "max"));
-	start = get_num(tl, "window_start_s");
-	end = get_num(tl, "window_end_s");
 	if (start < -0.01 || fabs(end - start - get_num(r, "duration_s")) >
 	    1e-6 || end > (double)json_array_size(secs) + 1)
 		fail_msg("window %.6f to %.6f s of a %zu s series, %.6f s "
@@ -484,6 +489,7 @@ test_load_threads_interrupt(void **state)
 	assert_true(get_int(r, "requests") > 0);
 	assert_int_equal(get_int(r, "answers"), get_int(r, "requests"));
 	assert_int_equal(get_int(r, "errors"), 0);
+	(void)check_timeline(r);
 	json_decref(r);
 }
 
@@ -530,6 +536,7 @@ test_load_threads_distinct(void **state)
 	assert_int_equal(get_int(r, "errors"), 0);
 	assert_int_equal(get_int(r, "cache_hits"), 0);
 	assert_true(get_num(r, "rate") > 0 && get_num(r, "rate") < 440);
+	(void)check_timeline(r);
 	json_decref(r);
 }
 
@@ -688,6 +695,10 @@ test_load_open_loop(void **state)
 	 * not a test's.
 	 */
 	assert_true(get_num(r, "rate") > 0 && get_num(r, "rate") < 1100);
+	/* The warm-up's half second comes first, then the window. */
+	(void)check_timeline(r);
+	assert_true(get_num(json_object_get(r, "timeline"),
+	    "window_start_s") >= 0.49);
 	json_decref(r);
 }
 
@@ -902,6 +913,62 @@ test_load_file_distinct(void **state)
 	json_decref(r);
 }
 
+/*
+ * Runs that fail: tokens labelled with a verdict they cannot earn are
+ * mismatches, and a token too long for the client to send fails its
+ * frame, which ends a run on one connection (it used to wait for an
+ * answer that could not come).  Both exit 1 with a report whose seconds
+ * hold those mismatches and errors.
+ */
+static void
+test_load_file_failures(void **state)
+{
+	char		 cmd[2048], out[8192], file[700], json[700];
+	char		 load[8192], sh[8448];
+	json_t		*r;
+	json_error_t	 jerr;
+	FILE		*fp;
+	int		 i;
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s/mislabelled.tokens", d.dir);
+	snprintf(json, sizeof(json), "%s/mislabelled.json", d.dir);
+	snprintf(cmd, sizeof(cmd), "'%s/bin/eid-mint' --certs '%s' --alg EdDSA "
+	    "--ttl 3600 --count 20 | sed 's/$/ EXPIRED/' > '%s'", build_dir(),
+	    th_certs_dir(), file);
+	if (run_cmd(cmd, out, sizeof(out)) != 0)
+		fail_msg("eid-mint: %s", out);
+	snprintf(cmd, sizeof(cmd), "--tokens '%s' --requests 40 --warmup 0 "
+	    "--connections 1", file);
+	assert_int_equal(run_load(json, cmd, out, sizeof(out)), 1);
+	if ((r = json_load_file(json, 0, &jerr)) == NULL)
+		fail_msg("%s: %s", json, jerr.text);
+	assert_int_equal(get_int(r, "requests"), 40);
+	assert_int_equal(get_int(r, "mismatches"), 40);
+	(void)check_timeline(r);
+	json_decref(r);
+
+	snprintf(file, sizeof(file), "%s/oversized.tokens", d.dir);
+	snprintf(json, sizeof(json), "%s/oversized.json", d.dir);
+	assert_non_null(fp = fopen(file, "w"));
+	for (i = 0; i < 16400; i++)
+		fputc('a', fp);
+	fputs(" OK\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	snprintf(cmd, sizeof(cmd), "--tokens '%s' --requests 50 --warmup 0 "
+	    "--connections 1", file);
+	load_cmd(load, sizeof(load), json, cmd);
+	snprintf(sh, sizeof(sh), "timeout 60 %s --quiet >/dev/null 2>&1",
+	    load);
+	assert_int_equal(run_cmd(sh, out, sizeof(out)), 1);
+	if ((r = json_load_file(json, 0, &jerr)) == NULL)
+		fail_msg("%s: %s", json, jerr.text);
+	assert_true(get_int(r, "errors") > 0);
+	assert_int_equal(get_int(r, "answers"), 0);
+	(void)check_timeline(r);
+	json_decref(r);
+}
+
 /* Their mistakes are one-line usage errors, before anything is sent. */
 static void
 test_load_raw_usage(void **state)
@@ -1005,6 +1072,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_raw_busy, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_raw_usage, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_file_failures, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_file_distinct, setup,
 		    teardown),
