@@ -163,6 +163,14 @@ jraw() {
 	    head -n 1
 }
 
+# The p99 of each second of a report's timeline that is mostly window.
+jsec_p99() {
+	awk '/^  "timeline": \{/ { t = 1 }
+	    t && /^        "completed": / { c = $2 + 0 }
+	    t && /^        "measured": / { m = $2 + 0 }
+	    t && /^        "p99": / { if (2 * m > c) print $2 + 0 }' "$1"
+}
+
 median() {
 	sort -g | awk '{ v[NR] = $1 } END {
 		if (NR == 0) { print ""; exit }
@@ -208,6 +216,17 @@ run() {
 	    "$name" "$rep" "$(jnum "$out" rate)" "$(jnum "$out" p99)" \
 	    "$(jnum "$out" server_cpu_us_per_request)" "$(jnum "$out" errors)" \
 	    "$ratio_txt"
+	# The open loop's tail, second by second: one bad second or all.
+	if [ "$name" = open-loop ]; then
+		sm=$(jsec_p99 "$out" | median)
+		sx=$(jsec_p99 "$out" | sort -g | tail -n 1)
+		if [ -n "$sm" ]; then
+			echo "$sm" >"$tmp/$n.secmed"
+			echo "$sx" >"$tmp/$n.secmax"
+			printf '  %-12s run %s: p99 of each second: median %.0f us, highest %.0f us\n' \
+			    "$name" "$rep" "$sm" "$sx"
+		fi
+	fi
 }
 
 # field of the median over the repetitions of a scenario
@@ -305,6 +324,12 @@ row pinned-realistic "realistic, one worker: the open loop's peak" "" none ""
 row open-loop "realistic, open loop at $open_rate req/s (half that peak)" "" p99 2000
 row idle-1000 "realistic + 1,000 idle connections" "" share 0.90
 
+open_secmed=$(cat "$tmp"/open-loop-*.secmed 2>/dev/null | median)
+open_secmax=$(cat "$tmp"/open-loop-*.secmax 2>/dev/null | median)
+open_p99=$(med open-loop p99)
+[ -n "$open_secmed" ] && open_secmed=$(printf '%.0f' "$open_secmed")
+[ -n "$open_secmax" ] && open_secmax=$(printf '%.0f' "$open_secmax")
+[ -n "$open_p99" ] && open_p99=$(printf '%.0f' "$open_p99")
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 cores=$(getconf _NPROCESSORS_ONLN)
 ossl=$(openssl version 2>/dev/null || echo "OpenSSL ?")
@@ -337,6 +362,10 @@ section=$tmp/section.md
 	echo
 	echo "Medians of $repeat runs, each against a fresh \`eidd\` (state in a temporary directory) on 127.0.0.1, 16 TLS connections × pipeline 16, one eid-load thread on the same machine.  Placement: *pinned* = $pinned_text (the generator stands in for another machine, so the daemon's CPU per request is its own); *shared* = $shared_text (eidd's defaults, as an operator runs it).  Latencies in microseconds, from the send time (closed loop) or from the intended send time (open loop, coordinated omission corrected), warm-up excluded; HdrHistogram-style log-linear histogram, 3 significant digits.  Daemon CPU: the daemon's CPU-time clock (all threads, nanoseconds; eid-load --server-pid) over the measured window, divided by the answers in that window; it includes TLS, framing, protobuf, the LMDB cache and revocation lookups.  Raw OpenSSL µs: CPU µs per verify of one token of the algorithm with the calls \`crypto/sig.c\` makes (\`EVP_Digest\` of the signing input and \`EVP_PKEY_verify\`, EdDSA \`EVP_DigestVerify\`; prepared context) of eid-load's \`--raw-cpu 0\` thread, which runs on the daemon's CPU *during* the measured window, median of the runs; ratio: each run's daemon CPU µs per verify ÷ that run's raw µs, median of the runs (measured at the same moments on the same CPU, because this machine's speed drifts by 10–20 % from one second to the next).  idle-1000's share: the median over the repetitions of its rate ÷ the realistic scenario's rate in the same repetition (the two run back to back).  Steal: the share of the window's CPU time that /proc/stat counts as taken by the hypervisor, on the CPU that lost most, median of the runs; a CPU taken away for milliseconds shows in the latency tail and not in the daemon's CPU time.  In the pinned placement eid-load runs with \`--busy-poll\`, so that the daemon's answers do not pay for waking a sleeping generator.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
 	echo
+	if [ -n "$open_secmed" ]; then
+		echo "The open loop second by second (eid-load's timeline): the p99 of each second of the window, median $open_secmed µs and highest $open_secmax µs (medians of the runs), against the whole window's $open_p99 µs.  A whole-window p99 far above the median second's is made by a few bad seconds, not by every second."
+		echo
+	fi
 	echo "Machine: $cpu_model, $cores cores; $kernel; mitigations: ${mitig:-none}$haltpoll; date: $now; $ossl; command: \`make bench\` (\`load/bench.sh $build $doc\`)."
 	echo "<!-- eid-load:end -->"
 } >"$section"
