@@ -8,7 +8,9 @@
  * (--batch), counted in tokens; a bad --batch is a one-line usage error;
  * --busy-poll and --raw-cpu runs report the raw yardstick beside them;
  * distinct lines of a file are not resent by the warm-up; a token file
- * or report path that cannot be used is an exit status 2 before the run;
+ * or report path that cannot be used is an exit status 2 before the run,
+ * and tokens that cannot earn their label or cannot be sent exit 1 with
+ * a report;
  * an open loop against a daemon stopped for a while counts the wait of
  * the requests due meanwhile, and the second-by-second series shows it
  * and adds up to the report; generator threads (--threads) share the
