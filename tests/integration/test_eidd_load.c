@@ -678,14 +678,59 @@ test_load_batch_usage(void **state)
 }
 
 /* The open loop sends every request it plans, never faster than asked. */
+/*
+ * The summary's line of p99s by second agrees with the report's
+ * timeline: as many seconds, the lowest and highest p99 of the seconds
+ * with a latency, and the second that held the highest.
+ */
+static void
+check_summary_seconds(const char *out, const json_t *r)
+{
+	const json_t	*secs, *e;
+	const char	*line;
+	double		 lo, med, hi, p99, jlo = -1, jhi = -1;
+	size_t		 n, worst, i;
+
+	secs = json_object_get(json_object_get(r, "timeline"), "seconds");
+	if ((line = strstr(out, "  p99 by second (")) == NULL ||
+	    sscanf(line, "  p99 by second (%zu s from the start, warm-up "
+	    "included): lowest %lf  median %lf  highest %lf, in second %zu",
+	    &n, &lo, &med, &hi, &worst) != 5)
+		fail_msg("no p99-by-second line in:\n%s", out);
+	assert_int_equal(n, json_array_size(secs));
+	json_array_foreach(secs, i, e) {
+		if (get_int(e, "latencies") == 0)
+			continue;
+		p99 = get_num(e, "p99");
+		if (jlo < 0 || p99 < jlo)
+			jlo = p99;
+		if (p99 > jhi)
+			jhi = p99;
+	}
+	/* Printed with one decimal. */
+	if (fabs(lo - jlo) > 0.051 || fabs(hi - jhi) > 0.051 || med < lo ||
+	    med > hi || worst >= n ||
+	    get_num(json_array_get(secs, worst), "p99") != jhi)
+		fail_msg("summary %.1f %.1f %.1f in second %zu, timeline "
+		    "%.3f to %.3f:\n%s", lo, med, hi, worst, jlo, jhi, line);
+}
+
 static void
 test_load_open_loop(void **state)
 {
+	char		 json[700], out[16384];
 	json_t		*r;
+	json_error_t	 jerr;
+	int		 rc;
 
 	(void)state;
-	r = load_ok("open.json", "--rate 1000 --duration 1.5 --warmup 0.5 "
-	    "--connections 2 --reuse uniform --pool 200");
+	snprintf(json, sizeof(json), "%s/open.json", d.dir);
+	if ((rc = run_load(json, "--rate 1000 --duration 1.5 --warmup 0.5 "
+	    "--connections 2 --reuse uniform --pool 200", out,
+	    sizeof(out))) != 0)
+		fail_msg("eid-load exited %d:\n%s", rc, out);
+	if ((r = json_load_file(json, 0, &jerr)) == NULL)
+		fail_msg("%s: %s", json, jerr.text);
 	assert_string_equal(json_string_value(json_object_get(r, "mode")),
 	    "open");
 	assert_int_equal(get_int(r, "requests"), 1500);
@@ -701,6 +746,7 @@ test_load_open_loop(void **state)
 	(void)check_timeline(r);
 	assert_true(get_num(json_object_get(r, "timeline"),
 	    "window_start_s") >= 0.49);
+	check_summary_seconds(out, r);
 	json_decref(r);
 }
 
