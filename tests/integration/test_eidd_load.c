@@ -688,8 +688,8 @@ check_summary_seconds(const char *out, const json_t *r)
 {
 	const json_t	*secs, *e;
 	const char	*line;
-	double		 lo, med, hi, p99, jlo = -1, jhi = -1;
-	size_t		 n, worst, i;
+	double		 lo = 0, med = 0, hi = 0, p99, jlo = -1, jhi = -1;
+	size_t		 n = 0, worst = 0, i;
 
 	secs = json_object_get(json_object_get(r, "timeline"), "seconds");
 	if ((line = strstr(out, "  p99 by second (")) == NULL ||
