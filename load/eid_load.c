@@ -1651,7 +1651,7 @@ load_broken_open(struct load *l)
 	FILE			*fp;
 	struct load_kind	*k;
 	enum eid_alg		 algs[EID_ALG_EDDSA + 1], alg;
-	size_t			 nalgs = 0, i, j, per, got, cap;
+	size_t			 nalgs = 0, i, j, per, got, cap, len;
 	int			 a, st;
 
 	mint = load_mint_path(c, buf, sizeof(buf));
@@ -1666,11 +1666,14 @@ load_broken_open(struct load *l)
 		*sp++ = '\0';
 		if (!load_kind_wanted(c, line))
 			continue;
-		if (l->nkinds == LOAD_KINDS_MAX ||
-		    strlen(line) >= sizeof(k->name))
+		if (l->nkinds == LOAD_KINDS_MAX)
 			common_fatal("eid-mint --list-kinds: too many kinds");
 		k = &l->kinds[l->nkinds++];
-		snprintf(k->name, sizeof(k->name), "%s", line);
+		if ((len = strlen(line)) >= sizeof(k->name))
+			common_fatal("eid-mint --list-kinds: kind \"%s\" is "
+			    "too long", line);
+		/* Copied by length: GCC cannot see the check and warns. */
+		memcpy(k->name, line, len + 1);
 		if ((nl = strchr(sp, ' ')) != NULL)
 			*nl = '\0';
 		if (!eid_verdict_from_name(sp, &k->want))

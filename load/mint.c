@@ -439,15 +439,25 @@ mint_buf_printf(struct mint_buf *b, const char *fmt, ...)
 	va_list	 ap;
 	int	 n;
 
+	/*
+	 * Formatted in place, and again only if it did not fit.  (Sizing
+	 * with vsnprintf(NULL, 0, ...) first made GCC 12 with
+	 * -fsanitize=undefined report a null format string.)
+	 */
+	mint_buf_reserve(b, 64);
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		common_fatal("cannot format");
-	mint_buf_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n >= b->cap - b->len) {
+		mint_buf_reserve(b, (size_t)n);
+		va_start(ap, fmt);
+		n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0 || (size_t)n >= b->cap - b->len)
+			common_fatal("cannot format");
+	}
 	b->len += (size_t)n;
 }
 

@@ -101,7 +101,8 @@ curl(const char *who, const char *method, const char *path,
 		th_certs_abs(n1, crt, sizeof(crt));
 		th_certs_abs(n2, key, sizeof(key));
 	}
-	snprintf(cmd, sizeof(cmd), "curl -s -m 10 --cacert '%s' %s%s%s%s%s "
+	n = (size_t)snprintf(cmd, sizeof(cmd),
+	    "curl -s -m 10 --cacert '%s' %s%s%s%s%s "
 	    "-X %s %s%s%s %s%s%s -w '\\n%%{http_code}' "
 	    "https://127.0.0.1:%d%s 2>/dev/null", ca,
 	    who != NULL ? "--cert '" : "", who != NULL ? crt : "",
@@ -111,6 +112,7 @@ curl(const char *who, const char *method, const char *path,
 	    "", ctype != NULL ? "'" : "", body != NULL ? "--data-binary @'" :
 	    "", body != NULL ? bodyf : "", body != NULL ? "'" : "", http_port,
 	    path);
+	assert_true(n < sizeof(cmd));
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	all = calloc(1, 1 << 20);

@@ -1339,7 +1339,8 @@ test_state_full(void **state)
 	assert_int_equal(t_stats(t).rev_seq, 4 + ok);
 	t_assertion(&a, T_ISS, "", "small-2", "kid", 5);
 	for (i = 0; i < (size_t)ok; i++) {
-		snprintf(a.sub, sizeof(a.sub), "one-%zu", i);
+		assert_true(snprintf(a.sub, sizeof(a.sub), "one-%zu", i) <
+		    (int)sizeof(a.sub));
 		assert_int_equal(t_revoked(t, &a, 100), 1);
 	}
 	snprintf(a.sub, sizeof(a.sub), "one-%d", ok);
