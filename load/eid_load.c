@@ -3254,19 +3254,41 @@ load_verdicts_json(const uint64_t *v)
 static double
 load_steal(const struct load *l, double *worst, int *cpu)
 {
-	double	 v;
-	int	 i;
+	double	 v[PROCSTAT_CPUS];
+	size_t	 i, n;
 
 	*worst = -1;
 	*cpu = -1;
 	if (!l->st_ok)
 		return -1;
-	for (i = 0; i < PROCSTAT_CPUS; i++)
-		if ((v = procstat_steal_share(&l->st0, &l->st1, i)) > *worst) {
-			*worst = v;
-			*cpu = i;
+	n = procstat_steal_shares(&l->st0, &l->st1, v, PROCSTAT_CPUS);
+	for (i = 0; i < n; i++)
+		if (v[i] > *worst) {
+			*worst = v[i];
+			*cpu = (int)i;
 		}
 	return procstat_steal_share(&l->st0, &l->st1, -1);
+}
+
+/*
+ * The steal of each CPU by its number, up to the last CPU counted in both
+ * readings, null for one that was not; so that a report can tell a
+ * daemon's stolen CPU from its generator's.  JSON null when unknown.
+ */
+static json_t *
+load_steal_by_cpu(const struct load *l)
+{
+	double	 v[PROCSTAT_CPUS];
+	json_t	*a;
+	size_t	 i, n;
+
+	if (!l->st_ok || (n = procstat_steal_shares(&l->st0, &l->st1, v,
+	    PROCSTAT_CPUS)) == 0 || (a = json_array()) == NULL)
+		return json_null();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, v[i] >= 0 ? json_real(v[i]) :
+		    json_null());
+	return a;
 }
 
 /*
@@ -3468,6 +3490,7 @@ load_json(const struct load *l)
 	    json_real(worst) : json_null());
 	json_object_set_new(r, "steal_worst_cpu", cpu >= 0 ? LOAD_JI(cpu) :
 	    json_null());
+	json_object_set_new(r, "steal_share_by_cpu", load_steal_by_cpu(l));
 	if (c->server_pid > 0) {
 		json_object_set_new(r, "server_pid", LOAD_JI(c->server_pid));
 		json_object_set_new(r, "server_cpu_s", srv >= 0 ?

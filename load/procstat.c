@@ -110,3 +110,17 @@ procstat_steal_share(const struct procstat *a, const struct procstat *b,
 		return -1;
 	return (double)(y->steal - x->steal) / (double)(y->total - x->total);
 }
+
+size_t
+procstat_steal_shares(const struct procstat *a, const struct procstat *b,
+    double *out, size_t n)
+{
+	size_t	 i, used = 0;
+
+	if (n > PROCSTAT_CPUS)
+		n = PROCSTAT_CPUS;
+	for (i = 0; i < n; i++)
+		if ((out[i] = procstat_steal_share(a, b, (int)i)) >= 0)
+			used = i + 1;
+	return used;
+}

@@ -46,4 +46,13 @@ int		 procstat_read(struct procstat *);
 double		 procstat_steal_share(const struct procstat *a,
 		    const struct procstat *b, int cpu);
 
+/*
+ * The share of each CPU, by number, into out[0..n-1]: -1 for a CPU not in
+ * both readings (offline) or without time between them.  Returns the
+ * number written, the last CPU with a share plus one (at most n and
+ * PROCSTAT_CPUS): 0 when no CPU has one.
+ */
+size_t		 procstat_steal_shares(const struct procstat *a,
+		    const struct procstat *b, double *out, size_t n);
+
 #endif /* EID_LOAD_PROCSTAT_H */

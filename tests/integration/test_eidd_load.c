@@ -33,6 +33,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -156,6 +157,46 @@ check_share(const json_t *o, const char *key)
 }
 
 /*
+ * The steal of each CPU: null where /proc/stat tells none, else an array
+ * of shares (or nulls, for CPUs not online) whose largest is the worst
+ * CPU's, at its index, and no longer than this machine has CPUs.
+ */
+static void
+check_steal_by_cpu(const json_t *r)
+{
+	const json_t	*a = json_object_get(r, "steal_share_by_cpu");
+	const json_t	*v;
+	double		 worst = -1;
+	size_t		 i;
+	long		 ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	json_int_t	 at = -1;
+
+	assert_non_null(a);
+	if (json_is_null(a)) {
+		assert_true(json_is_null(json_object_get(r, "steal_share")));
+		return;
+	}
+	assert_true(json_is_array(a));
+	assert_true(ncpu > 0);
+	assert_true(json_array_size(a) >= 1 &&
+	    json_array_size(a) <= (size_t)ncpu);
+	json_array_foreach(a, i, v) {
+		if (json_is_null(v))
+			continue;
+		assert_true(json_is_number(v));
+		assert_true(json_number_value(v) >= 0 &&
+		    json_number_value(v) <= 1);
+		if (json_number_value(v) > worst) {
+			worst = json_number_value(v);
+			at = (json_int_t)i;
+		}
+	}
+	assert_true(worst >= 0);
+	assert_true(get_num(r, "steal_share_worst_cpu") == worst);
+	assert_int_equal(get_int(r, "steal_worst_cpu"), at);
+}
+
+/*
  * The report's second-by-second series: one entry a second from the
  * run's start, adding up to the report's counts with the warm-up's, each
  * with its percentiles in order, the last one not empty, and the window
@@ -265,6 +306,7 @@ check_report(json_t *r, json_int_t total)
 	/* Stolen CPU time: a share, or null where /proc/stat tells none. */
 	check_share(r, "steal_share");
 	check_share(r, "steal_share_worst_cpu");
+	check_steal_by_cpu(r);
 	(void)check_timeline(r);
 
 	/* The verdicts, against expectations derived here. */

@@ -73,6 +73,55 @@ test_share(void **state)
 	assert_true(procstat_steal_share(&b, &a, -1) == -1);
 }
 
+/* Each CPU's share; an offline CPU between two online ones is -1. */
+static void
+test_shares(void **state)
+{
+	static const char gap0[] =
+	    "cpu  300 0 0 300 0 0 0 0 0 0\n"
+	    "cpu0 100 0 0 100 0 0 0 0 0 0\n"
+	    "cpu2 100 0 0 100 0 0 0 0 0 0\n"
+	    "cpu3 100 0 0 100 0 0 0 0 0 0\n";
+	static const char gap1[] =
+	    "cpu  600 0 0 600 0 0 0 150 0 0\n"
+	    "cpu0 200 0 0 200 0 0 0 0 0 0\n"
+	    "cpu2 150 0 0 150 0 0 0 100 0 0\n"
+	    "cpu3 250 0 0 100 0 0 0 50 0 0\n";
+	struct procstat	 a, b;
+	double		 v[8];
+	size_t		 i;
+
+	(void)state;
+	assert_int_equal(parse(gap0, &a), 0);
+	assert_int_equal(parse(gap1, &b), 0);
+	for (i = 0; i < 8; i++)
+		v[i] = 42;
+	assert_int_equal(procstat_steal_shares(&a, &b, v, 8), 4);
+	assert_true(v[0] == 0.0);
+	assert_true(v[1] == -1);
+	/* cpu2: 100 stolen of 200 ticks; cpu3: 50 of 200. */
+	assert_true(fabs(v[2] - 0.5) < 1e-12);
+	assert_true(fabs(v[3] - 0.25) < 1e-12);
+	/* Past the last CPU with a share: -1 written, not counted. */
+	for (i = 4; i < 8; i++)
+		assert_true(v[i] == -1);
+	/* Room for fewer: only those. */
+	v[2] = 42;
+	assert_int_equal(procstat_steal_shares(&a, &b, v, 2), 1);
+	assert_true(v[2] == 42);
+	/* No time between the readings: no CPU has a share. */
+	assert_int_equal(procstat_steal_shares(&a, &a, v, 8), 0);
+	/* Asked for more than it counts: PROCSTAT_CPUS at most. */
+	{
+		static double	 big[PROCSTAT_CPUS + 4];
+
+		big[PROCSTAT_CPUS] = 42;
+		assert_int_equal(procstat_steal_shares(&a, &b, big,
+		    PROCSTAT_CPUS + 4), 4);
+		assert_true(big[PROCSTAT_CPUS] == 42);
+	}
+}
+
 /* Before Linux 2.6.11 the lines end at softirq, or at idle: no steal. */
 static void
 test_short_lines(void **state)
@@ -152,6 +201,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_share),
+		cmocka_unit_test(test_shares),
 		cmocka_unit_test(test_short_lines),
 		cmocka_unit_test(test_many_cpus),
 		cmocka_unit_test(test_refused),
