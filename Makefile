@@ -9,6 +9,7 @@
 #   make bench-verify  single-thread verify rate vs raw OpenSSL
 #   make certs         the development PKI in certs/dev/ (idempotent)
 #   make bench         eid-load scenarios against eidd; docs/PERFORMANCE.md
+#   make bench-sweep   the open loop's latency against the load; the same
 #   make valgrind      the integration scenarios with eidd under valgrind
 #   make install       PREFIX=/usr/local DESTDIR=; make uninstall
 #   make run           start on development defaults (see README.md)
@@ -107,7 +108,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # --- build ----------------------------------------------------------------
 
 .PHONY: all deps check-deps-pkgs test asan fuzz fuzz-build bench-verify \
-	certs run clean check-deps format-check valgrind bench
+	certs run clean check-deps format-check valgrind bench bench-sweep
 
 all: check-deps-pkgs $(CRYPTO_LIB) $(PROGS) $(TEST_BINS)
 
@@ -378,6 +379,11 @@ bench-verify: all certs
 # measured in the same run; rewrites docs/PERFORMANCE.md's eid-load table.
 bench: all certs $(BUILD)/bin/eid-load
 	$(Q)load/bench.sh $(BUILD) docs/PERFORMANCE.md
+
+# The open loop at shares of the realistic workload's peak: how the tail
+# grows with the load; rewrites docs/PERFORMANCE.md's sweep table.
+bench-sweep: all certs $(BUILD)/bin/eid-load
+	$(Q)load/bench.sh --sweep $(BUILD) docs/PERFORMANCE.md
 
 # --- run -----------------------------------------------------------------------
 
