@@ -3254,19 +3254,11 @@ load_verdicts_json(const uint64_t *v)
 static double
 load_steal(const struct load *l, double *worst, int *cpu)
 {
-	double	 v[PROCSTAT_CPUS];
-	size_t	 i, n;
-
 	*worst = -1;
 	*cpu = -1;
 	if (!l->st_ok)
 		return -1;
-	n = procstat_steal_shares(&l->st0, &l->st1, v, PROCSTAT_CPUS);
-	for (i = 0; i < n; i++)
-		if (v[i] > *worst) {
-			*worst = v[i];
-			*cpu = (int)i;
-		}
+	*worst = procstat_steal_worst(&l->st0, &l->st1, cpu);
 	return procstat_steal_share(&l->st0, &l->st1, -1);
 }
 

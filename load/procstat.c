@@ -124,3 +124,20 @@ procstat_steal_shares(const struct procstat *a, const struct procstat *b,
 			used = i + 1;
 	return used;
 }
+
+double
+procstat_steal_worst(const struct procstat *a, const struct procstat *b,
+    int *cpu)
+{
+	double	 v[PROCSTAT_CPUS], worst = -1;
+	size_t	 i, n;
+
+	*cpu = -1;
+	n = procstat_steal_shares(a, b, v, PROCSTAT_CPUS);
+	for (i = 0; i < n; i++)
+		if (v[i] > worst) {
+			worst = v[i];
+			*cpu = (int)i;
+		}
+	return worst;
+}

@@ -47,12 +47,19 @@ double		 procstat_steal_share(const struct procstat *a,
 		    const struct procstat *b, int cpu);
 
 /*
- * The share of each CPU, by number, into out[0..n-1]: -1 for a CPU not in
- * both readings (offline) or without time between them.  Returns the
- * number written, the last CPU with a share plus one (at most n and
- * PROCSTAT_CPUS): 0 when no CPU has one.
+ * The share of each CPU, by number, into out[0..m-1], m the lesser of n
+ * and PROCSTAT_CPUS: -1 for a CPU not in both readings (offline) or
+ * without time between them.  Returns the number of the last CPU with a
+ * share plus one (at most m), 0 when no CPU has one.
  */
 size_t		 procstat_steal_shares(const struct procstat *a,
 		    const struct procstat *b, double *out, size_t n);
+
+/*
+ * The CPU that lost the largest share (the lowest-numbered of equals),
+ * and that share; -1 and -1 when no CPU has one.
+ */
+double		 procstat_steal_worst(const struct procstat *a,
+		    const struct procstat *b, int *cpu);
 
 #endif /* EID_LOAD_PROCSTAT_H */

@@ -172,8 +172,10 @@ check_steal_by_cpu(const json_t *r)
 	json_int_t	 at = -1;
 
 	assert_non_null(a);
+	/* Null exactly when no CPU had a share, and then no worst CPU. */
 	if (json_is_null(a)) {
-		assert_true(json_is_null(json_object_get(r, "steal_share")));
+		assert_true(json_is_null(json_object_get(r,
+		    "steal_worst_cpu")));
 		return;
 	}
 	assert_true(json_is_array(a));

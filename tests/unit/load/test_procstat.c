@@ -115,11 +115,61 @@ test_shares(void **state)
 	{
 		static double	 big[PROCSTAT_CPUS + 4];
 
+		big[PROCSTAT_CPUS - 1] = 42;
 		big[PROCSTAT_CPUS] = 42;
 		assert_int_equal(procstat_steal_shares(&a, &b, big,
 		    PROCSTAT_CPUS + 4), 4);
+		assert_true(big[PROCSTAT_CPUS - 1] == -1);
 		assert_true(big[PROCSTAT_CPUS] == 42);
 	}
+}
+
+/* The CPU that lost most: gaps skipped, the first of equals, the last. */
+static void
+test_worst(void **state)
+{
+	static const char w0[] =
+	    "cpu  0 0 0 0 0 0 0 0 0 0\n"
+	    "cpu0 100 0 0 100 0 0 0 0 0 0\n"
+	    "cpu1 100 0 0 100 0 0 0 0 0 0\n"
+	    "cpu2 100 0 0 100 0 0 0 0 0 0\n"
+	    "cpu4 100 0 0 100 0 0 0 0 0 0\n";
+	/* cpu1 and cpu2 tie at 0.25, cpu4 (after the gap) at 0.5. */
+	static const char last[] =
+	    "cpu  0 0 0 0 0 0 0 0 0 0\n"
+	    "cpu0 200 0 0 200 0 0 0 0 0 0\n"
+	    "cpu1 200 0 0 150 0 0 0 50 0 0\n"
+	    "cpu2 200 0 0 150 0 0 0 50 0 0\n"
+	    "cpu4 200 0 0 100 0 0 0 100 0 0\n";
+	/* The same without cpu4's steal: the tie goes to cpu1. */
+	static const char tie[] =
+	    "cpu  0 0 0 0 0 0 0 0 0 0\n"
+	    "cpu0 200 0 0 200 0 0 0 0 0 0\n"
+	    "cpu1 200 0 0 150 0 0 0 50 0 0\n"
+	    "cpu2 200 0 0 150 0 0 0 50 0 0\n"
+	    "cpu4 200 0 0 200 0 0 0 0 0 0\n";
+	/* None stolen: the first CPU, with 0. */
+	static const char none[] =
+	    "cpu  0 0 0 0 0 0 0 0 0 0\n"
+	    "cpu0 200 0 0 200 0 0 0 0 0 0\n"
+	    "cpu1 200 0 0 200 0 0 0 0 0 0\n";
+	struct procstat	 a, b;
+	int		 cpu = 99;
+
+	(void)state;
+	assert_int_equal(parse(w0, &a), 0);
+	assert_int_equal(parse(last, &b), 0);
+	assert_true(fabs(procstat_steal_worst(&a, &b, &cpu) - 0.5) < 1e-12);
+	assert_int_equal(cpu, 4);
+	assert_int_equal(parse(tie, &b), 0);
+	assert_true(fabs(procstat_steal_worst(&a, &b, &cpu) - 0.25) < 1e-12);
+	assert_int_equal(cpu, 1);
+	assert_int_equal(parse(none, &b), 0);
+	assert_true(procstat_steal_worst(&a, &b, &cpu) == 0.0);
+	assert_int_equal(cpu, 0);
+	/* No time between the readings: none. */
+	assert_true(procstat_steal_worst(&a, &a, &cpu) == -1);
+	assert_int_equal(cpu, -1);
 }
 
 /* Before Linux 2.6.11 the lines end at softirq, or at idle: no steal. */
@@ -202,6 +252,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_share),
 		cmocka_unit_test(test_shares),
+		cmocka_unit_test(test_worst),
 		cmocka_unit_test(test_short_lines),
 		cmocka_unit_test(test_many_cpus),
 		cmocka_unit_test(test_refused),
