@@ -9,7 +9,8 @@
 #   make bench-verify  single-thread verify rate vs raw OpenSSL
 #   make certs         the development PKI in certs/dev/ (idempotent)
 #   make bench         eid-load scenarios against eidd; docs/PERFORMANCE.md
-#   make bench-sweep   the open loop's latency against the load; the same
+#   make bench-sweep   the open loop's latency against the load; its own
+#                      section of docs/PERFORMANCE.md
 #   make valgrind      the integration scenarios with eidd under valgrind
 #   make install       PREFIX=/usr/local DESTDIR=; make uninstall
 #   make run           start on development defaults (see README.md)

@@ -181,7 +181,7 @@ jraw() {
 # if it has none of them.
 jsteal() {
 	awk -v lo="$2" -v hi="$3" '
-	    /^  "steal_share_by_cpu": \[/ { a = 1; i = 0; next }
+	    /^  "steal_share_by_cpu": \[$/ { a = 1; i = 0; next }
 	    a && /^  \]/ { a = 0 }
 	    a { v = $1; sub(/,$/, "", v)
 		if (i >= lo && i <= hi && v != "null" && (m == "" || v + 0 > m))
@@ -317,7 +317,38 @@ replace_section() {
 }
 
 if [ "$mode" = sweep ]; then
-	shares=${BENCH_SWEEP_SHARES:-0.05 0.1 0.2 0.3 0.4 0.5}
+	# The sweep is of the daemon's own CPUs: it cannot be read shared.
+	if [ "$can_pin" != 1 ]; then
+		echo "bench: --sweep needs two CPUs or more, taskset, and" \
+		    "BENCH_PIN not 0" >&2
+		exit 2
+	fi
+	# Each share a number above 0 and at most 1, none twice: a rate of
+	# 0 would be a closed loop, and a repeated name would mix runs.
+	set -f
+	shares=
+	for share in ${BENCH_SWEEP_SHARES:-0.05 0.1 0.2 0.3 0.4 0.5}; do
+		pc=$(awk -v s="$share" 'BEGIN {
+			if (s !~ /^([0-9]+\.?[0-9]*|\.[0-9]+)$/ || s + 0 <= 0 ||
+			    s + 0 > 1) exit 1
+			printf "%g", 100 * s }') || {
+			echo "bench: BENCH_SWEEP_SHARES: \"$share\" is not a" \
+			    "share above 0 and at most 1" >&2
+			exit 2
+		}
+		for seen in $shares; do
+			if [ "$(awk -v s="$seen" 'BEGIN { printf "%g", 100 * s }')" = "$pc" ]; then
+				echo "bench: BENCH_SWEEP_SHARES: $share twice" >&2
+				exit 2
+			fi
+		done
+		shares="$shares${shares:+ }$share"
+	done
+	set +f
+	if [ -z "$shares" ]; then
+		echo "bench: BENCH_SWEEP_SHARES is empty" >&2
+		exit 2
+	fi
 	echo "bench: sweep, pinned = $pinned_text"
 	echo "bench: $repeat runs of the peak and of each share, a fresh eidd each"
 	place pinned
@@ -327,6 +358,10 @@ if [ "$mode" = sweep ]; then
 		r=$((r + 1))
 	done
 	peak=$(med pinned-realistic rate)
+	if [ -z "$peak" ]; then
+		echo "bench: no peak: the realistic runs failed" >&2
+		exit 1
+	fi
 	# Every share once per repetition, so that a slow spell of this VM
 	# (minutes long) lands on several shares and not on all the runs of
 	# one.
@@ -336,6 +371,10 @@ if [ "$mode" = sweep ]; then
 			pc=$(awk -v s="$share" 'BEGIN { printf "%g", 100 * s }')
 			open_rate=$(awk -v p="$peak" -v s="$share" \
 			    'BEGIN { printf "%.0f", p * s }')
+			if [ "$open_rate" -lt 1 ]; then
+				echo "bench: $pc % of $peak req/s is no rate" >&2
+				exit 1
+			fi
 			run "sweep-$pc" "$scen/open-loop.conf" "$r" "" \
 			    --rate "$open_rate"
 		done
@@ -348,12 +387,12 @@ if [ "$mode" = sweep ]; then
 		open_rate=$(awk -v p="$peak" -v s="$share" \
 		    'BEGIN { printf "%.0f", p * s }')
 		name=sweep-$pc
-		# The daemon's share of its one CPU: CPU seconds over the
-		# window's seconds, each run's, then the median.
+		# The daemon's share of its CPUs: CPU seconds over the
+		# window's seconds and its CPUs, each run's, then the median.
 		busy=$(for f in "$tmp/$name"-*.json; do
 			awk -v a="$(jnum "$f" server_cpu_s)" \
-			    -v b="$(jnum "$f" duration_s)" \
-			    'BEGIN { if (a != "" && b > 0) printf "%.4f\n", a / b }'
+			    -v b="$(jnum "$f" duration_s)" -v c="$half" \
+			    'BEGIN { if (a != "" && b > 0) printf "%.4f\n", a / b / c }'
 		done | median)
 		secmed=$(cat "$tmp/$name"-*.secmed 2>/dev/null | median)
 		# Whose CPU the hypervisor took: the daemon's or eid-load's.
@@ -385,7 +424,7 @@ if [ "$mode" = sweep ]; then
 		echo "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|"
 		cat "$rows"
 		echo
-		echo "The realistic workload (\`load/scenarios/open-loop.conf\`: Zipf over 1M tokens, 2 % broken, 1 % revoked) in an open loop at shares of its closed-loop peak, $(fmt0 "$peak") req/s (\`load/scenarios/realistic.conf\`, median of $repeat runs), both pinned: $pinned_text.  Each share is run $repeat times against a fresh \`eidd\`; the table gives medians.  Latencies from each request's intended send time (coordinated omission corrected), warm-up excluded.  Daemon busy: the daemon's CPU seconds (all its threads) over the window's seconds, a share of its one CPU; daemon CPU µs/req: the same CPU over the answers in the window (a lone request costs more than one of a pipelined batch, so the share grows faster than the load).  p99 of the median second: each second of the window has its own p99 (eid-load's timeline), and this is the median of them, so one bad second does not make it.  Steal: the share of the window's CPU time the hypervisor took from the daemon's CPU and from eid-load's (the most stolen of each side's CPUs; median of the runs); the latency counts from the intended send time, so a generator that lost its CPU sends late and that wait counts too.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
+		echo "The realistic workload (\`load/scenarios/open-loop.conf\`: Zipf over 1M tokens, 2 % broken, 1 % revoked) in an open loop at shares of its closed-loop peak, $(fmt0 "$peak") req/s (\`load/scenarios/realistic.conf\`, median of $repeat runs), both pinned: $pinned_text.  Each share is run $repeat times against a fresh \`eidd\`; the table gives medians.  Latencies from each request's intended send time (coordinated omission corrected), warm-up excluded.  Daemon busy: the daemon's CPU seconds (all its threads) over the window's seconds, as a share of its $half CPU(s); daemon CPU µs/req: the same CPU over the answers in the window (a lone request costs more than one of a pipelined batch, so the daemon is busier than its share of the peak, the more so the lighter the load).  p99 of the median second: each second of the window has its own p99 (eid-load's timeline), and this is the median of them, so one bad second does not make it.  Steal: the share of the window's CPU time the hypervisor took from the daemon's CPU and from eid-load's (the most stolen of each side's CPUs; median of the runs); the latency counts from the intended send time, so a generator that lost its CPU sends late and that wait counts too.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
 		echo
 		machine_line "make bench-sweep" " --sweep"
 		echo "<!-- eid-load-sweep:end -->"
@@ -420,7 +459,6 @@ while [ "$r" -le "$repeat" ]; do
 done
 
 # --- the table -----------------------------------------------------------
-
 
 # The median over the repetitions of NAME's rate ÷ BASE's rate in the
 # same repetition.  The two run back to back, so each pair sees the
