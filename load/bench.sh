@@ -316,6 +316,9 @@ replace_section() {
 	cat "$2"
 }
 
+# A share as the percent that names its runs: 0.05 -> 5.
+percent() { awk -v s="$1" 'BEGIN { printf "%g", 100 * s }'; }
+
 if [ "$mode" = sweep ]; then
 	# The sweep is of the daemon's own CPUs: it cannot be read shared.
 	if [ "$can_pin" != 1 ]; then
@@ -337,7 +340,7 @@ if [ "$mode" = sweep ]; then
 			exit 2
 		}
 		for seen in $shares; do
-			if [ "$(awk -v s="$seen" 'BEGIN { printf "%g", 100 * s }')" = "$pc" ]; then
+			if [ "$(percent "$seen")" = "$pc" ]; then
 				echo "bench: BENCH_SWEEP_SHARES: $share twice" >&2
 				exit 2
 			fi
@@ -368,7 +371,7 @@ if [ "$mode" = sweep ]; then
 	r=1
 	while [ "$r" -le "$repeat" ]; do
 		for share in $shares; do
-			pc=$(awk -v s="$share" 'BEGIN { printf "%g", 100 * s }')
+			pc=$(percent "$share")
 			open_rate=$(awk -v p="$peak" -v s="$share" \
 			    'BEGIN { printf "%.0f", p * s }')
 			if [ "$open_rate" -lt 1 ]; then
@@ -383,7 +386,7 @@ if [ "$mode" = sweep ]; then
 	rows=$tmp/rows.md
 	: >"$rows"
 	for share in $shares; do
-		pc=$(awk -v s="$share" 'BEGIN { printf "%g", 100 * s }')
+		pc=$(percent "$share")
 		open_rate=$(awk -v p="$peak" -v s="$share" \
 		    'BEGIN { printf "%.0f", p * s }')
 		name=sweep-$pc
