@@ -190,6 +190,18 @@ jsteal() {
 	    END { if (m != "") print m }' "$1"
 }
 
+# steal_split NAME: "daemon / eid-load", the medians over NAME's runs of
+# the most stolen of the daemon's CPUs and of eid-load's (pinned runs).
+steal_split() {
+	st_d=$(for f in "$tmp/$1"-*.json; do
+		jsteal "$f" 0 $((half - 1))
+	done | median)
+	st_g=$(for f in "$tmp/$1"-*.json; do
+		jsteal "$f" "$half" $((ncpu - 1))
+	done | median)
+	echo "$(pct1 "$st_d") / $(pct1 "$st_g")"
+}
+
 # The p99 of each second of a report's timeline that is mostly window.
 jsec_p99() {
 	awk '/^  "timeline": \{/ { t = 1 }
@@ -398,22 +410,15 @@ if [ "$mode" = sweep ]; then
 			    'BEGIN { if (a != "" && b > 0) printf "%.4f\n", a / b / c }'
 		done | median)
 		secmed=$(cat "$tmp/$name"-*.secmed 2>/dev/null | median)
-		# Whose CPU the hypervisor took: the daemon's or eid-load's.
-		st_d=$(for f in "$tmp/$name"-*.json; do
-			jsteal "$f" 0 $((half - 1))
-		done | median)
-		st_g=$(for f in "$tmp/$name"-*.json; do
-			jsteal "$f" "$half" $((ncpu - 1))
-		done | median)
 		p99=$(med "$name" p99)
-		printf '| %s%% | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s |\n' \
+		printf '| %s%% | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
 		    "$pc" "$open_rate" "$(fmt0 "$(med "$name" rate)")" \
 		    "$(pct "$busy")" \
 		    "$(fmt1 "$(med "$name" server_cpu_us_per_request)")" \
 		    "$(fmt0 "$(med "$name" p50)")" "$(fmt0 "$(med "$name" p90)")" \
 		    "$(fmt0 "$p99")" "$(fmt0 "$(med "$name" p999)")" \
 		    "$(fmt0 "$secmed")" \
-		    "$(pct1 "$st_d")" "$(pct1 "$st_g")" \
+		    "$(steal_split "$name")" \
 		    "$(le "$p99" 2000)" "$(le "$secmed" 2000)" >>"$rows"
 	done
 	section=$tmp/section.md
@@ -483,7 +488,13 @@ row() {
 	rate=$(med "$name" rate); p50=$(med "$name" p50); p99=$(med "$name" p99)
 	p999=$(med "$name" p999); cpu=$(med "$name" server_cpu_us_per_request)
 	hits=$(med "$name" cache_hit_ratio)
-	steal=$(med "$name" steal_share_worst_cpu)
+	# Whose CPU the hypervisor took, where the two sides have their own.
+	pl=$(cat "$tmp/$name.placement" 2>/dev/null || echo "?")
+	if [ "$pl" = pinned ]; then
+		steal=$(steal_split "$name")
+	else
+		steal=$(pct1 "$(med "$name" steal_share_worst_cpu)")
+	fi
 	raw_us=; ratio=
 	if [ -n "$alg" ]; then
 		raw_us=$(cat "$tmp/$name"-*.rawus | median)
@@ -498,11 +509,10 @@ row() {
 		met=$(ge "$v" "$goal") ;;
 	*)	goaltxt="–"; met="–" ;;
 	esac
-	pl=$(cat "$tmp/$name.placement" 2>/dev/null || echo "?")
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
 	    "$name" "$desc" "$pl" "$(fmt0 "$rate")" "$(fmt0 "$p50")" "$(fmt0 "$p99")" \
 	    "$(fmt0 "$p999")" "$(fmt1 "$cpu")" "$(fmt1 "$raw_us")" \
-	    "$(fmt3 "$ratio")" "$(pct "$hits")" "$(pct1 "$steal")" "$goaltxt" \
+	    "$(fmt3 "$ratio")" "$(pct "$hits")" "$steal" "$goaltxt" \
 	    "$met" >>"$rows"
 }
 row cold-es256 "ES256, every token distinct" ES256 ratio 1.15
@@ -527,11 +537,11 @@ section=$tmp/section.md
 	echo
 	echo "Written by \`load/bench.sh\` (\`make bench\`); do not edit by hand."
 	echo
-	echo "| scenario | workload | placement | req/s | p50 µs | p99 µs | p99.9 µs | daemon CPU µs/req | raw OpenSSL µs | ratio | cache hits | steal | goal | met? |"
+	echo "| scenario | workload | placement | req/s | p50 µs | p99 µs | p99.9 µs | daemon CPU µs/req | raw OpenSSL µs | ratio | cache hits | steal (pinned: daemon / eid-load) | goal | met? |"
 	echo "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|:-:|"
 	cat "$rows"
 	echo
-	echo "Medians of $repeat runs, each against a fresh \`eidd\` (state in a temporary directory) on 127.0.0.1, 16 TLS connections × pipeline 16, one eid-load thread on the same machine.  Placement: *pinned* = $pinned_text (the generator stands in for another machine, so the daemon's CPU per request is its own); *shared* = $shared_text (eidd's defaults, as an operator runs it).  Latencies in microseconds, from the send time (closed loop) or from the intended send time (open loop, coordinated omission corrected), warm-up excluded; HdrHistogram-style log-linear histogram, 3 significant digits.  Daemon CPU: the daemon's CPU-time clock (all threads, nanoseconds; eid-load --server-pid) over the measured window, divided by the answers in that window; it includes TLS, framing, protobuf, the LMDB cache and revocation lookups.  Raw OpenSSL µs: CPU µs per verify of one token of the algorithm with the calls \`crypto/sig.c\` makes (\`EVP_Digest\` of the signing input and \`EVP_PKEY_verify\`, EdDSA \`EVP_DigestVerify\`; prepared context) of eid-load's \`--raw-cpu 0\` thread, which runs on the daemon's CPU *during* the measured window, median of the runs; ratio: each run's daemon CPU µs per verify ÷ that run's raw µs, median of the runs (measured at the same moments on the same CPU, because this machine's speed drifts by 10–20 % from one second to the next).  idle-1000's share: the median over the repetitions of its rate ÷ the realistic scenario's rate in the same repetition (the two run back to back).  Steal: the share of the window's CPU time that /proc/stat counts as taken by the hypervisor, on the CPU that lost most, median of the runs; a CPU taken away for milliseconds shows in the latency tail and not in the daemon's CPU time.  In the pinned placement eid-load runs with \`--busy-poll\`, so that the daemon's answers do not pay for waking a sleeping generator.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
+	echo "Medians of $repeat runs, each against a fresh \`eidd\` (state in a temporary directory) on 127.0.0.1, 16 TLS connections × pipeline 16, one eid-load thread on the same machine.  Placement: *pinned* = $pinned_text (the generator stands in for another machine, so the daemon's CPU per request is its own); *shared* = $shared_text (eidd's defaults, as an operator runs it).  Latencies in microseconds, from the send time (closed loop) or from the intended send time (open loop, coordinated omission corrected), warm-up excluded; HdrHistogram-style log-linear histogram, 3 significant digits.  Daemon CPU: the daemon's CPU-time clock (all threads, nanoseconds; eid-load --server-pid) over the measured window, divided by the answers in that window; it includes TLS, framing, protobuf, the LMDB cache and revocation lookups.  Raw OpenSSL µs: CPU µs per verify of one token of the algorithm with the calls \`crypto/sig.c\` makes (\`EVP_Digest\` of the signing input and \`EVP_PKEY_verify\`, EdDSA \`EVP_DigestVerify\`; prepared context) of eid-load's \`--raw-cpu 0\` thread, which runs on the daemon's CPU *during* the measured window, median of the runs; ratio: each run's daemon CPU µs per verify ÷ that run's raw µs, median of the runs (measured at the same moments on the same CPU, because this machine's speed drifts by 10–20 % from one second to the next).  idle-1000's share: the median over the repetitions of its rate ÷ the realistic scenario's rate in the same repetition (the two run back to back).  Steal: the share of the window's CPU time that /proc/stat counts as taken by the hypervisor, median of the runs: in the pinned rows from the daemon's CPUs and from eid-load's (the most stolen of each side's; a generator that lost its CPU sends late, and the open loop counts that wait), in the shared rows on the CPU that lost most; a CPU taken away for milliseconds shows in the latency tail and not in the daemon's CPU time.  In the pinned placement eid-load runs with \`--busy-poll\`, so that the daemon's answers do not pay for waking a sleeping generator.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
 	echo
 	if [ -n "$open_secmed" ]; then
 		echo "The open loop second by second (eid-load's timeline): the p99 of each second of the window, median $open_secmed µs and highest $open_secmax µs (medians of the runs), against the whole window's $open_p99 µs.  A whole-window p99 far above the median second's is made by a few bad seconds, not by every second."
