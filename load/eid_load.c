@@ -3263,9 +3263,10 @@ load_steal(const struct load *l, double *worst, int *cpu)
 }
 
 /*
- * The steal of each CPU by its number, up to the last CPU counted in both
- * readings, null for one that was not; so that a report can tell a
- * daemon's stolen CPU from its generator's.  JSON null when unknown.
+ * The steal of each CPU by its number, up to the last CPU with a share
+ * (procstat_steal_shares()), null for one without (not online, or no
+ * tick between the readings); so that a report can tell a daemon's
+ * stolen CPU from its generator's.  JSON null when no CPU has a share.
  */
 static json_t *
 load_steal_by_cpu(const struct load *l)
