@@ -95,7 +95,8 @@ static const struct cfg_opt cfg_opts[] = {
 	    600000, NULL, "ms", "longest wait for clients at shutdown" },
 	{ "limits.requests_per_read", CFG_INT, O(requests_per_read), 64, 1,
 	    4096, NULL, "requests",
-	    "requests handled per read pass before others get a turn" },
+	    "requests handled per read pass before others get a turn "
+	    "(a batch counts its items)" },
 	{ "limits.output_high_watermark", CFG_INT, O(output_high_watermark),
 	    1048576, 4096, 268435456, NULL, "bytes",
 	    "stop reading a connection whose unsent output passes this" },

@@ -558,9 +558,11 @@ conn_fill(struct conn *c, size_t limit)
 }
 
 /*
- * Answer the complete frames buffered, at most budget of them; the
- * answers gather in the worker's staging buffer.  Returns how many, or
- * -1 if the connection was closed or is closing.
+ * Answer the complete frames buffered while their cost (a batch's items,
+ * else 1: handler_frame) stays under budget; the answers gather in the
+ * worker's staging buffer.  Returns the cost spent, which may pass the
+ * budget by the last frame's, or -1 if the connection was closed or is
+ * closing.
  */
 static int64_t
 conn_frames(struct conn *c, int64_t budget)
@@ -570,7 +572,7 @@ conn_frames(struct conn *c, int64_t budget)
 	struct evbuffer		*out = c->w->stage;
 	struct conn_info	 ci;
 	unsigned char		*body;
-	size_t			 len;
+	size_t			 len, cost;
 	int64_t			 n;
 	int			 r;
 
@@ -579,7 +581,7 @@ conn_frames(struct conn *c, int64_t budget)
 	ci.w = c->w;
 	ci.snap = s;
 	ci.principal = c->principal;
-	for (n = 0; n < budget; n++) {
+	for (n = 0; n < budget; n += (int64_t)cost) {
 		if ((r = frame_peek(c->in, (size_t)cfg->max_frame_bytes,
 		    &len)) == 0)
 			break;
@@ -599,7 +601,7 @@ conn_frames(struct conn *c, int64_t budget)
 			conn_close(c, "nomem");
 			return -1;
 		}
-		r = handler_frame(&ci, body + FRAME_HDR, len, out);
+		r = handler_frame(&ci, body + FRAME_HDR, len, out, &cost);
 		evbuffer_drain(c->in, FRAME_HDR + len);
 		if (r != 0) {
 			conn_close_after_flush(c, "bad_request");
@@ -657,7 +659,7 @@ conn_service(struct conn *c)
 		c->frame_ms = conn_now_ms();
 	c->partial = partial;
 	if (!c->paused) {
-		if (budget == 0 && (frame_peek(c->in, SIZE_MAX, &len) != 0 ||
+		if (budget <= 0 && (frame_peek(c->in, SIZE_MAX, &len) != 0 ||
 		    (!c->eof && tls_pending(c->ssl))))
 			/*
 			 * More to answer: come back in the next loop pass,

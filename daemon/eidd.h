@@ -396,10 +396,11 @@ struct conn_info {
  * Handle one request frame body (len bytes of protobuf Request) and
  * append the response frame to out.  Returns 0 to go on, or -1 when the
  * connection must be closed after out is flushed (the response explains
- * why).
+ * why).  *cost is what the frame counts against a connection's
+ * requests_per_read: the items of a batch it read, else 1.
  */
 int		 handler_frame(const struct conn_info *, const uint8_t *buf,
-		    size_t len, struct evbuffer *out);
+		    size_t len, struct evbuffer *out, size_t *cost);
 /* ErrorCode values of eid.proto, for callers outside handler.c. */
 #define HANDLER_BAD_REQUEST	1
 #define HANDLER_FRAME_TOO_LARGE	3

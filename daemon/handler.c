@@ -948,7 +948,7 @@ handler_free(void *arg, void *ptr)
 
 int
 handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
-    struct evbuffer *out)
+    struct evbuffer *out, size_t *cost)
 {
 	Eid__V1__Request		*req, fast;
 	Eid__V1__VerifyRequest		 fast_verify;
@@ -975,6 +975,7 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 	eid__v1__response__init(&resp);
 	memset(&st, 0, sizeof(st));
 	memset(&list, 0, sizeof(list));
+	*cost = 1;
 	t0 = handler_clock_ns();
 	atomic_fetch_add_explicit(&ci->w->ctr.requests, 1,
 	    memory_order_relaxed);
@@ -1016,6 +1017,17 @@ handler_frame(const struct conn_info *ci, const uint8_t *buf, size_t len,
 		return -1;
 	}
 	resp.id = req->id;
+	/*
+	 * A batch costs the worker's pass what its items would as separate
+	 * frames, so that one connection's batches cannot hold the worker
+	 * from the others for requests_per_read batches at a time.
+	 */
+	if (req->body_case == EID__V1__REQUEST__BODY_VERIFY_BATCH &&
+	    req->verify_batch != NULL && req->verify_batch->n_items > 1)
+		*cost = req->verify_batch->n_items;
+	else if (req->body_case == EID__V1__REQUEST__BODY_REVOKE_BATCH &&
+	    req->revoke_batch != NULL && req->revoke_batch->n_items > 1)
+		*cost = req->revoke_batch->n_items;
 	switch (req->body_case) {
 	case EID__V1__REQUEST__BODY_VERIFY:
 		op = OP_VERIFY;

@@ -132,6 +132,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const who[] = { "rp-dichvucong", "admin", NULL };
 	struct conn_info	 ci;
 	struct evbuffer		*out;
+	size_t			 cost = 0;
 
 	if (size < 1 || size - 1 > 65536)
 		return 0;
@@ -144,9 +145,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_codec(data + 1, size - 1);
 	if ((out = evbuffer_new()) == NULL)
 		abort();
-	(void)handler_frame(&ci, data + 1, size - 1, out);
+	(void)handler_frame(&ci, data + 1, size - 1, out, &cost);
 	/* Something always answers: an error if nothing else. */
 	if (evbuffer_get_length(out) < FRAME_HDR + 1)
+		abort();
+	/* Every frame costs its connection's pass something. */
+	if (cost == 0)
 		abort();
 	evbuffer_free(out);
 	store_reader_reset(fz_w.rd);

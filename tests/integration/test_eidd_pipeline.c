@@ -3,8 +3,12 @@
  * one connection come back complete and in order; 200 concurrent
  * connections are served; the libevent client pipelines VerifyBatch
  * frames among single verifies, one answer per frame, in order, and
- * sends the frames queued in one event-loop pass as one TLS record.
+ * sends the frames queued in one event-loop pass as one TLS record; a
+ * connection's batches count against requests_per_read item by item, so
+ * another connection is answered between them.
  */
+/* asprintf. */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,6 +27,7 @@
 
 #include <cmocka.h>
 #include <event2/event.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "harness.h"
@@ -544,6 +549,222 @@ test_async_one_record(void **state)
 	free(sv);
 }
 
+/* Append a protobuf varint. */
+static size_t
+pb_varint(unsigned char *p, uint64_t v)
+{
+	size_t	 n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (unsigned char)v;
+	return n;
+}
+
+/* Append field num as length-delimited bytes. */
+static size_t
+pb_bytes(unsigned char *p, unsigned num, const void *b, size_t len)
+{
+	size_t	 n = pb_varint(p, (uint64_t)num << 3 | 2);
+
+	n += pb_varint(p + n, len);
+	memcpy(p + n, b, len);
+	return n + len;
+}
+
+#define FAIR_ITEMS	12	/* items per batch, over requests_per_read */
+#define FAIR_BATCHES	4
+#define FAIR_BUSY	250	/* items of the batch that keeps it busy */
+
+/*
+ * One frame: a VerifyBatch (Request.verify_batch = 3) of nitems copies
+ * of tok (VerifyBatchRequest.items = 1, VerifyRequest.token = 1).
+ */
+static size_t
+fair_batch_frame(unsigned char *f, size_t cap, uint64_t id, const char *tok,
+    size_t nitems)
+{
+	unsigned char	 item[1024], *items, body[64];
+	size_t		 ilen, n = 0, i, blen;
+
+	ilen = pb_bytes(item, 1, tok, strlen(tok));
+	assert_true(ilen + 8 < sizeof(item));
+	items = malloc(nitems * (ilen + 8));
+	assert_non_null(items);
+	for (i = 0; i < nitems; i++)
+		n += pb_bytes(items + n, 1, item, ilen);
+	blen = pb_varint(body, 1 << 3);
+	blen += pb_varint(body + blen, id);
+	body[blen++] = 3 << 3 | 2;
+	blen += pb_varint(body + blen, n);
+	assert_true(4 + blen + n <= cap);
+	memcpy(f + 4, body, blen);
+	memcpy(f + 4 + blen, items, n);
+	free(items);
+	n += blen;
+	f[0] = (unsigned char)(n >> 24);
+	f[1] = (unsigned char)(n >> 16);
+	f[2] = (unsigned char)(n >> 8);
+	f[3] = (unsigned char)n;
+	return 4 + n;
+}
+
+/* Read what the connection holds now, without waiting. */
+static size_t
+raw_read_now(struct th_raw *r, unsigned char *buf, size_t len)
+{
+	struct pollfd	 pfd = { r->fd, POLLIN, 0 };
+	size_t		 got = 0;
+	int		 n;
+
+	while (got < len && (SSL_pending(r->ssl) > 0 ||
+	    poll(&pfd, 1, 0) > 0)) {
+		ERR_clear_error();
+		if ((n = SSL_read(r->ssl, buf + got, (int)(len - got))) <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+/* Complete frames in buf[0..len). */
+static size_t
+count_frames(const unsigned char *buf, size_t len)
+{
+	size_t	 off = 0, n = 0, flen;
+
+	while (len - off >= 4) {
+		flen = (size_t)buf[off] << 24 | (size_t)buf[off + 1] << 16 |
+		    (size_t)buf[off + 2] << 8 | buf[off + 3];
+		if (len - off - 4 < flen)
+			break;
+		off += 4 + flen;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Finish the server's side of the handshake (TLS 1.3 ends it with the
+ * client's first bytes): one Verify of a malformed token, answered.
+ */
+static void
+raw_ping(struct th_raw *r)
+{
+	unsigned char	 f[32], v[8], ans[512];
+	size_t		 n, vlen, got = 0;
+	bool		 closed = false;
+	int		 i;
+
+	vlen = pb_bytes(v, 1, "x", 1);
+	n = pb_varint(f + 4, 1 << 3);
+	n += pb_varint(f + 4 + n, 1);
+	n += pb_bytes(f + 4 + n, 2, v, vlen);
+	f[0] = f[1] = f[2] = 0;
+	f[3] = (unsigned char)n;
+	assert_true(th_raw_write(r, f, 4 + n));
+	for (i = 0; i < 100 && count_frames(ans, got) < 1 && !closed; i++)
+		got += th_raw_read(r, ans + got, sizeof(ans) - got, 100,
+		    &closed);
+	assert_int_equal(count_frames(ans, got), 1);
+}
+
+/*
+ * One worker, requests_per_read = 8.  While connection C's batch of 250
+ * ES384 tokens whose signatures fail (never cached, so each item costs a
+ * verify) keeps the worker busy, connection A pipelines four batches of
+ * 12 such tokens, in one TLS record, and connection B one verify.  Each
+ * of A's batches costs 12 > 8, so A's pass ends after one and B, waiting
+ * since, comes next: when B's answer arrives, A has at most one.
+ * Counting a batch as one request would let A's pass answer all four
+ * first.
+ */
+static void
+test_batches_share_the_worker(void **state)
+{
+	struct th_eidd		 one;
+	struct th_raw		 a, c;
+	struct eid_client	*b;
+	struct eid_verify_req	 q;
+	struct eid_verify_res	 r;
+	unsigned char		*frames, *got, *busy;
+	char			*text, *w, *tok, *ok, *dot, *sig;
+	size_t			 flen = 0, glen = 0, blen, i, cap = 256 * 1024;
+	size_t			 before_b, total;
+	bool			 closed = false;
+
+	(void)state;
+	text = th_eidd_conf_text("requests_per_read = 8;", NULL);
+	w = strstr(text, "workers = 2;");
+	assert_non_null(w);
+	w[strlen("workers = ")] = '1';
+	th_eidd_start_conf(&one, text);
+	free(text);
+	/*
+	 * A valid ES384 token's header and signature around the payload {}:
+	 * short, so that A's four batches fit one TLS record, and refused
+	 * only by the signature check.
+	 */
+	ok = th_token(EID_ALG_ES384, "dichvucong", "fair-bad");
+	dot = strchr(ok, '.');
+	sig = strrchr(ok, '.');
+	assert_non_null(dot);
+	assert_true(sig > dot);
+	assert_true(asprintf(&tok, "%.*s.e30%s", (int)(dot - ok), ok, sig) >
+	    0);
+	free(ok);
+	ok = th_token(EID_ALG_ES256, "dichvucong", "fair-b");
+	frames = malloc(cap);
+	got = malloc(cap);
+	busy = malloc(cap);
+	assert_non_null(frames);
+	assert_non_null(got);
+	assert_non_null(busy);
+	blen = fair_batch_frame(busy, cap, 99, tok, FAIR_BUSY);
+	for (i = 0; i < FAIR_BATCHES; i++)
+		flen += fair_batch_frame(frames + flen, cap - flen, i + 1, tok,
+		    FAIR_ITEMS);
+	/* One TLS record holds them all, so one read gives all four. */
+	assert_true(flen < 16 * 1024);
+
+	b = th_client(&one, "rp-dichvucong");
+	assert_true(th_raw_connect(&a, &one, "rp-dichvucong"));
+	assert_true(th_raw_connect(&c, &one, "rp-dichvucong"));
+	raw_ping(&a);
+	raw_ping(&c);
+	memset(&q, 0, sizeof(q));
+	q.token = ok;
+	q.token_len = strlen(ok);
+	assert_true(th_raw_write(&c, busy, blen));
+	assert_true(th_raw_write(&a, frames, flen));
+	assert_int_equal(eid_client_send_verify(b, &q), EID_CLIENT_OK);
+	assert_int_equal(eid_client_flush(b), EID_CLIENT_OK);
+	assert_int_equal(eid_client_recv_verify(b, &r), EID_CLIENT_OK);
+	assert_int_equal(r.verdict, EID_VERDICT_OK);
+	/* What A had been answered by then. */
+	glen = raw_read_now(&a, got, cap);
+	before_b = count_frames(got, glen);
+	/* Then all of A's answers come, each a batch of BAD_SIGNATURE. */
+	for (i = 0; i < 200 && count_frames(got, glen) < FAIR_BATCHES &&
+	    !closed; i++)
+		glen += th_raw_read(&a, got + glen, cap - glen, 100, &closed);
+	total = count_frames(got, glen);
+	assert_int_equal(total, FAIR_BATCHES);
+	if (before_b > 1)
+		fail_msg("B was answered after %zu of A's batches", before_b);
+	th_raw_close(&a);
+	th_raw_close(&c);
+	eid_client_close(b);
+	th_eidd_stop_ok(&one);
+	free(frames);
+	free(got);
+	free(busy);
+	free(tok);
+	free(ok);
+}
+
 int
 main(void)
 {
@@ -552,6 +773,7 @@ main(void)
 		cmocka_unit_test(test_two_hundred_connections),
 		cmocka_unit_test(test_async_batch),
 		cmocka_unit_test(test_async_one_record),
+		cmocka_unit_test(test_batches_share_the_worker),
 	};
 
 	return cmocka_run_group_tests_name("eidd_pipeline", tests, setup,
