@@ -79,6 +79,9 @@ static const struct cfg_opt cfg_opts[] = {
 	    EIDD_FRAME_MAX, NULL, "bytes", "largest request body" },
 	{ "http.request_timeout_ms", CFG_INT, O(http_timeout_ms), 10000, 100,
 	    600000, NULL, "ms", "deadline to receive a whole request" },
+	{ "http.max_connections", CFG_INT, O(http_max_conns), 1024, 1,
+	    1000000, NULL, "connections", "open gateway connections; more "
+	    "wait in the kernel's accept queue" },
 	{ "limits.max_frame_bytes", CFG_INT, O(max_frame_bytes), 65536,
 	    EIDD_FRAME_MIN, EIDD_FRAME_MAX, NULL, "bytes",
 	    "largest request frame" },

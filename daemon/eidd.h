@@ -86,6 +86,7 @@ struct cfg {
 	bool		 http_open_monitoring;
 	int64_t		 http_max_body;
 	int64_t		 http_timeout_ms;
+	int64_t		 http_max_conns;
 	int64_t		 max_frame_bytes;
 	int64_t		 max_connections;
 	int64_t		 handshake_timeout_ms;
@@ -343,6 +344,14 @@ int		 worker_listen(const char *listen_addr, char *port, size_t plen);
 /* "host:port" (IPv6 in brackets) of an address and a resolved port. */
 void		 worker_listen_addr(const char *listen_addr, const char *port,
 		    char *out, size_t len);
+/*
+ * w's listener could not accept (errno says why): one log line per
+ * episode; out of descriptors or memory, stop accepting for a moment and
+ * then call resume(-1, EV_TIMEOUT, arg) on w's base, instead of spinning.
+ * Returns whether it stopped accepting.
+ */
+bool		 worker_accept_failed(struct worker *w,
+		    void (*resume)(int, short, void *), void *arg);
 void		 worker_start(struct server *);
 /* From the main thread: stop accepting and drain; join with wait. */
 void		 worker_drain_all(struct server *);

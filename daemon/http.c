@@ -17,7 +17,10 @@
  * invalid JSON get a 4xx with a JSON error and never reach the verifier.
  * A connection must finish each request within http.request_timeout_ms
  * of its start or of its previous answer, however it trickles: a sweep
- * ends those that do not.
+ * ends those that do not.  At most http.max_connections are open (the
+ * listener pauses at the cap), and a connection's unread input is capped
+ * a little above one whole request, so a peer that sends and never reads
+ * its answers holds no more than that.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,12 +35,14 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <jansson.h>
 
 #include "eidd.h"
 #include "store.h"
 
 #define HTTP_MAX_HEADERS	(16 * 1024)
+#define HTTP_READ_SLACK		(16 * 1024)	/* over one request's bytes */
 
 /*
  * One connection, tracked for its deadline: it must finish a request
@@ -63,6 +68,8 @@ struct http {
 	struct event		*stop_ev;
 	struct event		*sweep_ev;
 	struct http_conn	*conns;
+	size_t			 nconns;	/* entries in conns */
+	bool			 accept_paused;	/* out of descriptors */
 	char			 addr[300];
 };
 
@@ -75,18 +82,67 @@ http_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Accept while under http.max_connections and not pausing after an
+ * accept error.  The listener is NULL once evhttp_free() has freed it.
+ */
+static void
+http_accepting(struct http *h)
+{
+	if (h->w.listener == NULL)
+		return;
+	if (!h->accept_paused && h->nconns <
+	    (size_t)worker_snap(&h->w)->cfg->http_max_conns)
+		evconnlistener_enable(h->w.listener);
+	else
+		evconnlistener_disable(h->w.listener);
+}
+
 static void
 http_conn_gone(void *arg)
 {
 	struct http_conn	*hc = arg;
+	struct http		*h = hc->h;
 
 	if (hc->prev != NULL)
 		hc->prev->next = hc->next;
 	else
-		hc->h->conns = hc->next;
+		h->conns = hc->next;
 	if (hc->next != NULL)
 		hc->next->prev = hc->prev;
 	free(hc);
+	h->nconns--;
+	http_accepting(h);
+}
+
+static void
+http_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http	*h = arg;
+
+	(void)fd;
+	(void)what;
+	h->accept_paused = false;
+	http_accepting(h);
+}
+
+/*
+ * The gateway of this process.  The listener's error callback gets the
+ * listener's user data, which evhttp_bind_listener() made its struct
+ * evhttp, not ours.
+ */
+static struct http	*http_gateway;
+
+static void
+http_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct http	*h = http_gateway;
+
+	(void)l;
+	if (h == NULL || arg != h->eh)
+		fatalx("http", "error=\"accept error on an unknown listener\"");
+	if (worker_accept_failed(&h->w, http_resume_cb, h))
+		h->accept_paused = true;
 }
 
 /*
@@ -125,6 +181,11 @@ http_bev_cb(struct event_base *base, void *arg)
 	struct http_conn	*hc;
 	struct ssl_st		*ssl;
 
+	/*
+	 * A NULL makes evhttp serve the connection over a plain socket;
+	 * http_gencb() refuses every request on one.
+	 */
+	h->w.accept_failing = false;
 	if ((hc = calloc(1, sizeof(*hc))) == NULL)
 		return NULL;
 	if ((ssl = tls_ssl_new(s->http_ctx)) == NULL ||
@@ -140,10 +201,24 @@ http_bev_cb(struct event_base *base, void *arg)
 	if (h->conns != NULL)
 		h->conns->prev = hc;
 	h->conns = hc;
-	/* evhttp sets the socket afterwards (bufferevent_setfd). */
+	h->nconns++;
+	/* At the cap: the listener stops, and libevent's accept loop too. */
+	http_accepting(h);
+	/*
+	 * evhttp sets the socket afterwards (bufferevent_setfd).  On
+	 * failure libevent frees ssl (BEV_OPT_CLOSE_ON_FREE), and the
+	 * entry with it.
+	 */
 	if ((sb = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		return NULL;
+	/*
+	 * evhttp reads on while it writes an answer, to notice a close:
+	 * without a high-water mark a peer that sends and never reads
+	 * would pile its requests up here without bound.
+	 */
+	bufferevent_setwatermark(sb, EV_READ, 0, HTTP_MAX_HEADERS +
+	    (size_t)s->cfg->http_max_body + HTTP_READ_SLACK);
 	hc->bev = sb;
 	return sb;
 }
@@ -309,10 +384,20 @@ http_gencb(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*path = uri != NULL ? evhttp_uri_get_path(uri) :
 				    NULL;
+	struct evhttp_connection *evc = evhttp_request_get_connection(req);
+	struct bufferevent	*bev;
 	struct evbuffer		*b;
 	bool			 monitor;
 
 	http_request_done(req);
+	/* Only when http_bev_cb() failed: never answer outside TLS. */
+	if (evc == NULL || (bev = evhttp_connection_get_bufferevent(evc)) ==
+	    NULL || bufferevent_openssl_get_ssl(bev) == NULL) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		evhttp_send_error(req, 400, "TLS required");
+		return;
+	}
 	if (path == NULL) {
 		http_error(req, 400, "bad_request", "no path");
 		return;
@@ -390,7 +475,6 @@ struct http *
 http_setup(struct server *srv, const struct cfg *cfg, int id)
 {
 	struct http		*h;
-	struct evhttp_bound_socket *bs;
 	struct timeval		 sweep = { 0, 500000 };
 	char			 port[16] = "";
 	int			 fd;
@@ -412,11 +496,21 @@ http_setup(struct server *srv, const struct cfg *cfg, int id)
 	    (h->sweep_ev = event_new(h->base, -1, EV_PERSIST, http_sweep_cb,
 	    h)) == NULL || event_add(h->sweep_ev, &sweep) != 0)
 		fatalx("http", "error=\"setup failed\"");
+	/*
+	 * Our listener, not evhttp's: evhttp's has no error callback, so
+	 * running out of descriptors spun the thread and flooded the log,
+	 * and it could not be paused at http.max_connections.  evhttp takes
+	 * it over and frees it.
+	 */
 	fd = worker_listen(cfg->http_listen, port, sizeof(port));
-	if ((bs = evhttp_accept_socket_with_handle(h->eh, fd)) == NULL)
+	h->w.base = h->base;
+	if ((h->w.listener = evconnlistener_new(h->base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE, -1, fd)) == NULL ||
+	    evhttp_bind_listener(h->eh, h->w.listener) == NULL)
 		fatalx("http", "error=\"cannot accept on %s\"",
 		    cfg->http_listen);
-	(void)bs;
+	evconnlistener_set_error_cb(h->w.listener, http_accept_error_cb);
+	http_gateway = h;
 	worker_listen_addr(cfg->http_listen, port, h->addr, sizeof(h->addr));
 	evhttp_set_bevcb(h->eh, http_bev_cb, h);
 	evhttp_set_gencb(h->eh, http_gencb, h);
@@ -455,8 +549,13 @@ http_stop(struct http *h)
 	h->srv->http_worker = NULL;
 	event_free(h->stop_ev);
 	event_free(h->sweep_ev);
-	/* Frees every connection, and with their SSL objects our entries. */
+	/*
+	 * Frees the listener, then every connection, and with their SSL
+	 * objects our entries: none may touch the listener then.
+	 */
+	h->w.listener = NULL;
 	evhttp_free(h->eh);
+	http_gateway = NULL;
 	event_base_free(h->base);
 	store_reader_free(h->w.rd);
 	eid_hasher_free(h->w.hasher);

@@ -53,10 +53,10 @@ worker_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	conn_accept(w, fd);
 }
 
-static void
-worker_accept_error_cb(struct evconnlistener *l, void *arg)
+bool
+worker_accept_failed(struct worker *w, void (*resume)(int, short, void *),
+    void *arg)
 {
-	struct worker	*w = arg;
 	struct timeval	 tv = { 0, WORKER_EMFILE_PAUSE_MS * 1000 };
 	int		 e = errno;
 
@@ -65,11 +65,19 @@ worker_accept_error_cb(struct evconnlistener *l, void *arg)
 		log_warnx("accept_error", "errno=%d error=\"%s\"", e,
 		    strerror(e));
 	w->accept_failing = true;
-	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-		evconnlistener_disable(l);
-		event_base_once(w->base, -1, EV_TIMEOUT, worker_resume_cb, w,
-		    &tv);
-	}
+	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
+		return false;
+	evconnlistener_disable(w->listener);
+	if (event_base_once(w->base, -1, EV_TIMEOUT, resume, arg, &tv) != 0)
+		fatalx("nomem", "where=accept_pause");
+	return true;
+}
+
+static void
+worker_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)worker_accept_failed(arg, worker_resume_cb, arg);
 }
 
 /* Split "host:port" or "[v6]:port". */

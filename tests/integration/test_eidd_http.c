@@ -4,7 +4,10 @@
  * token kind eid-mint makes; refused without a certificate; /metrics
  * parses with promtool and counts exactly; /healthz and /readyz, also
  * during a drain; bad bodies, methods, paths and a trickled body refused
- * while the daemon keeps serving; the Python example portal.
+ * while the daemon keeps serving; the Python example portal; a client
+ * that never reads its answers holds bounded memory; http.max_connections
+ * holds the rest in the accept queue; running out of descriptors pauses
+ * the gateway instead of spinning and flooding the log.
  */
 /* popen, asprintf. */
 #define _GNU_SOURCE
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,31 +37,46 @@
 static struct th_eidd d;
 static int http_port;
 
+/*
+ * Start e with the gateway on a free port, monitoring open, and the
+ * http settings in http (without braces); returns the gateway's port.
+ */
 static int
-setup(void **state)
+gateway_start(struct th_eidd *e, const char *http)
 {
 	char	*base, *conf, *at, *log, *p;
 	size_t	 len;
+	int	 port;
 
-	(void)state;
-	/* The gateway on a free port, monitoring open, a short deadline. */
 	base = th_eidd_conf_text(NULL, NULL);
 	at = strstr(base, "limits = {");
 	assert_non_null(at);
 	assert_true(asprintf(&conf, "%.*shttp = { listen = \"127.0.0.1:0\"; "
-	    "open_monitoring = true; require_client_cert = false; "
-	    "request_timeout_ms = %d; max_body_bytes = 4096; };\n%s",
-	    (int)(at - base), base, DEADLINE_MS, at) > 0);
-	th_eidd_start_conf(&d, conf);
+	    "open_monitoring = true; require_client_cert = false; %s };\n%s",
+	    (int)(at - base), base, http, at) > 0);
+	th_eidd_start_conf(e, conf);
 	free(conf);
 	free(base);
-	log = th_read_file(d.log, &len);
+	log = th_read_file(e->log, &len);
 	assert_non_null(log);
 	p = strstr(log, " http=127.0.0.1:");
 	assert_non_null(p);
-	http_port = atoi(p + strlen(" http=127.0.0.1:"));
+	port = atoi(p + strlen(" http=127.0.0.1:"));
 	free(log);
-	assert_true(http_port > 0);
+	assert_true(port > 0);
+	return port;
+}
+
+static int
+setup(void **state)
+{
+	char	 http[128];
+
+	(void)state;
+	/* A short deadline and small bodies. */
+	snprintf(http, sizeof(http), "request_timeout_ms = %d; "
+	    "max_body_bytes = 4096;", DEADLINE_MS);
+	http_port = gateway_start(&d, http);
 	return 0;
 }
 
@@ -403,6 +422,165 @@ test_example_portal(void **state)
 }
 
 /* Ready until a drain begins; alive all along. */
+/*
+ * A client that pipelines requests and never reads the answers: once
+ * the answers fill the sockets, evhttp stays writing, and the gateway
+ * must stop reading (its high-water mark) instead of taking the
+ * requests in without bound.  Up to 128 MiB are offered; the daemon may
+ * grow by far less, and still serves others.
+ */
+static void
+test_unread_answers_bounded(void **state)
+{
+	struct th_raw	 r;
+	struct th_eidd	 h = d;
+	struct timeval	 tmo = { 0, 300 * 1000 };
+	const char	*one = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	char		*burst, out[256];
+	size_t		 n1 = strlen(one), per = 64 * 1024 / n1, i;
+	size_t		 sent = 0;
+	long		 rss0, rss1;
+	int		 rcv = 4096;
+
+	(void)state;
+	burst = malloc(per * n1);
+	assert_non_null(burst);
+	for (i = 0; i < per; i++)
+		memcpy(burst + i * n1, one, n1);
+	h.port = http_port;
+	rss0 = th_eidd_rss_kb(&d);
+	assert_true(th_raw_connect(&r, &h, "rp-dichvucong") || r.ssl != NULL);
+	assert_int_equal(setsockopt(r.fd, SOL_SOCKET, SO_RCVBUF, &rcv,
+	    sizeof(rcv)), 0);
+	/* A write that cannot go on for 300 ms: the daemon stopped reading. */
+	assert_int_equal(setsockopt(r.fd, SOL_SOCKET, SO_SNDTIMEO, &tmo,
+	    sizeof(tmo)), 0);
+	while (sent < 128u * 1024 * 1024 && th_raw_write(&r, burst, per * n1))
+		sent += per * n1;
+	rss1 = th_eidd_rss_kb(&d);
+	th_raw_close(&r);
+	free(burst);
+	if (th_rss_meaningful()) {
+		assert_true(rss0 > 0 && rss1 > 0);
+		if (rss1 - rss0 > 32 * 1024)
+			fail_msg("eidd grew by %ld kB for %zu bytes offered",
+			    rss1 - rss0, sent);
+	}
+	assert_true(sent < 128u * 1024 * 1024);
+	assert_int_equal(curl(NULL, "GET", "/healthz", NULL, NULL, out,
+	    sizeof(out)), 200);
+}
+
+/*
+ * http.max_connections = 3: three idle TCP connections fill it; a
+ * fourth waits in the accept queue (bytes that are no TLS would get it
+ * closed at once if it were accepted) until one of the three goes.
+ */
+static void
+test_connection_cap(void **state)
+{
+	struct th_eidd	 e, h;
+	int		 fd[4], i;
+
+	(void)state;
+	h.port = gateway_start(&e, "max_connections = 3; "
+	    "request_timeout_ms = 30000;");
+	for (i = 0; i < 4; i++)
+		fd[i] = th_tcp_connect(&h);
+	assert_int_equal(write(fd[3], "hello\r\n\r\n", 9), 9);
+	if (th_fd_closed_within(fd[3], 500))
+		fail_msg("a fourth connection was served past the cap");
+	close(fd[0]);
+	if (!th_fd_closed_within(fd[3], 5000))
+		fail_msg("the fourth connection was not served once one "
+		    "closed");
+	for (i = 1; i < 4; i++)
+		close(fd[i]);
+	th_eidd_stop_ok(&e);
+}
+
+/* CPU seconds the process has used (user and system). */
+static double
+proc_cpu_s(pid_t pid)
+{
+	char	 path[64], buf[1024], *p;
+	double	 ut, st;
+	FILE	*fp;
+	int	 i;
+
+	/* A /proc file has no size to read by: one line, by stdio. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	/* After the command's closing parenthesis: fields 3.. */
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	for (i = 0; i < 12 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, " %lf %lf", &ut, &st), 2);
+	return (ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * Out of descriptors: with a soft limit of 64, idle connections to the
+ * gateway exhaust them.  The gateway must log one line, pause and retry,
+ * not spin on accept() or write a line per try, and serve again once
+ * the connections are gone.  (Not under a wrapper such as valgrind,
+ * which needs descriptors of its own.)
+ */
+static void
+test_out_of_descriptors(void **state)
+{
+	struct th_eidd	 e, h;
+	struct rlimit	 was, low;
+	struct timespec	 pause = { 1, 0 };
+	const char	*wrap = getenv("EID_EIDD_WRAPPER");
+	char		*log, out[256];
+	size_t		 len, lines = 0;
+	double		 cpu0, cpu1;
+	int		 fd[80], i, saved = http_port;
+	const char	*p;
+
+	(void)state;
+	if (wrap != NULL && *wrap != '\0')
+		skip();
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+	low = was;
+	low.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	h.port = gateway_start(&e, "request_timeout_ms = 30000;");
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+	for (i = 0; i < 80; i++)
+		fd[i] = th_tcp_connect(&h);
+	assert_true(th_eidd_log_has(&e, "accept_error", 5000));
+	cpu0 = proc_cpu_s(e.pid);
+	nanosleep(&pause, NULL);
+	cpu1 = proc_cpu_s(e.pid);
+	/* Spinning on accept() takes a whole CPU. */
+	if (cpu1 - cpu0 > 0.5)
+		fail_msg("eidd used %.2f CPU s in 1 s out of descriptors",
+		    cpu1 - cpu0);
+	log = th_read_file(e.log, &len);
+	assert_non_null(log);
+	for (p = log; (p = strstr(p, "accept_error")) != NULL; p++)
+		lines++;
+	free(log);
+	if (lines > 4)
+		fail_msg("%zu accept_error lines in the log", lines);
+	for (i = 0; i < 80; i++)
+		close(fd[i]);
+	http_port = h.port;
+	for (i = 0; i < 50 && curl(NULL, "GET", "/healthz", NULL, NULL, out,
+	    sizeof(out)) != 200; i++)
+		nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL);
+	http_port = saved;
+	assert_true(i < 50);
+	th_eidd_stop_ok(&e);
+}
+
 static void
 test_ready_and_drain(void **state)
 {
@@ -444,6 +622,9 @@ main(void)
 		cmocka_unit_test(test_trickled_body),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_example_portal),
+		cmocka_unit_test(test_unread_answers_bounded),
+		cmocka_unit_test(test_connection_cap),
+		cmocka_unit_test(test_out_of_descriptors),
 		cmocka_unit_test(test_ready_and_drain),
 	};
 
