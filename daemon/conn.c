@@ -20,6 +20,12 @@
  *
  * Limits, each checked before anything is allocated for the peer:
  *   - max_connections: refused at accept;
+ *   - max_handshakes: connections still in the TLS handshake, the
+ *     workers' share each; a new one pushes the oldest out, so that
+ *     peers without a certificate, which never get further, cannot hold
+ *     more than that many of the max_connections (a real client's
+ *     handshake takes a round trip, a flood's lasts until it is pushed
+ *     out);
  *   - handshake_timeout_ms: a deadline from accept, not an inactivity
  *     timer, so a ClientHello trickled a byte at a time still ends;
  *   - idle_timeout_ms: reading quiet, writing stuck, and a deadline for
@@ -74,6 +80,8 @@
 struct conn {
 	struct conn		*next;
 	struct conn		*prev;
+	struct conn		*hs_next;	/* handshakes, oldest first */
+	struct conn		*hs_prev;
 	struct worker		*w;
 	uint64_t		 id;
 	int			 fd;
@@ -110,6 +118,40 @@ struct conn {
 };
 
 static int	conn_service(struct conn *);
+
+/* Into the worker's queue of handshakes, as the newest. */
+static void
+conn_hs_add(struct conn *c)
+{
+	struct worker	*w = c->w;
+
+	c->hs_prev = w->hs_tail;
+	c->hs_next = NULL;
+	if (w->hs_tail != NULL)
+		w->hs_tail->hs_next = c;
+	else
+		w->hs_head = c;
+	w->hs_tail = c;
+	w->nhandshakes++;
+}
+
+/* Out of the queue: its handshake ended, or the connection did. */
+static void
+conn_hs_remove(struct conn *c)
+{
+	struct worker	*w = c->w;
+
+	if (c->hs_prev != NULL)
+		c->hs_prev->hs_next = c->hs_next;
+	else
+		w->hs_head = c->hs_next;
+	if (c->hs_next != NULL)
+		c->hs_next->hs_prev = c->hs_prev;
+	else
+		w->hs_tail = c->hs_prev;
+	c->hs_next = c->hs_prev = NULL;
+	w->nhandshakes--;
+}
 
 /* A zero timeout: run in the next event-loop pass. */
 static const struct timeval conn_next_pass = { 0, 0 };
@@ -166,6 +208,8 @@ conn_close(struct conn *c, const char *reason)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	w->nconns--;
+	if (!c->handshaken)
+		conn_hs_remove(c);
 	/* Answers of this pass that were never moved to the output. */
 	evbuffer_drain(w->stage, evbuffer_get_length(w->stage));
 	event_free(c->rev);
@@ -354,6 +398,7 @@ conn_established(struct conn *c)
 		conn_close(c, "handshake_refused");
 		return -1;
 	}
+	conn_hs_remove(c);
 	c->handshaken = true;
 	c->established_ms = c->read_ms = c->frame_ms = c->write_ms = now;
 	conn_map(c, s);
@@ -733,6 +778,18 @@ conn_accept(struct worker *w, int fd)
 		close(fd);
 		return;
 	}
+	/*
+	 * The oldest handshake makes room: each worker holds its share of
+	 * max_handshakes.  Accepting runs outside any connection's pass, so
+	 * no pass is cut short.
+	 */
+	if (w->nhandshakes > 0 && w->nhandshakes >=
+	    (size_t)((s->cfg->max_handshakes + srv->nworkers - 1) /
+	    srv->nworkers)) {
+		atomic_fetch_add_explicit(&w->ctr.handshake_failures, 1,
+		    memory_order_relaxed);
+		conn_close(w->hs_head, "handshake_pushed_out");
+	}
 	/* Answers are written when ready; Nagle would hold them back. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
 	    sizeof(int));
@@ -758,6 +815,7 @@ conn_accept(struct worker *w, int fd)
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
+	conn_hs_add(c);
 	atomic_fetch_add_explicit(&w->ctr.conns_total, 1,
 	    memory_order_relaxed);
 	/* The handshake has a deadline; inactivity timeouts come after. */

@@ -89,6 +89,7 @@ struct cfg {
 	int64_t		 http_max_conns;
 	int64_t		 max_frame_bytes;
 	int64_t		 max_connections;
+	int64_t		 max_handshakes;
 	int64_t		 handshake_timeout_ms;
 	int64_t		 idle_timeout_ms;
 	int64_t		 drain_timeout_ms;
@@ -325,6 +326,9 @@ struct worker {
 	uint64_t	 next_conn_id;
 	struct conn	*conns;		/* list of open connections */
 	size_t		 nconns;
+	struct conn	*hs_head;	/* still in the handshake, oldest */
+	struct conn	*hs_tail;	/* ... and newest */
+	size_t		 nhandshakes;
 	bool		 draining;
 	bool		 accept_failing;	/* logged once per episode */
 	struct counters	 ctr;

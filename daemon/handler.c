@@ -1550,7 +1550,8 @@ handler_metrics(struct server *srv, struct store_reader *rd,
 	handler_prom(out, "eidd_connections_refused_total", "",
 	    atomic_load(&c.conns_refused));
 	handler_prom_head(out, "eidd_tls_handshake_failures_total", "counter",
-	    "TLS handshakes that failed or timed out.");
+	    "TLS handshakes that failed, timed out or were pushed out "
+	    "(max_handshakes).");
 	handler_prom(out, "eidd_tls_handshake_failures_total", "",
 	    atomic_load(&c.handshake_failures));
 	handler_prom_head(out, "eidd_protocol_errors_total", "counter",

@@ -5,7 +5,8 @@
  * connection count come back: a frame over max_frame, a zero-length
  * frame, garbage protobuf, a truncated frame then silence, a frame
  * trickled slower than the frame deadline, TCP without TLS, a
- * ClientHello trickled byte by byte.
+ * ClientHello trickled byte by byte; a flood of handshakes that never
+ * finish pushes out only itself (max_handshakes).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -240,6 +241,48 @@ test_handshake_trickled(void **state)
 	good_client_ok();
 }
 
+/*
+ * max_handshakes = 4 on one worker, with a long handshake deadline: four
+ * TCP connections that never start TLS fill the queue; a fifth pushes
+ * the oldest out, and a real client, arriving behind them, pushes out
+ * the next and completes its handshake and a verify.  Without the queue
+ * all five would wait out the 30 s deadline.
+ */
+static void
+test_handshake_flood(void **state)
+{
+	struct th_eidd		 e;
+	struct eid_client	*c;
+	char			*text, *w;
+	int			 fd[5], i;
+
+	(void)state;
+	text = th_eidd_conf_text("max_handshakes = 4; "
+	    "handshake_timeout_ms = 30000;", NULL);
+	w = strstr(text, "workers = 2;");
+	assert_non_null(w);
+	w[strlen("workers = ")] = '1';
+	th_eidd_start_conf(&e, text);
+	free(text);
+	for (i = 0; i < 4; i++)
+		fd[i] = th_tcp_connect(&e);
+	/* Accepted in order, before the fifth (its eviction needs them). */
+	if (th_fd_closed_within(fd[0], 300))
+		fail_msg("a handshake was pushed out below the limit");
+	fd[4] = th_tcp_connect(&e);
+	if (!th_fd_closed_within(fd[0], SLACK_MS))
+		fail_msg("the oldest handshake was not pushed out");
+	if (th_fd_closed_within(fd[2], 300))
+		fail_msg("more than the oldest handshake was pushed out");
+	c = th_client(&e, "rp-dichvucong");
+	assert_int_equal(th_verify(c, good_tok, NULL), EID_VERDICT_OK);
+	assert_true(th_fd_closed_within(fd[1], SLACK_MS));
+	eid_client_close(c);
+	for (i = 0; i < 5; i++)
+		close(fd[i]);
+	th_eidd_stop_ok(&e);
+}
+
 /* Many misbehaving connections later, nothing is left behind. */
 static void
 test_resources_return(void **state)
@@ -286,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_frame_trickled),
 		cmocka_unit_test(test_tcp_without_tls),
 		cmocka_unit_test(test_handshake_trickled),
+		cmocka_unit_test(test_handshake_flood),
 		cmocka_unit_test(test_resources_return),
 	};
 
