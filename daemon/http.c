@@ -18,11 +18,13 @@
  * A connection must finish each request within http.request_timeout_ms
  * of its start or of its previous answer, however it trickles: a sweep
  * ends those that do not.  At most http.max_connections are open (the
- * listener pauses at the cap), and a connection's unread input is capped
- * a little above one whole request, so a peer that sends and never reads
- * its answers holds no more than that.
+ * listener pauses at the cap), and a connection whose unread input passes
+ * one whole request and a little is closed, so a peer that sends and
+ * never reads its answers holds no more than that.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +44,7 @@
 #include "store.h"
 
 #define HTTP_MAX_HEADERS	(16 * 1024)
-#define HTTP_READ_SLACK		(16 * 1024)	/* over one request's bytes */
+#define HTTP_INPUT_SLACK	(16 * 1024)	/* over one request's bytes */
 
 /*
  * One connection, tracked for its deadline: it must finish a request
@@ -56,6 +58,9 @@ struct http_conn {
 	struct http_conn	*prev;
 	struct http		*h;
 	struct bufferevent	*bev;
+	struct evbuffer_cb_entry *in_cb;	/* on bev's input */
+	size_t			 in_max;	/* unread input allowed */
+	bool			 over;		/* past in_max: closing */
 	int64_t			 last_ms;
 };
 
@@ -104,6 +109,10 @@ http_conn_gone(void *arg)
 	struct http_conn	*hc = arg;
 	struct http		*h = hc->h;
 
+	/* OpenSSL frees us from the bufferevent's teardown: input lives on. */
+	if (hc->in_cb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(hc->bev),
+		    hc->in_cb);
 	if (hc->prev != NULL)
 		hc->prev->next = hc->next;
 	else
@@ -113,6 +122,35 @@ http_conn_gone(void *arg)
 	free(hc);
 	h->nconns--;
 	http_accepting(h);
+}
+
+/*
+ * The connection's unread input grew.  evhttp reads on while it writes an
+ * answer, to notice a close, and nothing bounds what it takes in: a peer
+ * that sends and never reads its answers would pile its requests up here.
+ * Past one whole request and a little, it is closed.  (Not a read
+ * high-water mark: a suspended OpenSSL bufferevent leaves the rest of a
+ * decrypted record inside the SSL object, and resuming does not fetch it,
+ * so a client that pipelines could wait for the request deadline.)  The
+ * error is delivered in the next loop pass, outside libevent's read.
+ */
+static void
+http_input_cb(struct evbuffer *in, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct http_conn	*hc = arg;
+
+	if (info->n_added == 0 || evbuffer_get_length(in) <= hc->in_max)
+		return;
+	/* Again if evhttp turned reading back on before the close. */
+	bufferevent_disable(hc->bev, EV_READ);
+	if (hc->over)
+		return;
+	hc->over = true;
+	log_debug("http_close", "reason=input_over_limit bytes=%zu",
+	    evbuffer_get_length(in));
+	bufferevent_trigger_event(hc->bev, BEV_EVENT_ERROR | BEV_EVENT_READING,
+	    BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static void
@@ -170,6 +208,8 @@ http_sweep_cb(evutil_socket_t fd, short what, void *arg)
 			    BEV_EVENT_READING, 0);
 		}
 	}
+	/* A reload may have raised http.max_connections. */
+	http_accepting(h);
 }
 
 static struct bufferevent *
@@ -212,14 +252,15 @@ http_bev_cb(struct event_base *base, void *arg)
 	if ((sb = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		return NULL;
-	/*
-	 * evhttp reads on while it writes an answer, to notice a close:
-	 * without a high-water mark a peer that sends and never reads
-	 * would pile its requests up here without bound.
-	 */
-	bufferevent_setwatermark(sb, EV_READ, 0, HTTP_MAX_HEADERS +
-	    (size_t)s->cfg->http_max_body + HTTP_READ_SLACK);
 	hc->bev = sb;
+	hc->in_max = HTTP_MAX_HEADERS + (size_t)s->cfg->http_max_body +
+	    HTTP_INPUT_SLACK;
+	if ((hc->in_cb = evbuffer_add_cb(bufferevent_get_input(sb),
+	    http_input_cb, hc)) == NULL) {
+		hc->bev = NULL;		/* the sweep must not touch it */
+		bufferevent_free(sb);	/* and with ssl the entry */
+		return NULL;
+	}
 	return sb;
 }
 
@@ -390,11 +431,13 @@ http_gencb(struct evhttp_request *req, void *arg)
 	bool			 monitor;
 
 	http_request_done(req);
-	/* Only when http_bev_cb() failed: never answer outside TLS. */
+	/*
+	 * Only when http_bev_cb() failed: never answer outside TLS (the
+	 * error closes the connection).  Such a connection is not counted
+	 * against http.max_connections: only out of memory gets here.
+	 */
 	if (evc == NULL || (bev = evhttp_connection_get_bufferevent(evc)) ==
 	    NULL || bufferevent_openssl_get_ssl(bev) == NULL) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Connection", "close");
 		evhttp_send_error(req, 400, "TLS required");
 		return;
 	}
@@ -503,6 +546,14 @@ http_setup(struct server *srv, const struct cfg *cfg, int id)
 	 * it over and frees it.
 	 */
 	fd = worker_listen(cfg->http_listen, port, sizeof(port));
+	/*
+	 * evhttp writes an answer's head and body apart: with Nagle the
+	 * body waited for the client's delayed ACK, some 40 ms an answer.
+	 * Linux gives accepted sockets the listener's TCP_NODELAY.
+	 */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
+	    sizeof(int)) != 0)
+		fatalx("http", "error=\"TCP_NODELAY: %s\"", strerror(errno));
 	h->w.base = h->base;
 	if ((h->w.listener = evconnlistener_new(h->base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE, -1, fd)) == NULL ||

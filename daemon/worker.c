@@ -67,9 +67,10 @@ worker_accept_failed(struct worker *w, void (*resume)(int, short, void *),
 	w->accept_failing = true;
 	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
 		return false;
-	evconnlistener_disable(w->listener);
+	/* No timer to resume by (out of memory): go on accepting. */
 	if (event_base_once(w->base, -1, EV_TIMEOUT, resume, arg, &tv) != 0)
-		fatalx("nomem", "where=accept_pause");
+		return false;
+	evconnlistener_disable(w->listener);
 	return true;
 }
 
