@@ -156,6 +156,83 @@ cfg_fail(struct cfg_ctx *x, int line, const char *opt, const char *fmt, ...)
 	return -1;
 }
 
+/* libconfig 1.5's own limit on nested @include. */
+#define CFG_INCLUDE_DEPTH	10
+
+/*
+ * libconfig 1.5 opens an @include with fopen(), and its scanner calls
+ * exit() when a read fails: an @include of a directory (or of "", which
+ * names the include directory) ended the daemon, on a reload too.  So,
+ * before libconfig reads anything, the configuration and every file it
+ * includes must be regular files.  @include lines are found as the
+ * scanner finds them: at a line's start, after blanks, then a quoted
+ * name, relative to the configuration's directory at any depth.  An
+ * @include inside a comment is checked too (refused only if it names
+ * something unreadable or not a file).  line: where path was included
+ * (0: the configuration itself).
+ */
+static int
+cfg_check_includes(struct cfg_ctx *x, const char *path, int line, int depth)
+{
+	char		 buf[4096], full[PATH_MAX];
+	const char	*p, *q;
+	struct stat	 st;
+	FILE		*fp;
+	bool		 bol = true;
+	int		 n = 0, r = 0;
+
+	if (depth > CFG_INCLUDE_DEPTH)
+		return cfg_fail(x, line, "@include", "nested more than %d deep",
+		    CFG_INCLUDE_DEPTH);
+	if (stat(path, &st) != 0 || (fp = fopen(path, "r")) == NULL)
+		return line == 0 ?
+		    cfg_fail(x, 0, "file", "cannot read: %s", strerror(errno)) :
+		    cfg_fail(x, line, "@include", "%s: cannot read: %s", path,
+		    strerror(errno));
+	if (!S_ISREG(st.st_mode)) {
+		fclose(fp);
+		return cfg_fail(x, line, line == 0 ? "file" : "@include",
+		    "%s: not a regular file", path);
+	}
+	while (r == 0 && fgets(buf, sizeof(buf), fp) != NULL) {
+		/* A line longer than buf goes on in the next piece. */
+		bool	 start = bol;
+
+		bol = strchr(buf, '\n') != NULL;
+		if (start)
+			n++;
+		if (!start)
+			continue;
+		for (p = buf; *p == ' ' || *p == '\t'; p++)
+			;
+		if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' &&
+		    p[8] != '\t'))
+			continue;
+		for (p += 8; *p == ' ' || *p == '\t'; p++)
+			;
+		/* Not a quoted name: libconfig's syntax error says so. */
+		if (*p++ != '"' || (q = strchr(p, '"')) == NULL)
+			continue;
+		if (memchr(p, '\\', (size_t)(q - p)) != NULL) {
+			r = cfg_fail(x, line == 0 ? n : line, "@include",
+			    "a backslash in a file name is not supported");
+			break;
+		}
+		if ((p[0] == '/' || x->dir == NULL ?
+		    snprintf(full, sizeof(full), "%.*s", (int)(q - p), p) :
+		    snprintf(full, sizeof(full), "%s/%.*s", x->dir,
+		    (int)(q - p), p)) >= (int)sizeof(full)) {
+			r = cfg_fail(x, line == 0 ? n : line, "@include",
+			    "file name too long");
+			break;
+		}
+		r = cfg_check_includes(x, full, line == 0 ? n : line,
+		    depth + 1);
+	}
+	fclose(fp);
+	return r;
+}
+
 static char *
 cfg_strdup(const char *s)
 {
@@ -601,6 +678,8 @@ cfg_load(const char *path, char *err, size_t errlen)
 	/* @include "file" too is relative to the configuration's directory. */
 	if (x.dir != NULL)
 		config_set_include_dir(&lc, x.dir);
+	if (cfg_check_includes(&x, path, 0, 0) != 0)
+		goto fail;
 	if (config_read_file(&lc, path) != CONFIG_TRUE) {
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
 			cfg_fail(&x, 0, "file", "cannot read: %s",

@@ -3,7 +3,8 @@
 # parser fuzzer (tests/fuzz/fuzz_config.c) from the repository root.
 #
 # Seeds: the development and the example configuration, the golden
-# normalized ones under tests/config/, and a JWKS-only issuer; the
+# normalized ones under tests/config/, a JWKS-only issuer, and an
+# @include of a directory; the
 # dictionary (tests/fuzz/config.dict) holds the syntax and every option
 # name.  The corpus grows under build/fuzz/, and a reproducer lands there
 # as build/fuzz/config-crash-* (or -leak-, -timeout-).  A crash, leak or
@@ -28,6 +29,9 @@ verify = { leeway_s = 0; max_lifetime_s = 60; };
 issuers = ( { iss = "a"; jwks = [ "../certs/dev/jwks.json" ]; } );
 principals = ( { name = "o"; subject = "/CN=o"; role = "admin"; } );
 CONF
+# What a 20-minute run found: libconfig's scanner exit()s reading an
+# @include of a directory ("" names the configuration's own).
+{ printf '@include ""\n'; cat etc/eidd.dev.conf; } >"$corpus/seed-include-dir"
 log=build/fuzz/fuzz-config.log
 # The harness's scratch tree; one a crash leaves behind goes with the next.
 scratch=$PWD/build/fuzz/tmp-config

@@ -75,6 +75,15 @@ test_reload_new_key(void **state)
 	assert_int_equal(th_verify(c, tok2, NULL), EID_VERDICT_OK);
 	assert_int_equal(th_verify(c, tok1, NULL), EID_VERDICT_OK);
 
+	/*
+	 * A configuration that includes a directory, on which libconfig
+	 * exit()s: refused, and the daemon lives on.
+	 */
+	th_eidd_write_conf(&d, "@include \"\"\n");
+	th_eidd_signal(&d, SIGHUP);
+	assert_true(th_eidd_log_has(&d, "not a regular file", 10000));
+	assert_int_equal(th_verify(c, tok2, NULL), EID_VERDICT_OK);
+
 	/* A broken configuration: logged, and the last good one stays. */
 	th_eidd_write_conf(&d, "issuers = ( this is not a config");
 	th_eidd_signal(&d, SIGHUP);
@@ -217,6 +226,18 @@ test_config_check(void **state)
 	if (st != 0)
 		fail_msg("@include relative to the config's directory: %s",
 		    out);
+	free(out);
+
+	/*
+	 * An @include of a directory ("" names the configuration's own):
+	 * libconfig's scanner would exit() reading it; refused, line and
+	 * all, before libconfig opens it.
+	 */
+	out = config_check(path, "# a directory\n  @include \"\"\n", "",
+	    true, &st);
+	if (st != 1 || strstr(out, "check.conf:2: @include: ") == NULL ||
+	    strstr(out, "not a regular file") == NULL)
+		fail_msg("@include of a directory: status %d: %s", st, out);
 	free(out);
 
 	/* -t -v prints the normalized configuration: a golden file. */
