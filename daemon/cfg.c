@@ -174,12 +174,13 @@ cfg_fail(struct cfg_ctx *x, int line, const char *opt, const char *fmt, ...)
 static int
 cfg_check_includes(struct cfg_ctx *x, const char *path, int line, int depth)
 {
-	char		 buf[4096], full[PATH_MAX];
+	char		 full[PATH_MAX], *buf = NULL;
 	const char	*p, *q;
 	struct stat	 st;
+	size_t		 cap = 0;
+	ssize_t		 len;
 	FILE		*fp;
-	bool		 bol = true;
-	int		 n = 0, r = 0;
+	int		 n = 0, at, r = 0;
 
 	if (depth > CFG_INCLUDE_DEPTH)
 		return cfg_fail(x, line, "@include", "nested more than %d deep",
@@ -194,15 +195,16 @@ cfg_check_includes(struct cfg_ctx *x, const char *path, int line, int depth)
 		return cfg_fail(x, line, line == 0 ? "file" : "@include",
 		    "%s: not a regular file", path);
 	}
-	while (r == 0 && fgets(buf, sizeof(buf), fp) != NULL) {
-		/* A line longer than buf goes on in the next piece. */
-		bool	 start = bol;
-
-		bol = strchr(buf, '\n') != NULL;
-		if (start)
-			n++;
-		if (!start)
-			continue;
+	while (r == 0 && (len = getline(&buf, &cap, fp)) != -1) {
+		n++;
+		/* Where the error points: this line, or the top @include. */
+		at = line == 0 ? n : line;
+		/* libconfig reads names as C strings: a NUL would cut one. */
+		if (memchr(buf, '\0', (size_t)len) != NULL) {
+			r = cfg_fail(x, at, "file", "a NUL byte%s%s",
+			    line == 0 ? "" : " in ", line == 0 ? "" : path);
+			break;
+		}
 		for (p = buf; *p == ' ' || *p == '\t'; p++)
 			;
 		if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' &&
@@ -211,10 +213,15 @@ cfg_check_includes(struct cfg_ctx *x, const char *path, int line, int depth)
 		for (p += 8; *p == ' ' || *p == '\t'; p++)
 			;
 		/* Not a quoted name: libconfig's syntax error says so. */
-		if (*p++ != '"' || (q = strchr(p, '"')) == NULL)
+		if (*p++ != '"')
 			continue;
+		if ((q = strpbrk(p, "\"\n")) == NULL || *q != '"') {
+			r = cfg_fail(x, at, "@include", "the name must end on "
+			    "its line");
+			break;
+		}
 		if (memchr(p, '\\', (size_t)(q - p)) != NULL) {
-			r = cfg_fail(x, line == 0 ? n : line, "@include",
+			r = cfg_fail(x, at, "@include",
 			    "a backslash in a file name is not supported");
 			break;
 		}
@@ -222,13 +229,12 @@ cfg_check_includes(struct cfg_ctx *x, const char *path, int line, int depth)
 		    snprintf(full, sizeof(full), "%.*s", (int)(q - p), p) :
 		    snprintf(full, sizeof(full), "%s/%.*s", x->dir,
 		    (int)(q - p), p)) >= (int)sizeof(full)) {
-			r = cfg_fail(x, line == 0 ? n : line, "@include",
-			    "file name too long");
+			r = cfg_fail(x, at, "@include", "file name too long");
 			break;
 		}
-		r = cfg_check_includes(x, full, line == 0 ? n : line,
-		    depth + 1);
+		r = cfg_check_includes(x, full, at, depth + 1);
 	}
+	free(buf);
 	fclose(fp);
 	return r;
 }
