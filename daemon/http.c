@@ -44,7 +44,12 @@
 #include "store.h"
 
 #define HTTP_MAX_HEADERS	(16 * 1024)
-#define HTTP_INPUT_SLACK	(16 * 1024)	/* over one request's bytes */
+/*
+ * Unread input allowed over one request's headers and body: evhttp
+ * counts header bytes without their CRLFs, and a read pass adds up to a
+ * TLS record before evhttp takes any of it.
+ */
+#define HTTP_INPUT_SLACK	(32 * 1024)
 
 /*
  * One connection, tracked for its deadline: it must finish a request
@@ -147,7 +152,7 @@ http_input_cb(struct evbuffer *in, const struct evbuffer_cb_info *info,
 	if (hc->over)
 		return;
 	hc->over = true;
-	log_debug("http_close", "reason=input_over_limit bytes=%zu",
+	log_info("http_close", "reason=input_over_limit bytes=%zu",
 	    evbuffer_get_length(in));
 	bufferevent_trigger_event(hc->bev, BEV_EVENT_ERROR | BEV_EVENT_READING,
 	    BEV_TRIG_DEFER_CALLBACKS);
@@ -226,6 +231,14 @@ http_bev_cb(struct event_base *base, void *arg)
 	 * http_gencb() refuses every request on one.
 	 */
 	h->w.accept_failing = false;
+	/*
+	 * evhttp copies these into the connection after this returns: the
+	 * snapshot's, so that a reload applies to new connections and the
+	 * body limit agrees with in_max below.
+	 */
+	evhttp_set_max_body_size(h->eh, s->cfg->http_max_body);
+	evhttp_set_timeout(h->eh, (int)((s->cfg->http_timeout_ms + 999) /
+	    1000));
 	if ((hc = calloc(1, sizeof(*hc))) == NULL)
 		return NULL;
 	if ((ssl = tls_ssl_new(s->http_ctx)) == NULL ||

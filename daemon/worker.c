@@ -67,7 +67,10 @@ worker_accept_failed(struct worker *w, void (*resume)(int, short, void *),
 	w->accept_failing = true;
 	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
 		return false;
-	/* No timer to resume by (out of memory): go on accepting. */
+	/*
+	 * No timer to resume by (out of memory too): go on accepting, and
+	 * spinning while descriptors lack, rather than stop for good.
+	 */
 	if (event_base_once(w->base, -1, EV_TIMEOUT, resume, arg, &tv) != 0)
 		return false;
 	evconnlistener_disable(w->listener);

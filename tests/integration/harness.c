@@ -421,13 +421,20 @@ th_client(const struct th_eidd *d, const char *name)
 bool
 th_raw_connect(struct th_raw *r, const struct th_eidd *d, const char *name)
 {
+	return th_raw_connect_rcvbuf(r, d, name, 0);
+}
+
+bool
+th_raw_connect_rcvbuf(struct th_raw *r, const struct th_eidd *d,
+    const char *name, int rcvbuf)
+{
 	static const unsigned char alpn[] = "\x05" "eid/1";
 	struct sockaddr_in	 sin;
 	char			 cert[PATH_MAX], key[PATH_MAX], ca[PATH_MAX];
 	char			 n[PATH_MAX];
 
 	memset(r, 0, sizeof(*r));
-	r->fd = th_tcp_connect(d);
+	r->fd = th_tcp_connect_rcvbuf(d, rcvbuf);
 	r->ctx = SSL_CTX_new(TLS_client_method());
 	assert_non_null(r->ctx);
 	th_certs_abs("ca.pem", ca, sizeof(ca));
@@ -508,6 +515,12 @@ th_raw_close(struct th_raw *r)
 int
 th_tcp_connect(const struct th_eidd *d)
 {
+	return th_tcp_connect_rcvbuf(d, 0);
+}
+
+int
+th_tcp_connect_rcvbuf(const struct th_eidd *d, int rcvbuf)
+{
 	struct sockaddr_in	 sin;
 	int			 fd;
 
@@ -517,6 +530,10 @@ th_tcp_connect(const struct th_eidd *d)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
+	/* Before connect(): the window offered follows from it. */
+	if (rcvbuf > 0)
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof(rcvbuf)), 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
 	    0);
 	return fd;

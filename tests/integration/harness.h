@@ -89,6 +89,9 @@ struct th_raw {
 /* Connect as name; false if the handshake fails. */
 bool		 th_raw_connect(struct th_raw *, const struct th_eidd *,
 		    const char *name);
+/* Same, with a receive buffer of rcvbuf bytes set before connect(). */
+bool		 th_raw_connect_rcvbuf(struct th_raw *,
+		    const struct th_eidd *, const char *name, int rcvbuf);
 /* Write all bytes; false on error. */
 bool		 th_raw_write(struct th_raw *, const void *, size_t);
 /*
@@ -101,6 +104,8 @@ void		 th_raw_close(struct th_raw *);
 
 /* A plain TCP connection that never starts TLS; returns the fd. */
 int		 th_tcp_connect(const struct th_eidd *);
+/* Same, with a receive buffer of rcvbuf bytes (0: the default). */
+int		 th_tcp_connect_rcvbuf(const struct th_eidd *, int rcvbuf);
 /* True if the peer closed fd within timeout_ms. */
 bool		 th_fd_closed_within(int fd, int timeout_ms);
 

@@ -428,7 +428,7 @@ test_example_portal(void **state)
 /*
  * A client that pipelines requests and never reads the answers: once
  * the answers fill the sockets, evhttp stays writing, and the gateway
- * must end the connection once it holds one request and 16 KiB unread,
+ * must end the connection once it holds one request and 32 KiB unread,
  * instead of taking the requests in without bound.  Up to 128 MiB are
  * offered; the daemon may grow by far less, and still serves others.
  */
@@ -436,7 +436,7 @@ static void
 test_unread_answers_bounded(void **state)
 {
 	struct th_raw	 r;
-	struct th_eidd	 h = d;
+	struct th_eidd	 e, h;
 	struct timeval	 tmo = { 0, 300 * 1000 };
 	const char	*one = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 	char		*burst, out[256];
@@ -450,8 +450,10 @@ test_unread_answers_bounded(void **state)
 	assert_non_null(burst);
 	for (i = 0; i < per; i++)
 		memcpy(burst + i * n1, one, n1);
-	h.port = http_port;
-	rss0 = th_eidd_rss_kb(&d);
+	/* A long request deadline: only the input limit may end it. */
+	h.port = gateway_start(&e, "request_timeout_ms = 30000; "
+	    "max_body_bytes = 4096;");
+	rss0 = th_eidd_rss_kb(&e);
 	assert_true(th_raw_connect(&r, &h, "rp-dichvucong") || r.ssl != NULL);
 	assert_int_equal(setsockopt(r.fd, SOL_SOCKET, SO_RCVBUF, &rcv,
 	    sizeof(rcv)), 0);
@@ -460,7 +462,7 @@ test_unread_answers_bounded(void **state)
 	    sizeof(tmo)), 0);
 	while (sent < 128u * 1024 * 1024 && th_raw_write(&r, burst, per * n1))
 		sent += per * n1;
-	rss1 = th_eidd_rss_kb(&d);
+	rss1 = th_eidd_rss_kb(&e);
 	th_raw_close(&r);
 	free(burst);
 	if (th_rss_meaningful()) {
@@ -470,6 +472,7 @@ test_unread_answers_bounded(void **state)
 			    rss1 - rss0, sent);
 	}
 	assert_true(sent < 128u * 1024 * 1024);
+	th_eidd_stop_ok(&e);
 	assert_int_equal(curl(NULL, "GET", "/healthz", NULL, NULL, out,
 	    sizeof(out)), 200);
 }
@@ -524,13 +527,17 @@ http_answers(struct th_raw *r, size_t want, int timeout_ms, bool *closed)
 }
 
 /*
- * A client that pipelines 300 GET /healthz, reading only afterwards,
- * gets every answer.  One that pipelines 300 GET /metrics (10 KiB
- * answers, so the server is soon stuck writing) and goes on to send 8
- * requests of 14,000 bytes passes one whole request and 16 KiB of unread
- * input and is closed at once, well before the 30 s request deadline (a
- * read high-water mark, tried first, left such a client waiting for that
- * deadline with an answer owed).
+ * Allowed unread input on the daemon below: 16 KiB of headers, a 1 MiB
+ * body and 32 KiB (1,097,728 bytes).  A client that pipelines 900 GET
+ * /metrics (31.5 KB; the 10 KiB answers soon leave the server stuck
+ * writing into a 16 KiB receive buffer) and then one request of 16,000
+ * bytes of headers and the largest body (some 1,096,000 bytes unread at
+ * most, whatever the server answered before it was stuck, and over the
+ * limit if the headers' 16 KiB were not allowed for) gets all 901
+ * answers.  One that pipelines 300 and then 100 requests of 14,000
+ * bytes (1.4 MB) is closed at once, well before the 30 s request
+ * deadline (a read high-water mark, tried first, left such a client
+ * waiting for that deadline with an answer owed).
  */
 static void
 test_pipelining_client(void **state)
@@ -538,51 +545,66 @@ test_pipelining_client(void **state)
 	struct th_eidd	 e, h;
 	struct th_raw	 r;
 	struct timespec	 pause = { 0, 500 * 1000000L };
-	const char	*health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 	const char	*metrics = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-	char		*small, big[14000];
-	size_t		 n1 = strlen(health), n2 = strlen(metrics), i, got;
+	const size_t	 hdrs = 16000, body = 1024 * 1024;
+	char		*small, big[14000], *max;
+	size_t		 n2 = strlen(metrics), i, got, mlen;
 	bool		 closed;
 	int		 rcv = 16 * 1024, k;
 
 	(void)state;
 	h.port = gateway_start(&e, "request_timeout_ms = 30000; "
-	    "max_body_bytes = 4096;");
-	small = malloc(300 * (n1 > n2 ? n1 : n2));
+	    "max_body_bytes = 1048576;");
+	small = malloc(900 * n2);
+	max = malloc(hdrs + 4 + body);
 	assert_non_null(small);
+	assert_non_null(max);
+	for (i = 0; i < 900; i++)
+		memcpy(small + i * n2, metrics, n2);
 	k = snprintf(big, sizeof(big), "GET /healthz HTTP/1.1\r\nHost: x\r\n"
 	    "X-Pad: ");
 	memset(big + k, 'a', sizeof(big) - (size_t)k - 4);
 	memcpy(big + sizeof(big) - 4, "\r\n\r\n", 4);
+	/* Headers of 16,000 bytes, then the largest body allowed. */
+	k = snprintf(max, 256, "POST /healthz HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: %zu\r\nX-Pad: ", body);
+	memset(max + k, 'b', hdrs - (size_t)k);
+	memcpy(max + hdrs, "\r\n\r\n", 4);
+	memset(max + hdrs + 4, '{', body);
+	mlen = hdrs + 4 + body;
 
-	/* Within the limit: every answer. */
-	for (i = 0; i < 300; i++)
-		memcpy(small + i * n1, health, n1);
-	assert_true(th_raw_connect(&r, &h, "rp-dichvucong") || r.ssl != NULL);
-	assert_true(th_raw_write(&r, small, 300 * n1));
+	/*
+	 * Within the limit: every answer.  (The receive buffer is set before
+	 * connect(): set after, below the window already offered, it makes
+	 * the kernel drop data and back off for seconds.)
+	 */
+	assert_true(th_raw_connect_rcvbuf(&r, &h, "rp-dichvucong", rcv) ||
+	    r.ssl != NULL);
+	assert_true(th_raw_write(&r, small, 900 * n2));
 	nanosleep(&pause, NULL);
-	got = http_answers(&r, 300, 10000, &closed);
-	assert_int_equal(got, 300);
-	assert_false(closed);
+	assert_true(th_raw_write(&r, max, mlen));
+	nanosleep(&pause, NULL);
+	got = http_answers(&r, 901, 20000, &closed);
+	if (got != 901 || closed)
+		fail_msg("within the limit: %zu of 901 answered, %s", got,
+		    closed ? "closed" : "open");
 	th_raw_close(&r);
 
 	/* Past it: closed at once, not left to the deadline. */
-	for (i = 0; i < 300; i++)
-		memcpy(small + i * n2, metrics, n2);
-	assert_true(th_raw_connect(&r, &h, "rp-dichvucong") || r.ssl != NULL);
-	assert_int_equal(setsockopt(r.fd, SOL_SOCKET, SO_RCVBUF, &rcv,
-	    sizeof(rcv)), 0);
+	assert_true(th_raw_connect_rcvbuf(&r, &h, "rp-dichvucong", rcv) ||
+	    r.ssl != NULL);
 	assert_true(th_raw_write(&r, small, 300 * n2));
 	nanosleep(&pause, NULL);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 100; i++)
 		if (!th_raw_write(&r, big, sizeof(big)))
 			break;
-	got = http_answers(&r, 308, 10000, &closed);
+	got = http_answers(&r, 400, 10000, &closed);
 	if (!closed)
-		fail_msg("not closed after 10 s, %zu of 308 answered", got);
-	assert_true(got < 308);
+		fail_msg("not closed after 10 s, %zu of 400 answered", got);
+	assert_true(got < 400);
 	th_raw_close(&r);
 	free(small);
+	free(max);
 	th_eidd_stop_ok(&e);
 }
 
