@@ -450,8 +450,58 @@ aclient_fail_later(struct eid_aclient *c, enum eid_client_err e)
 	return 0;
 }
 
+struct eid_client_tls {
+	SSL_CTX		*ctx;
+};
+
+struct eid_client_tls *
+eid_client_tls_new(const struct eid_client_config *cfg,
+    enum eid_client_err *errp, char *err, size_t errlen)
+{
+	struct eid_client_tls	*t;
+	enum eid_client_err	 e;
+
+	if (cfg == NULL) {
+		wire_errf(err, errlen, "bad argument");
+		e = EID_CLIENT_ERR_USAGE;
+		goto fail;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		wire_errf(err, errlen, "out of memory");
+		e = EID_CLIENT_ERR_NOMEM;
+		goto fail;
+	}
+	if ((t->ctx = wire_tls_ctx_new(cfg, &e, err, errlen)) == NULL) {
+		free(t);
+		goto fail;
+	}
+	return t;
+fail:
+	if (errp != NULL)
+		*errp = e;
+	return NULL;
+}
+
+void
+eid_client_tls_free(struct eid_client_tls *t)
+{
+	if (t == NULL)
+		return;
+	SSL_CTX_free(t->ctx);
+	free(t);
+}
+
 struct eid_aclient *
 eid_aclient_new(struct event_base *base, const struct eid_client_config *cfg,
+    eid_aclient_ready_cb ready_cb, void *arg, char *err, size_t errlen)
+{
+	return eid_aclient_new_tls(base, cfg, NULL, ready_cb, arg, err,
+	    errlen);
+}
+
+struct eid_aclient *
+eid_aclient_new_tls(struct event_base *base,
+    const struct eid_client_config *cfg, struct eid_client_tls *tls,
     eid_aclient_ready_cb ready_cb, void *arg, char *err, size_t errlen)
 {
 	struct eid_aclient	*c = NULL;
@@ -487,7 +537,12 @@ eid_aclient_new(struct event_base *base, const struct eid_client_config *cfg,
 	if ((c->flush_ev = event_new(base, -1, 0, aclient_flushcb, c)) ==
 	    NULL)
 		goto nomem;
-	if ((c->ctx = wire_tls_ctx_new(cfg, &e, err, errlen)) == NULL)
+	if (tls != NULL) {
+		/* The connection holds its own reference. */
+		if (SSL_CTX_up_ref(tls->ctx) != 1)
+			goto nomem;
+		c->ctx = tls->ctx;
+	} else if ((c->ctx = wire_tls_ctx_new(cfg, &e, err, errlen)) == NULL)
 		goto fail;
 
 	/* Resolution blocks; a numeric host makes it immediate. */
