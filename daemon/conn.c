@@ -19,13 +19,20 @@
  * full.
  *
  * Limits, each checked before anything is allocated for the peer:
- *   - max_connections: refused at accept;
+ *   - max_connections: refused at accept, unless a handshake that is
+ *     going nowhere (below) makes room;
  *   - max_handshakes: connections still in the TLS handshake, the
- *     workers' share each; a new one pushes the oldest out, so that
- *     peers without a certificate, which never get further, cannot hold
- *     more than that many of the max_connections (a real client's
- *     handshake takes a round trip, a flood's lasts until it is pushed
- *     out);
+ *     workers' share each; a new one beyond it pushes out the oldest
+ *     handshake that is going nowhere: accepted CONN_HS_GRACE_MS ago or
+ *     more, no whole ClientHello yet (nothing written to the peer), and
+ *     nothing unread in its socket (so the wait is the peer's, not this
+ *     worker's).  A real client sends its ClientHello with the TCP
+ *     handshake's last packet; a flood of bare connections never does.
+ *     So such a flood holds about max_handshakes slots (or what it
+ *     opens in the grace, if more), while a burst of real clients (a
+ *     pool opening, everyone reconnecting after a restart) is never cut
+ *     down, however slowly its clients do their half: answered
+ *     handshakes end only at handshake_timeout_ms;
  *   - handshake_timeout_ms: a deadline from accept, not an inactivity
  *     timer, so a ClientHello trickled a byte at a time still ends;
  *   - idle_timeout_ms: reading quiet, writing stuck, and a deadline for
@@ -55,6 +62,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -152,6 +160,16 @@ conn_hs_remove(struct conn *c)
 	c->hs_next = c->hs_prev = NULL;
 	w->nhandshakes--;
 }
+
+/*
+ * A handshake younger than this is never pushed out: a real client's
+ * ClientHello comes within it however busy the client is with others
+ * (a key share each), and a flood holds at most what it opens in this
+ * time beyond max_handshakes.
+ */
+#define CONN_HS_GRACE_MS	1000
+/* Handshakes looked at, oldest first, for one to push out. */
+#define CONN_HS_SCAN		8
 
 /* A zero timeout: run in the next event-loop pass. */
 static const struct timeval conn_next_pass = { 0, 0 };
@@ -760,17 +778,61 @@ conn_again_cb(evutil_socket_t fd, short what, void *arg)
 	conn_io_cb(fd, EV_READ, arg);
 }
 
+/* One of max_connections for a new connection, if one is free. */
+static bool
+conn_take_slot(struct server *srv)
+{
+	if (atomic_fetch_add(&srv->conns_open, 1) < srv->max_connections)
+		return true;
+	atomic_fetch_sub(&srv->conns_open, 1);
+	return false;
+}
+
+/*
+ * Close the oldest of the worker's handshakes that is going nowhere, if
+ * one is: accepted CONN_HS_GRACE_MS ago or more, no whole ClientHello
+ * (nothing written to the peer), and nothing unread in its socket.
+ * Bytes waiting there mean this worker is behind (a burst of clients),
+ * not that the peer stalls.  The queue is in accept order, so the first
+ * handshake inside the grace ends the search.
+ */
+static bool
+conn_hs_push_out(struct worker *w, int64_t now)
+{
+	struct conn	*c;
+	int		 n, unread;
+
+	for (c = w->hs_head, n = 0; c != NULL && n < CONN_HS_SCAN;
+	    c = c->hs_next, n++) {
+		if (now - c->accepted_ms < CONN_HS_GRACE_MS)
+			return false;
+		if (tls_answered(c->ssl) ||
+		    (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0))
+			continue;
+		atomic_fetch_add_explicit(&w->ctr.handshake_failures, 1,
+		    memory_order_relaxed);
+		conn_close(c, "handshake_pushed_out");
+		return true;
+	}
+	return false;
+}
+
 void
 conn_accept(struct worker *w, int fd)
 {
 	struct server	*srv = w->srv;
 	struct snap	*s = worker_snap(w);
 	struct conn	*c = NULL;
+	int64_t		 now = conn_now_ms();
 
-	if (w->draining || atomic_fetch_add(&srv->conns_open, 1) >=
-	    srv->max_connections) {
-		if (!w->draining)
-			atomic_fetch_sub(&srv->conns_open, 1);
+	/*
+	 * Handshakes going nowhere make room: for this connection when all
+	 * max_connections are taken, and for each new one beyond this
+	 * worker's share of max_handshakes.  Accepting runs outside any
+	 * connection's pass, so no pass is cut short.
+	 */
+	if (w->draining || (!conn_take_slot(srv) &&
+	    (!conn_hs_push_out(w, now) || !conn_take_slot(srv)))) {
 		atomic_fetch_add_explicit(&w->ctr.conns_refused, 1,
 		    memory_order_relaxed);
 		log_debug("refused", "reason=%s", w->draining ? "draining" :
@@ -778,18 +840,9 @@ conn_accept(struct worker *w, int fd)
 		close(fd);
 		return;
 	}
-	/*
-	 * The oldest handshake makes room: each worker holds its share of
-	 * max_handshakes.  Accepting runs outside any connection's pass, so
-	 * no pass is cut short.
-	 */
-	if (w->nhandshakes > 0 && w->nhandshakes >=
-	    (size_t)((s->cfg->max_handshakes + srv->nworkers - 1) /
-	    srv->nworkers)) {
-		atomic_fetch_add_explicit(&w->ctr.handshake_failures, 1,
-		    memory_order_relaxed);
-		conn_close(w->hs_head, "handshake_pushed_out");
-	}
+	if (w->nhandshakes >= (size_t)((s->cfg->max_handshakes +
+	    srv->nworkers - 1) / srv->nworkers))
+		(void)conn_hs_push_out(w, now);
 	/* Answers are written when ready; Nagle would hold them back. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
 	    sizeof(int));
@@ -809,7 +862,7 @@ conn_accept(struct worker *w, int fd)
 		goto fail;
 	c->w = w;
 	c->id = ++w->next_conn_id * EIDD_WORKERS_MAX + (uint64_t)w->id;
-	c->accepted_ms = conn_now_ms();
+	c->accepted_ms = now;
 	c->next = w->conns;
 	if (w->conns != NULL)
 		w->conns->prev = c;

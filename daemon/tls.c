@@ -326,6 +326,18 @@ tls_pending(struct ssl_st *ssl)
 	return SSL_has_pending(ssl) == 1;
 }
 
+/*
+ * This side has written to the peer: its ClientHello was whole and was
+ * answered (or refused with an alert).
+ */
+bool
+tls_answered(struct ssl_st *ssl)
+{
+	BIO	*b = SSL_get_wbio(ssl);
+
+	return b != NULL && BIO_number_written(b) > 0;
+}
+
 /* One non-blocking attempt at a close_notify; the socket closes anyway. */
 void
 tls_close_notify(struct ssl_st *ssl)

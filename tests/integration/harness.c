@@ -81,7 +81,7 @@ th_build(void)
 	return b != NULL && *b != '\0' ? b : "build";
 }
 
-static void
+void
 th_sleep_ms(int ms)
 {
 	struct timespec	 ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -536,6 +536,41 @@ th_tcp_connect_rcvbuf(const struct th_eidd *d, int rcvbuf)
 		    sizeof(rcvbuf)), 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
 	    0);
+	return fd;
+}
+
+int
+th_hello_connect(const struct th_eidd *d)
+{
+	SSL_CTX		*ctx;
+	SSL		*ssl;
+	BIO		*rb, *wb;
+	char		*hello;
+	long		 len;
+	int		 fd, r;
+
+	fd = th_tcp_connect(d);
+	ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(ctx);
+	ssl = SSL_new(ctx);
+	assert_non_null(ssl);
+	/*
+	 * Through memory: from the socket it would read the answer, when it
+	 * comes at once, and send the rest of the handshake.
+	 */
+	rb = BIO_new(BIO_s_mem());
+	wb = BIO_new(BIO_s_mem());
+	assert_true(rb != NULL && wb != NULL);
+	SSL_set_bio(ssl, rb, wb);
+	ERR_clear_error();
+	r = SSL_connect(ssl);
+	assert_int_equal(SSL_get_error(ssl, r), SSL_ERROR_WANT_READ);
+	len = BIO_get_mem_data(wb, &hello);
+	assert_true(len > 0);
+	assert_int_equal(write(fd, hello, (size_t)len), len);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
 	return fd;
 }
 

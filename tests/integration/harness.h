@@ -102,10 +102,17 @@ size_t		 th_raw_read(struct th_raw *, void *buf, size_t len,
 		    int timeout_ms, bool *closed);
 void		 th_raw_close(struct th_raw *);
 
+void		 th_sleep_ms(int ms);
+
 /* A plain TCP connection that never starts TLS; returns the fd. */
 int		 th_tcp_connect(const struct th_eidd *);
 /* Same, with a receive buffer of rcvbuf bytes (0: the default). */
 int		 th_tcp_connect_rcvbuf(const struct th_eidd *, int rcvbuf);
+/*
+ * A TCP connection that sends a whole ClientHello and goes no further;
+ * returns the fd.
+ */
+int		 th_hello_connect(const struct th_eidd *);
 /* True if the peer closed fd within timeout_ms. */
 bool		 th_fd_closed_within(int fd, int timeout_ms);
 
