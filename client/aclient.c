@@ -475,6 +475,8 @@ eid_client_tls_new(const struct eid_client_config *cfg,
 		free(t);
 		goto fail;
 	}
+	if (errp != NULL)
+		*errp = EID_CLIENT_OK;
 	return t;
 fail:
 	if (errp != NULL)

@@ -87,9 +87,10 @@ static const struct cfg_opt cfg_opts[] = {
 	    "largest request frame" },
 	{ "limits.max_connections", CFG_INT, O(max_connections), 10000, 1,
 	    1000000, NULL, "connections", "open connections, all workers" },
-	{ "limits.max_handshakes", CFG_INT, O(max_handshakes), 1000, 1,
+	{ "limits.max_handshakes", CFG_INT, O(max_handshakes), 2500, 1,
 	    1000000, NULL, "connections", "connections still in the TLS "
-	    "handshake, all workers; a new one pushes the oldest out" },
+	    "handshake, all workers; at it, one going nowhere is pushed out "
+	    "or the new one refused" },
 	{ "limits.handshake_timeout_ms", CFG_INT, O(handshake_timeout_ms),
 	    10000, 100, 600000, NULL, "ms",
 	    "deadline from accept to a finished TLS handshake" },

@@ -19,20 +19,21 @@
  * full.
  *
  * Limits, each checked before anything is allocated for the peer:
- *   - max_connections: refused at accept, unless a handshake that is
- *     going nowhere (below) makes room;
+ *   - max_connections: refused at accept, unless a handshake of this
+ *     worker that is going nowhere (below) makes room;
  *   - max_handshakes: connections still in the TLS handshake, the
- *     workers' share each; a new one beyond it pushes out the oldest
- *     handshake that is going nowhere: accepted CONN_HS_GRACE_MS ago or
- *     more, no whole ClientHello yet (nothing written to the peer), and
- *     nothing unread in its socket (so the wait is the peer's, not this
- *     worker's).  A real client sends its ClientHello with the TCP
- *     handshake's last packet; a flood of bare connections never does.
- *     So such a flood holds about max_handshakes slots (or what it
- *     opens in the grace, if more), while a burst of real clients (a
- *     pool opening, everyone reconnecting after a restart) is never cut
- *     down, however slowly its clients do their half: answered
- *     handshakes end only at handshake_timeout_ms;
+ *     workers' share each, a hard limit: at it, a new connection pushes
+ *     out the oldest handshake that is going nowhere, or is refused if
+ *     none is.  Going nowhere: the peer has had the turn for
+ *     CONN_HS_GRACE_MS or more (since accept, or since this side last
+ *     wrote to it) and nothing is unread in its socket (bytes there mean
+ *     this worker is behind, not the peer).  A real client answers
+ *     within a round trip and its own key exchange; a flood of bare TCP
+ *     connections, or of ClientHellos never followed up, never does.
+ *     So a flood holds at most max_handshakes slots, and pushes out no
+ *     real client that keeps up; a burst of real clients below the
+ *     limit is never cut down, and beyond it is refused at accept
+ *     (clients retry) rather than cut off mid-handshake;
  *   - handshake_timeout_ms: a deadline from accept, not an inactivity
  *     timer, so a ClientHello trickled a byte at a time still ends;
  *   - idle_timeout_ms: reading quiet, writing stuck, and a deadline for
@@ -88,7 +89,7 @@
 struct conn {
 	struct conn		*next;
 	struct conn		*prev;
-	struct conn		*hs_next;	/* handshakes, oldest first */
+	struct conn		*hs_next;	/* handshakes, by hs_turn_ms */
 	struct conn		*hs_prev;
 	struct worker		*w;
 	uint64_t		 id;
@@ -119,6 +120,8 @@ struct conn {
 	int64_t			 timer_at;	/* ms, when timer_armed */
 	/* CLOCK_MONOTONIC ms stamps the timer judges */
 	int64_t			 accepted_ms;
+	int64_t			 hs_turn_ms;	/* the peer's turn since */
+	uint64_t		 hs_written;	/* bytes sent in the handshake */
 	int64_t			 established_ms;
 	int64_t			 read_ms;	/* bytes last read */
 	int64_t			 frame_ms;	/* the incomplete frame began */
@@ -127,11 +130,16 @@ struct conn {
 
 static int	conn_service(struct conn *);
 
-/* Into the worker's queue of handshakes, as the newest. */
+/*
+ * Into the worker's queue of handshakes, as the newest: the peer has the
+ * turn from now.  The queue stays in the order of hs_turn_ms.
+ */
 static void
-conn_hs_add(struct conn *c)
+conn_hs_add(struct conn *c, int64_t now)
 {
 	struct worker	*w = c->w;
+
+	c->hs_turn_ms = now;
 
 	c->hs_prev = w->hs_tail;
 	c->hs_next = NULL;
@@ -429,6 +437,23 @@ conn_established(struct conn *c)
 	return conn_service(c);
 }
 
+/*
+ * The handshake waits for the peer.  If this side has sent something
+ * since it last looked, the peer's turn starts now: to the back of the
+ * queue.
+ */
+static void
+conn_hs_turn(struct conn *c)
+{
+	uint64_t	 n = tls_written(c->ssl);
+
+	if (n == c->hs_written)
+		return;
+	c->hs_written = n;
+	conn_hs_remove(c);
+	conn_hs_add(c, conn_now_ms());
+}
+
 static int
 conn_handshake(struct conn *c)
 {
@@ -436,10 +461,13 @@ conn_handshake(struct conn *c)
 	case TLS_IO_OK:
 		return conn_established(c);
 	case TLS_IO_WANT_READ:
+		conn_hs_turn(c);
 		conn_want_read(c, true);
 		conn_want_write(c, false);
 		return 0;
 	case TLS_IO_WANT_WRITE:
+		/* The peer does not take what is sent: its turn too. */
+		conn_hs_turn(c);
 		/* Not reading meanwhile: a readable socket would spin. */
 		conn_want_read(c, false);
 		conn_want_write(c, true);
@@ -790,11 +818,13 @@ conn_take_slot(struct server *srv)
 
 /*
  * Close the oldest of the worker's handshakes that is going nowhere, if
- * one is: accepted CONN_HS_GRACE_MS ago or more, no whole ClientHello
- * (nothing written to the peer), and nothing unread in its socket.
- * Bytes waiting there mean this worker is behind (a burst of clients),
- * not that the peer stalls.  The queue is in accept order, so the first
- * handshake inside the grace ends the search.
+ * one is: the peer has had the turn for CONN_HS_GRACE_MS or more, and
+ * nothing is unread in its socket.  Bytes waiting there mean this worker
+ * is behind (a burst of clients), not that the peer stalls; a peer could
+ * keep a few at the head that way, so the search looks at no more than
+ * CONN_HS_SCAN, and the worst it gets is a refusal at the limit.  The
+ * queue is in the order of the turns, so the first handshake inside the
+ * grace ends the search.
  */
 static bool
 conn_hs_push_out(struct worker *w, int64_t now)
@@ -804,10 +834,9 @@ conn_hs_push_out(struct worker *w, int64_t now)
 
 	for (c = w->hs_head, n = 0; c != NULL && n < CONN_HS_SCAN;
 	    c = c->hs_next, n++) {
-		if (now - c->accepted_ms < CONN_HS_GRACE_MS)
+		if (now - c->hs_turn_ms < CONN_HS_GRACE_MS)
 			return false;
-		if (tls_answered(c->ssl) ||
-		    (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0))
+		if (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0)
 			continue;
 		atomic_fetch_add_explicit(&w->ctr.handshake_failures, 1,
 		    memory_order_relaxed);
@@ -823,26 +852,28 @@ conn_accept(struct worker *w, int fd)
 	struct server	*srv = w->srv;
 	struct snap	*s = worker_snap(w);
 	struct conn	*c = NULL;
+	const char	*why;
 	int64_t		 now = conn_now_ms();
 
 	/*
-	 * Handshakes going nowhere make room: for this connection when all
-	 * max_connections are taken, and for each new one beyond this
-	 * worker's share of max_handshakes.  Accepting runs outside any
-	 * connection's pass, so no pass is cut short.
+	 * A handshake going nowhere makes room when all max_connections are
+	 * taken, or this worker holds its share of max_handshakes; without
+	 * one, the new connection is refused.  Accepting runs outside any
+	 * connection's pass, so no pass is cut short.  (Another worker may
+	 * take the slot a push-out freed: then this one is refused.)
 	 */
 	if (w->draining || (!conn_take_slot(srv) &&
 	    (!conn_hs_push_out(w, now) || !conn_take_slot(srv)))) {
-		atomic_fetch_add_explicit(&w->ctr.conns_refused, 1,
-		    memory_order_relaxed);
-		log_debug("refused", "reason=%s", w->draining ? "draining" :
-		    "max_connections");
-		close(fd);
-		return;
+		why = w->draining ? "draining" : "max_connections";
+		goto refuse;
 	}
 	if (w->nhandshakes >= (size_t)((s->cfg->max_handshakes +
-	    srv->nworkers - 1) / srv->nworkers))
-		(void)conn_hs_push_out(w, now);
+	    srv->nworkers - 1) / srv->nworkers) &&
+	    !conn_hs_push_out(w, now)) {
+		atomic_fetch_sub(&srv->conns_open, 1);
+		why = "max_handshakes";
+		goto refuse;
+	}
 	/* Answers are written when ready; Nagle would hold them back. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
 	    sizeof(int));
@@ -868,7 +899,7 @@ conn_accept(struct worker *w, int fd)
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
-	conn_hs_add(c);
+	conn_hs_add(c, now);
 	atomic_fetch_add_explicit(&w->ctr.conns_total, 1,
 	    memory_order_relaxed);
 	/* The handshake has a deadline; inactivity timeouts come after. */
@@ -895,6 +926,12 @@ fail:
 	}
 	close(fd);
 	atomic_fetch_sub(&srv->conns_open, 1);
+	return;
+refuse:
+	atomic_fetch_add_explicit(&w->ctr.conns_refused, 1,
+	    memory_order_relaxed);
+	log_debug("refused", "reason=%s", why);
+	close(fd);
 }
 
 void

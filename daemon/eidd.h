@@ -221,8 +221,8 @@ enum tls_io	 tls_read(struct ssl_st *, void *, size_t, size_t *n);
 enum tls_io	 tls_write(struct ssl_st *, const void *, size_t, size_t *n);
 /* OpenSSL holds bytes read from the socket that tls_read has not given. */
 bool		 tls_pending(struct ssl_st *);
-/* This side has written to the peer (its ClientHello was whole). */
-bool		 tls_answered(struct ssl_st *);
+/* Bytes written to the socket so far (the handshake's progress). */
+uint64_t	 tls_written(struct ssl_st *);
 void		 tls_close_notify(struct ssl_st *);
 /* Once, before any connection: OpenSSL indexes this file uses. */
 void		 tls_init(void);

@@ -326,16 +326,13 @@ tls_pending(struct ssl_st *ssl)
 	return SSL_has_pending(ssl) == 1;
 }
 
-/*
- * This side has written to the peer: its ClientHello was whole and was
- * answered (or refused with an alert).
- */
-bool
-tls_answered(struct ssl_st *ssl)
+/* Bytes this side has written to the socket so far. */
+uint64_t
+tls_written(struct ssl_st *ssl)
 {
 	BIO	*b = SSL_get_wbio(ssl);
 
-	return b != NULL && BIO_number_written(b) > 0;
+	return b != NULL ? BIO_number_written(b) : 0;
 }
 
 /* One non-blocking attempt at a close_notify; the socket closes anyway. */

@@ -275,7 +275,12 @@ typedef void	(*eid_aclient_ready_cb)(struct eid_aclient *,
 /*
  * Start connecting on base; ready_cb reports the outcome.  Requests may
  * be queued before it is ready; they are sent after the handshake.  NULL
- * only on allocation or usage failure (reason in err).
+ * only on allocation or usage failure (reason in err).  Each connection
+ * reads cfg's files into a TLS context of its own (some 2 ms); a program
+ * that opens many should share one (eid_client_tls_new, below), or its
+ * first connections wait that long per later one before their
+ * ClientHello goes out, and eidd pushes out handshakes that stay quiet
+ * for a second when it is at limits.max_handshakes.
  */
 struct eid_aclient *eid_aclient_new(struct event_base *,
 		    const struct eid_client_config *, eid_aclient_ready_cb,

@@ -539,17 +539,16 @@ th_tcp_connect_rcvbuf(const struct th_eidd *d, int rcvbuf)
 	return fd;
 }
 
-int
-th_hello_connect(const struct th_eidd *d)
+void
+th_hello_send(int fd)
 {
 	SSL_CTX		*ctx;
 	SSL		*ssl;
 	BIO		*rb, *wb;
 	char		*hello;
 	long		 len;
-	int		 fd, r;
+	int		 r;
 
-	fd = th_tcp_connect(d);
 	ctx = SSL_CTX_new(TLS_client_method());
 	assert_non_null(ctx);
 	ssl = SSL_new(ctx);
@@ -571,7 +570,24 @@ th_hello_connect(const struct th_eidd *d)
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
+}
+
+int
+th_hello_connect(const struct th_eidd *d)
+{
+	int	 fd;
+
+	fd = th_tcp_connect(d);
+	th_hello_send(fd);
 	return fd;
+}
+
+bool
+th_fd_readable_within(int fd, int timeout_ms)
+{
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+
+	return poll(&pfd, 1, timeout_ms) > 0;
 }
 
 bool

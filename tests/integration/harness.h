@@ -108,11 +108,12 @@ void		 th_sleep_ms(int ms);
 int		 th_tcp_connect(const struct th_eidd *);
 /* Same, with a receive buffer of rcvbuf bytes (0: the default). */
 int		 th_tcp_connect_rcvbuf(const struct th_eidd *, int rcvbuf);
-/*
- * A TCP connection that sends a whole ClientHello and goes no further;
- * returns the fd.
- */
+/* Send a whole ClientHello on fd, and nothing more. */
+void		 th_hello_send(int fd);
+/* A TCP connection that sends a whole ClientHello; returns the fd. */
 int		 th_hello_connect(const struct th_eidd *);
+/* True if fd has bytes to read (or was closed) within timeout_ms. */
+bool		 th_fd_readable_within(int fd, int timeout_ms);
 /* True if the peer closed fd within timeout_ms. */
 bool		 th_fd_closed_within(int fd, int timeout_ms);
 

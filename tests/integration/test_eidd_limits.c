@@ -5,8 +5,8 @@
  * connection count come back: a frame over max_frame, a zero-length
  * frame, garbage protobuf, a truncated frame then silence, a frame
  * trickled slower than the frame deadline, TCP without TLS, a
- * ClientHello trickled byte by byte; a flood of handshakes that never
- * finish pushes out only itself (max_handshakes).
+ * ClientHello trickled byte by byte; floods of handshakes that go nowhere
+ * hold no more than max_handshakes and push out only themselves.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -242,51 +242,117 @@ test_handshake_trickled(void **state)
 	good_client_ok();
 }
 
+/* A daemon with one worker and max_handshakes 4 (or the limits given). */
+static void
+one_worker(struct th_eidd *e, const char *limits)
+{
+	char	*text, *w;
+
+	text = th_eidd_conf_text(limits, NULL);
+	w = strstr(text, "workers = 2;");
+	assert_non_null(w);
+	w[strlen("workers = ")] = '1';
+	th_eidd_start_conf(e, text);
+	free(text);
+}
+
+#define FOUR_HANDSHAKES	"max_handshakes = 4; handshake_timeout_ms = 30000;"
+
 /*
- * A flood of bare connections (no ClientHello) holds the workers' share of
- * max_handshakes once it has had a second to send one: a new connection
- * then pushes out the oldest, and only it.  Inside that second, and for a
- * handshake whose ClientHello was answered, nothing is pushed out, so a
- * burst of real clients is never cut down (eid-load's idle-1000 lost 34
- * of its 1,016 connections to the first version, which pushed out the
- * oldest handshake whatever it was).
+ * max_handshakes 4, bare TCP connections (no ClientHello): a fifth is
+ * refused while the four are inside the grace (a second), then pushes
+ * out the oldest, and only it; a real client behind them gets in the
+ * same way.  Nothing waits for the 30 s handshake deadline.  (The first
+ * version pushed out the oldest handshake whatever it was, and
+ * eid-load's idle-1000, a burst of 1,016 real clients, lost 34.)
  */
 static void
 test_handshake_flood(void **state)
 {
 	struct th_eidd		 e;
 	struct eid_client	*c;
-	char			*text, *w;
 	int			 fd[6], i;
 
 	(void)state;
-	text = th_eidd_conf_text("max_handshakes = 4; "
-	    "handshake_timeout_ms = 30000;", NULL);
-	w = strstr(text, "workers = 2;");
-	assert_non_null(w);
-	w[strlen("workers = ")] = '1';
-	th_eidd_start_conf(&e, text);
-	free(text);
-	/* Answered, then silent: it waits for its handshake deadline. */
-	fd[0] = th_hello_connect(&e);
-	for (i = 1; i < 5; i++)
+	one_worker(&e, FOUR_HANDSHAKES);
+	for (i = 0; i < 4; i++)
 		fd[i] = th_tcp_connect(&e);
-	/* Five, over the limit of four, but all inside the grace. */
-	if (th_fd_closed_within(fd[1], 300))
+	fd[4] = th_tcp_connect(&e);
+	if (!th_fd_closed_within(fd[4], SLACK_MS))
+		fail_msg("a fifth handshake was not refused");
+	if (th_fd_closed_within(fd[0], 300))
 		fail_msg("a handshake was pushed out inside the grace");
 	th_sleep_ms(1000);
 	fd[5] = th_tcp_connect(&e);
-	if (!th_fd_closed_within(fd[1], SLACK_MS))
-		fail_msg("the oldest bare handshake was not pushed out");
-	if (th_fd_closed_within(fd[0], 300))
-		fail_msg("an answered handshake was pushed out");
-	if (th_fd_closed_within(fd[2], 300))
+	if (!th_fd_closed_within(fd[0], SLACK_MS))
+		fail_msg("the oldest handshake was not pushed out");
+	if (th_fd_closed_within(fd[1], 300))
 		fail_msg("more than the oldest handshake was pushed out");
 	c = th_client(&e, "rp-dichvucong");
 	assert_int_equal(th_verify(c, good_tok, NULL), EID_VERDICT_OK);
-	assert_true(th_fd_closed_within(fd[2], SLACK_MS));
+	assert_true(th_fd_closed_within(fd[1], SLACK_MS));
 	eid_client_close(c);
 	for (i = 0; i < 6; i++)
+		close(fd[i]);
+	th_eidd_stop_ok(&e);
+}
+
+/*
+ * ClientHellos that are answered and never followed up (a cheap flood:
+ * a fixed ClientHello, or one that draws a HelloRetryRequest) go nowhere
+ * too once their peer has had the turn for the grace: a real client
+ * pushes one out and gets in.
+ */
+static void
+test_hello_flood(void **state)
+{
+	struct th_eidd		 e;
+	struct eid_client	*c;
+	int			 fd[4], i;
+
+	(void)state;
+	one_worker(&e, FOUR_HANDSHAKES);
+	for (i = 0; i < 4; i++) {
+		fd[i] = th_hello_connect(&e);
+		assert_true(th_fd_readable_within(fd[i], SLACK_MS));
+	}
+	th_sleep_ms(1200);
+	c = th_client(&e, "rp-dichvucong");
+	assert_int_equal(th_verify(c, good_tok, NULL), EID_VERDICT_OK);
+	if (!th_fd_closed_within(fd[0], SLACK_MS))
+		fail_msg("a stalled answered handshake was not pushed out");
+	if (th_fd_closed_within(fd[1], 300))
+		fail_msg("more than the oldest handshake was pushed out");
+	eid_client_close(c);
+	for (i = 0; i < 4; i++)
+		close(fd[i]);
+	th_eidd_stop_ok(&e);
+}
+
+/*
+ * The grace runs from the peer's turn, not from accept: a connection
+ * quiet for a second that then sends its ClientHello and gets its answer
+ * is not pushed out; the next oldest is.
+ */
+static void
+test_handshake_turn(void **state)
+{
+	struct th_eidd		 e;
+	int			 fd[5], i;
+
+	(void)state;
+	one_worker(&e, FOUR_HANDSHAKES);
+	for (i = 0; i < 4; i++)
+		fd[i] = th_tcp_connect(&e);
+	th_sleep_ms(1200);
+	th_hello_send(fd[0]);
+	assert_true(th_fd_readable_within(fd[0], SLACK_MS));
+	fd[4] = th_tcp_connect(&e);
+	if (!th_fd_closed_within(fd[1], SLACK_MS))
+		fail_msg("the oldest quiet handshake was not pushed out");
+	if (th_fd_closed_within(fd[0], 300))
+		fail_msg("a handshake just answered was pushed out");
+	for (i = 0; i < 5; i++)
 		close(fd[i]);
 	th_eidd_stop_ok(&e);
 }
@@ -295,27 +361,21 @@ test_handshake_flood(void **state)
  * A bare connection with bytes the worker has not read yet is not pushed
  * out: the wait is the worker's (a burst it has not caught up with), not
  * the peer's.  eidd is stopped while a new connection and then the
- * oldest's first bytes arrive, so on resuming it accepts first, with the
- * bytes still unread.
+ * oldest's first bytes arrive; epoll reports ready sockets in the order
+ * they became ready, so on resuming eidd accepts first, with the bytes
+ * still unread.
  */
 static void
 test_handshake_backlog(void **state)
 {
 	struct th_eidd		 e;
-	char			*text, *w;
 	int			 fd[5], i;
 
 	(void)state;
-	text = th_eidd_conf_text("max_handshakes = 4; "
-	    "handshake_timeout_ms = 30000;", NULL);
-	w = strstr(text, "workers = 2;");
-	assert_non_null(w);
-	w[strlen("workers = ")] = '1';
-	th_eidd_start_conf(&e, text);
-	free(text);
+	one_worker(&e, FOUR_HANDSHAKES);
 	for (i = 0; i < 4; i++)
 		fd[i] = th_tcp_connect(&e);
-	th_sleep_ms(1100);
+	th_sleep_ms(1500);
 	assert_int_equal(kill(e.pid, SIGSTOP), 0);
 	fd[4] = th_tcp_connect(&e);
 	/* The start of a record header: not a whole ClientHello. */
@@ -342,17 +402,10 @@ test_connections_full(void **state)
 {
 	struct th_eidd		 e;
 	struct eid_client	*c;
-	char			*text, *w;
 	int			 fd[4], i;
 
 	(void)state;
-	text = th_eidd_conf_text("max_connections = 3; "
-	    "handshake_timeout_ms = 30000;", NULL);
-	w = strstr(text, "workers = 2;");
-	assert_non_null(w);
-	w[strlen("workers = ")] = '1';
-	th_eidd_start_conf(&e, text);
-	free(text);
+	one_worker(&e, "max_connections = 3; handshake_timeout_ms = 30000;");
 	for (i = 0; i < 3; i++)
 		fd[i] = th_tcp_connect(&e);
 	fd[3] = th_tcp_connect(&e);
@@ -420,6 +473,8 @@ main(void)
 		cmocka_unit_test(test_tcp_without_tls),
 		cmocka_unit_test(test_handshake_trickled),
 		cmocka_unit_test(test_handshake_flood),
+		cmocka_unit_test(test_hello_flood),
+		cmocka_unit_test(test_handshake_turn),
 		cmocka_unit_test(test_handshake_backlog),
 		cmocka_unit_test(test_connections_full),
 		cmocka_unit_test(test_resources_return),
