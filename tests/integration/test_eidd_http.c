@@ -41,15 +41,13 @@ static struct th_eidd d;
 static int http_port;
 
 /*
- * Start e with the gateway on a free port, monitoring open, and the
- * http settings in http (without braces); returns the gateway's port.
+ * The configuration text with the gateway on a free port, monitoring
+ * open, and the http settings in http (without braces).
  */
-static int
-gateway_start(struct th_eidd *e, const char *http)
+static char *
+gateway_conf(const char *http)
 {
-	char	*base, *conf, *at, *log, *p;
-	size_t	 len;
-	int	 port;
+	char	*base, *conf, *at;
 
 	base = th_eidd_conf_text(NULL, NULL);
 	at = strstr(base, "limits = {");
@@ -57,9 +55,21 @@ gateway_start(struct th_eidd *e, const char *http)
 	assert_true(asprintf(&conf, "%.*shttp = { listen = \"127.0.0.1:0\"; "
 	    "open_monitoring = true; require_client_cert = false; %s };\n%s",
 	    (int)(at - base), base, http, at) > 0);
+	free(base);
+	return conf;
+}
+
+/* Start e with gateway_conf(http); returns the gateway's port. */
+static int
+gateway_start(struct th_eidd *e, const char *http)
+{
+	char	*conf, *log, *p;
+	size_t	 len;
+	int	 port;
+
+	conf = gateway_conf(http);
 	th_eidd_start_conf(e, conf);
 	free(conf);
-	free(base);
 	log = th_read_file(e->log, &len);
 	assert_non_null(log);
 	p = strstr(log, " http=127.0.0.1:");
@@ -677,6 +687,37 @@ test_connection_cap(void **state)
 	th_eidd_stop_ok(&e);
 }
 
+/*
+ * A reload that raises http.max_connections lets a waiting connection in
+ * without another closing: the gateway's sweep checks the cap again.
+ */
+static void
+test_connection_cap_reload(void **state)
+{
+	struct th_eidd	 e, h;
+	char		*conf;
+	int		 fd[2], i;
+
+	(void)state;
+	h.port = gateway_start(&e, "max_connections = 1; "
+	    "request_timeout_ms = 30000;");
+	for (i = 0; i < 2; i++)
+		fd[i] = th_tcp_connect(&h);
+	assert_int_equal(write(fd[1], "hello\r\n\r\n", 9), 9);
+	if (th_fd_closed_within(fd[1], 500))
+		fail_msg("a second connection was served past the cap");
+	conf = gateway_conf("max_connections = 2; request_timeout_ms = 30000;");
+	th_eidd_write_conf(&e, conf);
+	free(conf);
+	assert_int_equal(th_eidd_signal(&e, SIGHUP), 0);
+	if (!th_fd_closed_within(fd[1], 8000))
+		fail_msg("the second connection was not served after a "
+		    "reload raised the cap");
+	for (i = 0; i < 2; i++)
+		close(fd[i]);
+	th_eidd_stop_ok(&e);
+}
+
 /* CPU seconds the process has used (user and system). */
 static double
 proc_cpu_s(pid_t pid)
@@ -804,6 +845,7 @@ main(void)
 		cmocka_unit_test(test_pipelining_client),
 		cmocka_unit_test(test_keepalive_latency),
 		cmocka_unit_test(test_connection_cap),
+		cmocka_unit_test(test_connection_cap_reload),
 		cmocka_unit_test(test_out_of_descriptors),
 		cmocka_unit_test(test_ready_and_drain),
 	};
