@@ -24,16 +24,18 @@
  *   - max_handshakes: connections still in the TLS handshake, the
  *     workers' share each, a hard limit: at it, a new connection pushes
  *     out the oldest handshake that is going nowhere, or is refused if
- *     none is.  Going nowhere: the peer has had the turn for
- *     CONN_HS_GRACE_MS or more (since accept, or since this side last
- *     wrote to it) and nothing is unread in its socket (bytes there mean
- *     this worker is behind, not the peer).  A real client answers
- *     within a round trip and its own key exchange; a flood of bare TCP
- *     connections, or of ClientHellos never followed up, never does.
- *     So a flood holds at most max_handshakes slots, and pushes out no
- *     real client that keeps up; a burst of real clients below the
- *     limit is never cut down, and beyond it is refused at accept
- *     (clients retry) rather than cut off mid-handshake;
+ *     none is.  Going nowhere: the peer has had the turn too long --
+ *     CONN_HS_HELLO_MS from accept without a ClientHello this side
+ *     answered, or CONN_HS_ANSWER_MS from the first answer -- with
+ *     nothing unread in its socket while this side reads (bytes there
+ *     mean this worker is behind, not the peer).  A real client sends
+ *     its ClientHello right after connecting and its own flight within
+ *     a round trip, a certificate check and a signature; bare TCP
+ *     connections, and ClientHellos never followed up, do neither.  So
+ *     a flood holds at most max_handshakes slots, each for at most the
+ *     two graces, and pushes out no client that keeps within them; a
+ *     burst of real clients below the limit is never cut down, and
+ *     beyond it is refused at accept (clients retry);
  *   - handshake_timeout_ms: a deadline from accept, not an inactivity
  *     timer, so a ClientHello trickled a byte at a time still ends;
  *   - idle_timeout_ms: reading quiet, writing stuck, and a deadline for
@@ -89,8 +91,9 @@
 struct conn {
 	struct conn		*next;
 	struct conn		*prev;
-	struct conn		*hs_next;	/* handshakes, by hs_turn_ms */
+	struct conn		*hs_next;	/* w->hs_head[hs_q] ... */
 	struct conn		*hs_prev;
+	int			 hs_q;		/* 0: not answered; 1: answered */
 	struct worker		*w;
 	uint64_t		 id;
 	int			 fd;
@@ -121,7 +124,6 @@ struct conn {
 	/* CLOCK_MONOTONIC ms stamps the timer judges */
 	int64_t			 accepted_ms;
 	int64_t			 hs_turn_ms;	/* the peer's turn since */
-	uint64_t		 hs_written;	/* bytes sent in the handshake */
 	int64_t			 established_ms;
 	int64_t			 read_ms;	/* bytes last read */
 	int64_t			 frame_ms;	/* the incomplete frame began */
@@ -131,23 +133,23 @@ struct conn {
 static int	conn_service(struct conn *);
 
 /*
- * Into the worker's queue of handshakes, as the newest: the peer has the
- * turn from now.  The queue stays in the order of hs_turn_ms.
+ * Into the worker's queue q of handshakes, as the newest: the peer has
+ * the turn from now.  Each queue stays in the order of hs_turn_ms.
  */
 static void
-conn_hs_add(struct conn *c, int64_t now)
+conn_hs_add(struct conn *c, int q, int64_t now)
 {
 	struct worker	*w = c->w;
 
+	c->hs_q = q;
 	c->hs_turn_ms = now;
-
-	c->hs_prev = w->hs_tail;
+	c->hs_prev = w->hs_tail[q];
 	c->hs_next = NULL;
-	if (w->hs_tail != NULL)
-		w->hs_tail->hs_next = c;
+	if (w->hs_tail[q] != NULL)
+		w->hs_tail[q]->hs_next = c;
 	else
-		w->hs_head = c;
-	w->hs_tail = c;
+		w->hs_head[q] = c;
+	w->hs_tail[q] = c;
 	w->nhandshakes++;
 }
 
@@ -160,23 +162,28 @@ conn_hs_remove(struct conn *c)
 	if (c->hs_prev != NULL)
 		c->hs_prev->hs_next = c->hs_next;
 	else
-		w->hs_head = c->hs_next;
+		w->hs_head[c->hs_q] = c->hs_next;
 	if (c->hs_next != NULL)
 		c->hs_next->hs_prev = c->hs_prev;
 	else
-		w->hs_tail = c->hs_prev;
+		w->hs_tail[c->hs_q] = c->hs_prev;
 	c->hs_next = c->hs_prev = NULL;
 	w->nhandshakes--;
 }
 
 /*
- * A handshake younger than this is never pushed out: a real client's
- * ClientHello comes within it however busy the client is with others
- * (a key share each), and a flood holds at most what it opens in this
- * time beyond max_handshakes.
+ * The peer's turn in a handshake, before it may be pushed out: from
+ * accept to a whole ClientHello (a real client sends it right after
+ * connecting, however busy it is with others: a key share each), and
+ * from this side's first answer to the end (a round trip, the client's
+ * check of the server's chain and its signature, which an HSM or a
+ * loaded client may take long over).  A flood holds a slot for at most
+ * the two together; only the first answer restarts the turn, so a
+ * ClientHello that draws a HelloRetryRequest buys no more.
  */
-#define CONN_HS_GRACE_MS	1000
-/* Handshakes looked at, oldest first, for one to push out. */
+#define CONN_HS_HELLO_MS	1000
+#define CONN_HS_ANSWER_MS	3000
+/* Handshakes looked at in each queue, oldest first, for one to push out. */
 #define CONN_HS_SCAN		8
 
 /* A zero timeout: run in the next event-loop pass. */
@@ -438,20 +445,16 @@ conn_established(struct conn *c)
 }
 
 /*
- * The handshake waits for the peer.  If this side has sent something
- * since it last looked, the peer's turn starts now: to the back of the
- * queue.
+ * The handshake waits for the peer.  Once this side has answered its
+ * ClientHello, the peer's second turn starts: into the answered queue.
  */
 static void
 conn_hs_turn(struct conn *c)
 {
-	uint64_t	 n = tls_written(c->ssl);
-
-	if (n == c->hs_written)
+	if (c->hs_q == 1 || tls_written(c->ssl) == 0)
 		return;
-	c->hs_written = n;
 	conn_hs_remove(c);
-	conn_hs_add(c, conn_now_ms());
+	conn_hs_add(c, 1, conn_now_ms());
 }
 
 static int
@@ -818,31 +821,38 @@ conn_take_slot(struct server *srv)
 
 /*
  * Close the oldest of the worker's handshakes that is going nowhere, if
- * one is: the peer has had the turn for CONN_HS_GRACE_MS or more, and
- * nothing is unread in its socket.  Bytes waiting there mean this worker
- * is behind (a burst of clients), not that the peer stalls; a peer could
- * keep a few at the head that way, so the search looks at no more than
- * CONN_HS_SCAN, and the worst it gets is a refusal at the limit.  The
- * queue is in the order of the turns, so the first handshake inside the
- * grace ends the search.
+ * one is: the peer has had the turn for longer than its grace, and
+ * nothing is unread in its socket while this side reads it.  Bytes
+ * waiting there mean this worker is behind (a burst of clients), not
+ * that the peer stalls; a peer could keep a few at a head that way, so
+ * the search looks at no more than CONN_HS_SCAN in each queue, and the
+ * worst it gets is a refusal at the limit.  Each queue is in the order
+ * of the turns, so the first handshake inside its grace ends the search
+ * of that queue.  Unanswered handshakes go first: they cost a peer
+ * nothing.
  */
 static bool
 conn_hs_push_out(struct worker *w, int64_t now)
 {
-	struct conn	*c;
-	int		 n, unread;
+	static const int64_t	 grace[2] = { CONN_HS_HELLO_MS,
+				    CONN_HS_ANSWER_MS };
+	struct conn		*c;
+	int			 n, q, unread;
 
-	for (c = w->hs_head, n = 0; c != NULL && n < CONN_HS_SCAN;
-	    c = c->hs_next, n++) {
-		if (now - c->hs_turn_ms < CONN_HS_GRACE_MS)
-			return false;
-		if (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0)
-			continue;
-		atomic_fetch_add_explicit(&w->ctr.handshake_failures, 1,
-		    memory_order_relaxed);
-		conn_close(c, "handshake_pushed_out");
-		return true;
-	}
+	for (q = 0; q < 2; q++)
+		for (c = w->hs_head[q], n = 0; c != NULL &&
+		    n < CONN_HS_SCAN; c = c->hs_next, n++) {
+			if (now - c->hs_turn_ms < grace[q])
+				break;
+			if (c->reading && ioctl(c->fd, FIONREAD,
+			    &unread) == 0 && unread > 0)
+				continue;
+			atomic_fetch_add_explicit(
+			    &w->ctr.handshake_failures, 1,
+			    memory_order_relaxed);
+			conn_close(c, "handshake_pushed_out");
+			return true;
+		}
 	return false;
 }
 
@@ -856,24 +866,25 @@ conn_accept(struct worker *w, int fd)
 	int64_t		 now = conn_now_ms();
 
 	/*
-	 * A handshake going nowhere makes room when all max_connections are
-	 * taken, or this worker holds its share of max_handshakes; without
-	 * one, the new connection is refused.  Accepting runs outside any
-	 * connection's pass, so no pass is cut short.  (Another worker may
-	 * take the slot a push-out freed: then this one is refused.)
+	 * A handshake going nowhere makes room when this worker holds its
+	 * share of max_handshakes, or all max_connections are taken;
+	 * without one, the new connection is refused.  Accepting runs
+	 * outside any connection's pass, so no pass is cut short.  (Another
+	 * worker may take the slot a push-out freed: then this one is
+	 * refused.)
 	 */
-	if (w->draining || (!conn_take_slot(srv) &&
-	    (!conn_hs_push_out(w, now) || !conn_take_slot(srv)))) {
-		why = w->draining ? "draining" : "max_connections";
+	why = "draining";
+	if (w->draining)
 		goto refuse;
-	}
+	why = "max_handshakes";
 	if (w->nhandshakes >= (size_t)((s->cfg->max_handshakes +
 	    srv->nworkers - 1) / srv->nworkers) &&
-	    !conn_hs_push_out(w, now)) {
-		atomic_fetch_sub(&srv->conns_open, 1);
-		why = "max_handshakes";
+	    !conn_hs_push_out(w, now))
 		goto refuse;
-	}
+	why = "max_connections";
+	if (!conn_take_slot(srv) && (!conn_hs_push_out(w, now) ||
+	    !conn_take_slot(srv)))
+		goto refuse;
 	/* Answers are written when ready; Nagle would hold them back. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
 	    sizeof(int));
@@ -899,7 +910,7 @@ conn_accept(struct worker *w, int fd)
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
-	conn_hs_add(c, now);
+	conn_hs_add(c, 0, now);
 	atomic_fetch_add_explicit(&w->ctr.conns_total, 1,
 	    memory_order_relaxed);
 	/* The handshake has a deadline; inactivity timeouts come after. */

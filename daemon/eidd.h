@@ -328,9 +328,13 @@ struct worker {
 	uint64_t	 next_conn_id;
 	struct conn	*conns;		/* list of open connections */
 	size_t		 nconns;
-	struct conn	*hs_head;	/* still in the handshake, oldest */
-	struct conn	*hs_tail;	/* ... and newest */
-	size_t		 nhandshakes;
+	/*
+	 * Connections in the handshake, by the start of the peer's turn:
+	 * [0] no ClientHello answered yet, [1] answered (conn.c).
+	 */
+	struct conn	*hs_head[2];
+	struct conn	*hs_tail[2];
+	size_t		 nhandshakes;	/* in both */
 	bool		 draining;
 	bool		 accept_failing;	/* logged once per episode */
 	struct counters	 ctr;

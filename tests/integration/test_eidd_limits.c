@@ -22,6 +22,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "eid.pb-c.h"
 #include "harness.h"
@@ -299,8 +302,8 @@ test_handshake_flood(void **state)
 
 /*
  * ClientHellos that are answered and never followed up (a cheap flood:
- * a fixed ClientHello, or one that draws a HelloRetryRequest) go nowhere
- * too once their peer has had the turn for the grace: a real client
+ * a fixed ClientHello costs its sender nothing) go nowhere too once
+ * their peer has had the turn for the answered grace (3 s): a real client
  * pushes one out and gets in.
  */
 static void
@@ -316,7 +319,7 @@ test_hello_flood(void **state)
 		fd[i] = th_hello_connect(&e);
 		assert_true(th_fd_readable_within(fd[i], SLACK_MS));
 	}
-	th_sleep_ms(1200);
+	th_sleep_ms(3300);
 	c = th_client(&e, "rp-dichvucong");
 	assert_int_equal(th_verify(c, good_tok, NULL), EID_VERDICT_OK);
 	if (!th_fd_closed_within(fd[0], SLACK_MS))
@@ -331,8 +334,8 @@ test_hello_flood(void **state)
 
 /*
  * The grace runs from the peer's turn, not from accept: a connection
- * quiet for a second that then sends its ClientHello and gets its answer
- * is not pushed out; the next oldest is.
+ * quiet for over a second that then sends its ClientHello and gets its
+ * answer is not pushed out; the next oldest is.
  */
 static void
 test_handshake_turn(void **state)
@@ -353,6 +356,90 @@ test_handshake_turn(void **state)
 	if (th_fd_closed_within(fd[0], 300))
 		fail_msg("a handshake just answered was pushed out");
 	for (i = 0; i < 5; i++)
+		close(fd[i]);
+	th_eidd_stop_ok(&e);
+}
+
+/*
+ * A client slow with its half (an HSM signing, a loaded client, a slow
+ * link: here 1.5 s between eidd's flight and its own) is not pushed out
+ * at the limit: the newcomer is refused instead, and the slow client
+ * finishes and is served.  The connection is driven through memory
+ * BIOs, so the delay is the test's, to the millisecond.
+ */
+static void
+test_slow_client(void **state)
+{
+	static const unsigned char alpn[] = "\x05" "eid/1";
+	struct th_eidd		 e;
+	struct th_raw		 r;
+	BIO			*rb, *wb;
+	char			 buf[16384], cert[600], key[600], ca[600];
+	char			*out;
+	long			 len;
+	ssize_t			 n;
+	int			 fd[4], i, rc = -1, step;
+
+	(void)state;
+	one_worker(&e, FOUR_HANDSHAKES);
+	memset(&r, 0, sizeof(r));
+	r.fd = th_tcp_connect(&e);
+	r.ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(r.ctx);
+	assert_int_equal(SSL_CTX_load_verify_locations(r.ctx,
+	    th_certs_abs("ca.pem", ca, sizeof(ca)), NULL), 1);
+	SSL_CTX_set_verify(r.ctx, SSL_VERIFY_PEER, NULL);
+	assert_int_equal(SSL_CTX_use_certificate_chain_file(r.ctx,
+	    th_certs_abs("rp-dichvucong.crt", cert, sizeof(cert))), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey_file(r.ctx,
+	    th_certs_abs("rp-dichvucong.key", key, sizeof(key)),
+	    SSL_FILETYPE_PEM), 1);
+	assert_int_equal(SSL_CTX_set_alpn_protos(r.ctx, alpn,
+	    sizeof(alpn) - 1), 0);
+	r.ssl = SSL_new(r.ctx);
+	assert_non_null(r.ssl);
+	rb = BIO_new(BIO_s_mem());
+	wb = BIO_new(BIO_s_mem());
+	assert_true(rb != NULL && wb != NULL);
+	SSL_set_bio(r.ssl, rb, wb);
+	/* ClientHello out; then eidd's flight in, until ours is made. */
+	for (step = 0; step < 100 && rc != 1; step++) {
+		ERR_clear_error();
+		rc = SSL_connect(r.ssl);
+		if (rc != 1)
+			assert_int_equal(SSL_get_error(r.ssl, rc),
+			    SSL_ERROR_WANT_READ);
+		len = BIO_get_mem_data(wb, &out);
+		if (len > 0 && rc != 1) {
+			assert_int_equal(write(r.fd, out, (size_t)len), len);
+			(void)BIO_reset(wb);
+		}
+		if (rc != 1) {
+			assert_true(th_fd_readable_within(r.fd, SLACK_MS));
+			n = read(r.fd, buf, sizeof(buf));
+			assert_true(n > 0);
+			assert_int_equal(BIO_write(rb, buf, (int)n), (int)n);
+		}
+	}
+	assert_int_equal(rc, 1);
+	/* Our flight is made and held back; eidd waits for it. */
+	th_sleep_ms(1500);
+	for (i = 0; i < 3; i++)
+		fd[i] = th_tcp_connect(&e);
+	fd[3] = th_tcp_connect(&e);
+	if (!th_fd_closed_within(fd[3], SLACK_MS))
+		fail_msg("a fifth handshake was not refused");
+	if (th_fd_closed_within(r.fd, 300))
+		fail_msg("a slow client was pushed out");
+	len = BIO_get_mem_data(wb, &out);
+	assert_true(len > 0);
+	assert_int_equal(write(r.fd, out, (size_t)len), len);
+	/* Now over the socket: a frame eidd must answer, so it was served. */
+	SSL_set_fd(r.ssl, r.fd);
+	assert_true(th_raw_write(&r, "\0\0\0\4\xff\xff\xff\xff", 8));
+	expect_error_then_close(&r, EID__V1__ERROR_CODE__ERROR_BAD_REQUEST);
+	th_raw_close(&r);
+	for (i = 0; i < 4; i++)
 		close(fd[i]);
 	th_eidd_stop_ok(&e);
 }
@@ -475,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_handshake_flood),
 		cmocka_unit_test(test_hello_flood),
 		cmocka_unit_test(test_handshake_turn),
+		cmocka_unit_test(test_slow_client),
 		cmocka_unit_test(test_handshake_backlog),
 		cmocka_unit_test(test_connections_full),
 		cmocka_unit_test(test_resources_return),
