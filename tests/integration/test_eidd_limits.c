@@ -259,6 +259,27 @@ one_worker(struct th_eidd *e, const char *limits)
 	free(text);
 }
 
+/* n TCP connections that never start TLS, into fd[0..n-1]. */
+static void
+bare_connections(const struct th_eidd *e, int *fd, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		fd[i] = th_tcp_connect(e);
+}
+
+/* Close the test's n connections, then stop e. */
+static void
+stop_closing(struct th_eidd *e, const int *fd, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		close(fd[i]);
+	th_eidd_stop_ok(e);
+}
+
 #define FOUR_HANDSHAKES	"max_handshakes = 4; handshake_timeout_ms = 30000;"
 
 /*
@@ -274,12 +295,11 @@ test_handshake_flood(void **state)
 {
 	struct th_eidd		 e;
 	struct eid_client	*c;
-	int			 fd[6], i;
+	int			 fd[6];
 
 	(void)state;
 	one_worker(&e, FOUR_HANDSHAKES);
-	for (i = 0; i < 4; i++)
-		fd[i] = th_tcp_connect(&e);
+	bare_connections(&e, fd, 4);
 	fd[4] = th_tcp_connect(&e);
 	if (!th_fd_closed_within(fd[4], SLACK_MS))
 		fail_msg("a fifth handshake was not refused");
@@ -295,9 +315,7 @@ test_handshake_flood(void **state)
 	assert_int_equal(th_verify(c, good_tok, NULL), EID_VERDICT_OK);
 	assert_true(th_fd_closed_within(fd[1], SLACK_MS));
 	eid_client_close(c);
-	for (i = 0; i < 6; i++)
-		close(fd[i]);
-	th_eidd_stop_ok(&e);
+	stop_closing(&e, fd, 6);
 }
 
 /*
@@ -327,9 +345,7 @@ test_hello_flood(void **state)
 	if (th_fd_closed_within(fd[1], 300))
 		fail_msg("more than the oldest handshake was pushed out");
 	eid_client_close(c);
-	for (i = 0; i < 4; i++)
-		close(fd[i]);
-	th_eidd_stop_ok(&e);
+	stop_closing(&e, fd, 4);
 }
 
 /*
@@ -341,12 +357,11 @@ static void
 test_handshake_turn(void **state)
 {
 	struct th_eidd		 e;
-	int			 fd[5], i;
+	int			 fd[5];
 
 	(void)state;
 	one_worker(&e, FOUR_HANDSHAKES);
-	for (i = 0; i < 4; i++)
-		fd[i] = th_tcp_connect(&e);
+	bare_connections(&e, fd, 4);
 	th_sleep_ms(1200);
 	th_hello_send(fd[0]);
 	assert_true(th_fd_readable_within(fd[0], SLACK_MS));
@@ -355,9 +370,7 @@ test_handshake_turn(void **state)
 		fail_msg("the oldest quiet handshake was not pushed out");
 	if (th_fd_closed_within(fd[0], 300))
 		fail_msg("a handshake just answered was pushed out");
-	for (i = 0; i < 5; i++)
-		close(fd[i]);
-	th_eidd_stop_ok(&e);
+	stop_closing(&e, fd, 5);
 }
 
 /*
@@ -378,7 +391,7 @@ test_slow_client(void **state)
 	char			*out;
 	long			 len;
 	ssize_t			 n;
-	int			 fd[4], i, rc = -1, step;
+	int			 fd[4], rc = -1, step;
 
 	(void)state;
 	one_worker(&e, FOUR_HANDSHAKES);
@@ -424,8 +437,7 @@ test_slow_client(void **state)
 	assert_int_equal(rc, 1);
 	/* Our flight is made and held back; eidd waits for it. */
 	th_sleep_ms(1500);
-	for (i = 0; i < 3; i++)
-		fd[i] = th_tcp_connect(&e);
+	bare_connections(&e, fd, 3);
 	fd[3] = th_tcp_connect(&e);
 	if (!th_fd_closed_within(fd[3], SLACK_MS))
 		fail_msg("a fifth handshake was not refused");
@@ -439,9 +451,7 @@ test_slow_client(void **state)
 	assert_true(th_raw_write(&r, "\0\0\0\4\xff\xff\xff\xff", 8));
 	expect_error_then_close(&r, EID__V1__ERROR_CODE__ERROR_BAD_REQUEST);
 	th_raw_close(&r);
-	for (i = 0; i < 4; i++)
-		close(fd[i]);
-	th_eidd_stop_ok(&e);
+	stop_closing(&e, fd, 4);
 }
 
 /*
@@ -456,12 +466,11 @@ static void
 test_handshake_backlog(void **state)
 {
 	struct th_eidd		 e;
-	int			 fd[5], i;
+	int			 fd[5];
 
 	(void)state;
 	one_worker(&e, FOUR_HANDSHAKES);
-	for (i = 0; i < 4; i++)
-		fd[i] = th_tcp_connect(&e);
+	bare_connections(&e, fd, 4);
 	th_sleep_ms(1500);
 	assert_int_equal(kill(e.pid, SIGSTOP), 0);
 	fd[4] = th_tcp_connect(&e);
@@ -473,9 +482,7 @@ test_handshake_backlog(void **state)
 		fail_msg("the oldest quiet handshake was not pushed out");
 	if (th_fd_closed_within(fd[0], 300))
 		fail_msg("a handshake with unread bytes was pushed out");
-	for (i = 0; i < 5; i++)
-		close(fd[i]);
-	th_eidd_stop_ok(&e);
+	stop_closing(&e, fd, 5);
 }
 
 /*
@@ -489,12 +496,11 @@ test_connections_full(void **state)
 {
 	struct th_eidd		 e;
 	struct eid_client	*c;
-	int			 fd[4], i;
+	int			 fd[4];
 
 	(void)state;
 	one_worker(&e, "max_connections = 3; handshake_timeout_ms = 30000;");
-	for (i = 0; i < 3; i++)
-		fd[i] = th_tcp_connect(&e);
+	bare_connections(&e, fd, 3);
 	fd[3] = th_tcp_connect(&e);
 	if (!th_fd_closed_within(fd[3], SLACK_MS))
 		fail_msg("a connection over max_connections was not refused");
@@ -508,9 +514,7 @@ test_connections_full(void **state)
 	if (th_fd_closed_within(fd[1], 300))
 		fail_msg("more than the oldest handshake was pushed out");
 	eid_client_close(c);
-	for (i = 0; i < 4; i++)
-		close(fd[i]);
-	th_eidd_stop_ok(&e);
+	stop_closing(&e, fd, 4);
 }
 
 /* Many misbehaving connections later, nothing is left behind. */
