@@ -32,8 +32,11 @@
  *     its ClientHello right after connecting and its own flight within
  *     a round trip, a certificate check and a signature; bare TCP
  *     connections, and ClientHellos never followed up, do neither.  So
- *     a flood holds at most max_handshakes slots, each for at most the
- *     two graces, and pushes out no client that keeps within them; a
+ *     a flood holds at most max_handshakes slots, each for about the
+ *     two graces (while new connections come to push it out; unread
+ *     bytes shield one CONN_HS_BEHIND_MS longer at most; the deadline
+ *     ends it in any case), and pushes out no client that keeps within
+ *     them; a
  *     burst of real clients below the limit is never cut down, and
  *     beyond it is refused at accept (clients retry);
  *   - handshake_timeout_ms: a deadline from accept, not an inactivity
@@ -183,6 +186,12 @@ conn_hs_remove(struct conn *c)
  */
 #define CONN_HS_HELLO_MS	1000
 #define CONN_HS_ANSWER_MS	3000
+/*
+ * Unread bytes shield a handshake past its grace for no longer than
+ * this: a worker so far behind has no better use for the slot, and a
+ * peer that trickles bytes to keep a shield up gets only this much.
+ */
+#define CONN_HS_BEHIND_MS	2000
 /* Handshakes looked at in each queue, oldest first, for one to push out. */
 #define CONN_HS_SCAN		8
 
@@ -844,7 +853,8 @@ conn_hs_push_out(struct worker *w, int64_t now)
 		    n < CONN_HS_SCAN; c = c->hs_next, n++) {
 			if (now - c->hs_turn_ms < grace[q])
 				break;
-			if (c->reading && ioctl(c->fd, FIONREAD,
+			if (c->reading && now - c->hs_turn_ms < grace[q] +
+			    CONN_HS_BEHIND_MS && ioctl(c->fd, FIONREAD,
 			    &unread) == 0 && unread > 0)
 				continue;
 			atomic_fetch_add_explicit(
@@ -870,8 +880,9 @@ conn_accept(struct worker *w, int fd)
 	 * share of max_handshakes, or all max_connections are taken;
 	 * without one, the new connection is refused.  Accepting runs
 	 * outside any connection's pass, so no pass is cut short.  (Another
-	 * worker may take the slot a push-out freed: then this one is
-	 * refused.)
+	 * worker may take the slot a push-out freed: then this one pushes
+	 * out a second or is refused.  Rare, and it costs only handshakes
+	 * already going nowhere.)
 	 */
 	why = "draining";
 	if (w->draining)

@@ -594,20 +594,25 @@ bool
 th_fd_closed_within(int fd, int timeout_ms)
 {
 	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	struct timespec	 t0, t;
 	char		 buf[4096];
-	int		 waited = 0;
 	ssize_t		 n;
+	int		 left;
 
-	while (waited < timeout_ms) {
-		if (poll(&pfd, 1, 50) > 0) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			return false;
+		if (poll(&pfd, 1, left < 50 ? left : 50) > 0) {
 			n = recv(fd, buf, sizeof(buf), 0);
 			if (n == 0 || (n < 0 && errno != EAGAIN &&
 			    errno != EINTR))
 				return true;
 		}
-		waited += 50;
 	}
-	return false;
 }
 
 char *
