@@ -36,9 +36,8 @@
  *     two graces (while new connections come to push it out; unread
  *     bytes shield one CONN_HS_BEHIND_MS longer at most; the deadline
  *     ends it in any case), and pushes out no client that keeps within
- *     them; a
- *     burst of real clients below the limit is never cut down, and
- *     beyond it is refused at accept (clients retry);
+ *     them; a burst of real clients below the limit is never cut down,
+ *     and beyond it is refused at accept (clients retry);
  *   - handshake_timeout_ms: a deadline from accept, not an inactivity
  *     timer, so a ClientHello trickled a byte at a time still ends;
  *   - idle_timeout_ms: reading quiet, writing stuck, and a deadline for
