@@ -2796,8 +2796,14 @@ load_loop(struct load *l)
 	if (!l->c->busy_poll)
 		return event_base_dispatch(l->base);
 	for (;;) {
-		/* 1: no events left; -1: an error. */
-		if ((rc = event_base_loop(l->base, EVLOOP_NONBLOCK)) != 0)
+		/*
+		 * 1: no events left; -1: an error.  Until every connection
+		 * is up it waits: spinning through the handshakes would only
+		 * take CPU from a daemon on the same machine, and count
+		 * outside the window.
+		 */
+		if ((rc = event_base_loop(l->base, l->running ?
+		    EVLOOP_NONBLOCK : EVLOOP_ONCE)) != 0)
 			return rc == 1 ? 0 : -1;
 		if (event_base_got_exit(l->base) ||
 		    event_base_got_break(l->base))
