@@ -183,7 +183,7 @@ eid_b64url_decode(const char *in, size_t len, void *out, size_t outlen)
  * four, and at most two '=' at the very end.
  */
 size_t
-b64_decode_std(const char *in, size_t len, void *out, size_t outlen)
+eid_b64_decode(const char *in, size_t len, void *out, size_t outlen)
 {
 	size_t	 pad = 0;
 

@@ -57,11 +57,6 @@ struct eid_keyset {
 	EVP_MD		*sha384;
 };
 
-/* b64url.c */
-/* Strict standard base64 with padding (x5c, RFC 7515 section 4.1.6). */
-size_t		 b64_decode_std(const char *in, size_t len, void *out,
-		    size_t outlen);
-
 /* sig.c */
 /*
  * Check sig over msg with k, pinned to its algorithm.  msg_sha256, if not

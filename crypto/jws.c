@@ -120,7 +120,7 @@ jws_x5c(json_t *x5c, struct jws *j)
 		return EID_VERDICT_MALFORMED;
 	if ((j->x5c_der = malloc(CERT_DER_MAX)) == NULL)
 		return EID_VERDICT_INTERNAL;
-	n = b64_decode_std(json_string_value(e), json_string_length(e),
+	n = eid_b64_decode(json_string_value(e), json_string_length(e),
 	    j->x5c_der, CERT_DER_MAX);
 	if (n == (size_t)-1 || n == 0)
 		return EID_VERDICT_MALFORMED;

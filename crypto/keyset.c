@@ -513,7 +513,7 @@ keyset_jwk_x5c(struct eid_keyset_builder *b, const char *iss, json_t *x5c,
 		goto out;
 	}
 	json_array_foreach(x5c, i, e) {
-		if (!json_is_string(e) || (n = b64_decode_std(
+		if (!json_is_string(e) || (n = eid_b64_decode(
 		    json_string_value(e), json_string_length(e), der,
 		    CERT_DER_MAX)) == (size_t)-1) {
 			verify_seterr(err, errlen, "x5c[%zu] is not base64 DER "

@@ -35,6 +35,16 @@ size_t		 eid_b64url_decode(const char *in, size_t len, void *out,
 		    size_t outlen);
 
 /*
+ * Decode canonical standard base64 with padding (x5c, RFC 7515 section
+ * 4.1.6; HdrHistogram's encodings): only [A-Za-z0-9+/], a length that is
+ * a multiple of four, at most two '=' at the very end, and zero unused
+ * low bits.  Returns the decoded length, or (size_t)-1 if the input is
+ * not canonical or out (outlen bytes) is too small.
+ */
+size_t		 eid_b64_decode(const char *in, size_t len, void *out,
+		    size_t outlen);
+
+/*
  * The RFC 7638 thumbprint of a public key (EC P-256/P-384, RSA, Ed25519)
  * as base64url into out (at least EID_THUMBPRINT_LEN + 1 bytes).
  */

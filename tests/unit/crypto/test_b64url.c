@@ -180,20 +180,20 @@ test_std_base64(void **state)
 	unsigned char	 dec[16];
 
 	(void)state;
-	assert_int_equal(b64_decode_std("Zm9vYg==", 8, dec, sizeof(dec)), 4);
+	assert_int_equal(eid_b64_decode("Zm9vYg==", 8, dec, sizeof(dec)), 4);
 	assert_memory_equal(dec, "foob", 4);
-	assert_int_equal(b64_decode_std("Zm9vYmE=", 8, dec, sizeof(dec)), 5);
-	assert_int_equal(b64_decode_std("+/+/", 4, dec, sizeof(dec)), 3);
+	assert_int_equal(eid_b64_decode("Zm9vYmE=", 8, dec, sizeof(dec)), 5);
+	assert_int_equal(eid_b64_decode("+/+/", 4, dec, sizeof(dec)), 3);
 	/* Missing or excess padding, URL alphabet, inner '=' are refused. */
-	assert_int_equal(b64_decode_std("Zm9vYg", 6, dec, sizeof(dec)),
+	assert_int_equal(eid_b64_decode("Zm9vYg", 6, dec, sizeof(dec)),
 	    (size_t)-1);
-	assert_int_equal(b64_decode_std("Zm9vY===", 8, dec, sizeof(dec)),
+	assert_int_equal(eid_b64_decode("Zm9vY===", 8, dec, sizeof(dec)),
 	    (size_t)-1);
-	assert_int_equal(b64_decode_std("-_-_", 4, dec, sizeof(dec)),
+	assert_int_equal(eid_b64_decode("-_-_", 4, dec, sizeof(dec)),
 	    (size_t)-1);
-	assert_int_equal(b64_decode_std("Zg=v", 4, dec, sizeof(dec)),
+	assert_int_equal(eid_b64_decode("Zg=v", 4, dec, sizeof(dec)),
 	    (size_t)-1);
-	assert_int_equal(b64_decode_std("Zh==", 4, dec, sizeof(dec)),
+	assert_int_equal(eid_b64_decode("Zh==", 4, dec, sizeof(dec)),
 	    (size_t)-1);
 }
 
