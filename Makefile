@@ -25,7 +25,7 @@ DEPS_PKGS = gcc make pkg-config libssl-dev openssl libjansson-dev \
 	libcmocka-dev clang libclang-rt-14-dev faketime valgrind \
 	libevent-dev libprotobuf-c-dev protobuf-c-compiler libconfig-dev \
 	liblmdb-dev libsystemd-dev curl python3 prometheus systemd \
-	groff-base man-db
+	groff-base man-db zlib1g-dev
 
 CC	?= cc
 PREFIX	?= /usr/local
@@ -53,6 +53,8 @@ NET_LIBS   = $(shell pkg-config --libs $(NET_PKGS) 2>/dev/null)
 CONF_CFLAGS = $(shell pkg-config --cflags libconfig lmdb libsystemd 2>/dev/null)
 CONF_LIBS   = $(shell pkg-config --libs libconfig lmdb libsystemd 2>/dev/null)
 LMDB_LIBS   = $(shell pkg-config --libs lmdb 2>/dev/null)
+# eid-load compresses its histograms as HdrHistogram does (load/hdr.c).
+ZLIB_LIBS   = $(shell pkg-config --libs zlib 2>/dev/null)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -73,8 +75,8 @@ CRYPTO_SRCS := crypto/b64url.c crypto/claims.c crypto/claimscan.c crypto/jwk.c \
 	crypto/jws.c crypto/keyset.c crypto/sig.c crypto/sign.c crypto/verify.c
 MINT_SRCS := load/mint.c load/common.c
 BENCH_SRCS := load/bench_verify.c load/raw.c load/common.c
-LOAD_SRCS := load/eid_load.c load/hist.c load/procstat.c load/raw.c \
-	load/timeline.c load/common.c
+LOAD_SRCS := load/eid_load.c load/hist.c load/hdr.c \
+	load/procstat.c load/raw.c load/timeline.c load/common.c
 CLIENT_SRCS := client/wire.c client/client.c client/aclient.c
 EIDCTL_SRCS := client/eidctl.c
 DAEMON_SRCS := daemon/main.c daemon/cfg.c daemon/log.c daemon/tls.c \
@@ -96,7 +98,7 @@ EIDD_TESTS := test_eidd_verify test_eidd_authz test_eidd_limits \
 	test_eidd_load test_eidd_tls_io
 CLIENT_TESTS := test_wire
 DAEMON_UNIT_TESTS := test_store test_codec
-LOAD_UNIT_TESTS := test_hist test_procstat test_timeline
+LOAD_UNIT_TESTS := test_hist test_hdr test_procstat test_timeline
 
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS) $(VECTOR_TESTS) \
 	$(MINT_TESTS) $(CLIENT_TESTS) $(DAEMON_UNIT_TESTS) $(LOAD_UNIT_TESTS) \
@@ -174,7 +176,7 @@ $(BUILD)/bin/eid-load: $(call obj,$(LOAD_SRCS)) $(CLIENT_LIB) $(PROTO_LIB) \
     $(CRYPTO_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NET_LIBS) $(PKG_LIBS) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NET_LIBS) $(PKG_LIBS) $(ZLIB_LIBS) -lm
 
 $(BUILD)/bin/eid-bench-verify: $(call obj,$(BENCH_SRCS)) $(CRYPTO_LIB)
 	$(call msg,LD,$@)
@@ -208,7 +210,7 @@ $(BUILD)/tests/test_eidd_%: $(BUILD)/obj/tests/integration/test_eidd_%.o \
     $(CLIENT_LIB) $(PROTO_LIB) $(CRYPTO_LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NET_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(NET_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
 # The store's unit test links the store and the logger, nothing else.
 $(BUILD)/obj/tests/unit/daemon/%.o: ALL_CFLAGS += -Idaemon $(CONF_CFLAGS)
@@ -237,6 +239,14 @@ $(BUILD)/tests/test_hist: $(BUILD)/obj/tests/unit/load/test_hist.o \
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lm
+# The codec's base64 is the verifier library's strict one.
+$(BUILD)/tests/test_hdr: $(BUILD)/obj/tests/unit/load/test_hdr.o \
+    $(BUILD)/obj/load/hdr.o $(BUILD)/obj/load/hist.o \
+    $(BUILD)/obj/crypto/b64url.o
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) \
+	    $(ZLIB_LIBS) -lm
 $(BUILD)/tests/test_procstat: $(BUILD)/obj/tests/unit/load/test_procstat.o \
     $(BUILD)/obj/load/procstat.o
 	$(call msg,LD,$@)
@@ -328,6 +338,7 @@ FUZZ_BIN := $(FUZZ_BUILD)/fuzz_verify
 FUZZ_REQ_BIN := $(FUZZ_BUILD)/fuzz_request
 FUZZ_RESP_BIN := $(FUZZ_BUILD)/fuzz_response
 FUZZ_CFG_BIN := $(FUZZ_BUILD)/fuzz_config
+FUZZ_HDR_BIN := $(FUZZ_BUILD)/fuzz_hdr
 # The daemon's request path without main.c (the harness stands in).
 FUZZ_DAEMON_OBJS = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,\
 	$(filter-out daemon/main.c,$(DAEMON_SRCS)))
@@ -337,7 +348,8 @@ fuzz-build: check-deps-pkgs certs
 	    OPT="-O1 -g" HARDEN="-fPIE" \
 	    SAN="-fsanitize=fuzzer-no-link,address,undefined" \
 	    $(FUZZ_BUILD)/lib/libeidverify.a $(FUZZ_BUILD)/lib/libeidproto.a \
-	    $(FUZZ_BUILD)/lib/libeidclient.a $(FUZZ_DAEMON_OBJS)
+	    $(FUZZ_BUILD)/lib/libeidclient.a $(FUZZ_DAEMON_OBJS) \
+	    $(FUZZ_BUILD)/obj/load/hdr.o $(FUZZ_BUILD)/obj/load/hist.o
 	$(call msg,LD,$(FUZZ_BIN))
 	$(Q)clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g $(WARN) -Iinclude \
 	    -Icrypto $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
@@ -365,12 +377,19 @@ fuzz-build: check-deps-pkgs certs
 	    tests/fuzz/fuzz_config.c $(FUZZ_BUILD)/obj/daemon/cfg.o \
 	    $(FUZZ_BUILD)/obj/daemon/log.o $(FUZZ_BUILD)/lib/libeidverify.a \
 	    $(CONF_LIBS) $(PKG_LIBS)
+	$(call msg,LD,$(FUZZ_HDR_BIN))
+	$(Q)clang -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g $(WARN) -Iinclude \
+	    -Iload $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o $(FUZZ_HDR_BIN) tests/fuzz/fuzz_hdr.c \
+	    $(FUZZ_BUILD)/obj/load/hdr.o $(FUZZ_BUILD)/obj/load/hist.o \
+	    $(FUZZ_BUILD)/lib/libeidverify.a $(PKG_LIBS) $(ZLIB_LIBS) -lm
 
 fuzz: fuzz-build
 	$(Q)tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS)
 	$(Q)tests/fuzz/run_request.sh $(FUZZ_REQ_BIN) $(FUZZ_SECONDS)
 	$(Q)tests/fuzz/run_response.sh $(FUZZ_RESP_BIN) $(FUZZ_SECONDS)
 	$(Q)tests/fuzz/run_config.sh $(FUZZ_CFG_BIN) $(FUZZ_SECONDS)
+	$(Q)tests/fuzz/run_hdr.sh $(FUZZ_HDR_BIN) $(FUZZ_SECONDS)
 
 bench-verify: all certs
 	$(Q)$(BUILD)/bin/eid-bench-verify --certs $(CERTS_DIR) \

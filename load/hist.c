@@ -69,9 +69,8 @@ hist_index(uint64_t v)
 	    (size_t)(sub - HIST_HALF);
 }
 
-/* Highest value that lands in counter i. */
-static uint64_t
-hist_highest_at(size_t i)
+uint64_t
+hist_counter_lowest(size_t i)
 {
 	int		 bucket = (int)(i >> HIST_HALF_BITS) - 1;
 	uint64_t	 sub = (i & (HIST_HALF - 1)) + HIST_HALF;
@@ -80,7 +79,47 @@ hist_highest_at(size_t i)
 		sub -= HIST_HALF;
 		bucket = 0;
 	}
-	return (sub << bucket) + (UINT64_C(1) << bucket) - 1;
+	return sub << bucket;
+}
+
+/* The next counter's lowest value, less 1. */
+uint64_t
+hist_counter_highest(size_t i)
+{
+	return hist_counter_lowest(i + 1) - 1;
+}
+
+size_t
+hist_counters(void)
+{
+	return HIST_LEN;
+}
+
+uint64_t
+hist_counter(const struct hist *h, size_t i)
+{
+	return i < HIST_LEN ? h->counts[i] : 0;
+}
+
+int
+hist_add_counter(struct hist *h, size_t i, uint64_t n)
+{
+	uint64_t	 lo, hi;
+
+	if (i >= HIST_LEN || n > UINT64_MAX - h->count)
+		return -1;
+	if (n == 0)
+		return 0;
+	lo = hist_counter_lowest(i);
+	hi = hist_counter_highest(i);
+	h->counts[i] += n;
+	h->count += n;
+	h->sum += ((double)lo + (double)hi) / 2.0 * (double)n;
+	if (lo < h->min)
+		h->min = lo;
+	if (hi > h->max)
+		h->max = hi;
+	return 0;
 }
 
 void
@@ -190,7 +229,7 @@ hist_value_at_rank(const struct hist *h, uint64_t want, uint64_t *seen)
 	for (i = 0; i < HIST_LEN; i++) {
 		*seen += h->counts[i];
 		if (*seen >= want) {
-			v = hist_highest_at(i);
+			v = hist_counter_highest(i);
 			return v < h->max ? v : h->max;
 		}
 	}
@@ -220,7 +259,7 @@ hist_stddev(const struct hist *h)
 		return 0;
 	for (i = 0; i < HIST_LEN; i++)
 		if (h->counts[i] > 0) {
-			d = (double)hist_highest_at(i) - mean;
+			d = (double)hist_counter_highest(i) - mean;
 			sq += d * d * (double)h->counts[i];
 		}
 	return sqrt(sq / (double)h->count);

@@ -32,6 +32,26 @@ void		 hist_record(struct hist *, uint64_t value);
 /* Add every count of src to dst. */
 void		 hist_add(struct hist *dst, const struct hist *src);
 
+/*
+ * The counters, numbered as HdrHistogram numbers its counts array for a
+ * lowest discernible value of 1 and three significant digits, so that
+ * a histogram can be written and read in HdrHistogram's encodings
+ * (hdr.h).  Counter i holds the values from hist_counter_lowest(i) to
+ * hist_counter_highest(i); i must be below hist_counters().
+ */
+size_t		 hist_counters(void);
+uint64_t	 hist_counter(const struct hist *, size_t i);
+uint64_t	 hist_counter_lowest(size_t i);
+uint64_t	 hist_counter_highest(size_t i);
+/*
+ * Count n values in counter i, as a histogram read from its counters
+ * does: the minimum and maximum become at most the counter's bounds and
+ * the sum grows by n times its midpoint, so they are as precise as the
+ * percentiles.  Returns -1, and changes nothing, if i is not a counter
+ * or the count would pass 2^64 - 1.
+ */
+int		 hist_add_counter(struct hist *, size_t i, uint64_t n);
+
 uint64_t	 hist_count(const struct hist *);
 /* Values recorded above HIST_HIGHEST. */
 uint64_t	 hist_clamped(const struct hist *);

@@ -9,8 +9,9 @@
  * minimum, maximum and mean are exact.  Each test checks that against the
  * sorted values themselves, for exact small values, uniform, exponential
  * and log-normal latencies, every bucket edge, clamping, merging and
- * resetting; and the percentile distribution it writes in HdrHistogram's
- * form.  Links load/hist.c alone.
+ * resetting; the percentile distribution it writes in HdrHistogram's
+ * form; and its counters as HdrHistogram numbers them.  Links
+ * load/hist.c alone.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -471,6 +472,53 @@ test_print_percentiles(void **state)
 	hist_free(h);
 }
 
+/*
+ * The counters as HdrHistogram numbers them: they tile 0..HIST_HIGHEST
+ * without gap or overlap, each value recorded lands in the counter whose
+ * bounds hold it, and a count added to a counter (as hdr.c does when it
+ * reads one) moves the extremes to its bounds; a counter out of range,
+ * or a count that would overflow, changes nothing.
+ */
+static void
+test_counters(void **state)
+{
+	struct hist	*h = hist_new();
+	size_t		 i, n = hist_counters();
+	uint64_t	 lo, hi;
+
+	(void)state;
+	assert_non_null(h);
+	assert_int_equal(hist_counter_lowest(0), 0);
+	assert_int_equal(hist_counter_highest(n - 1), HIST_HIGHEST);
+	for (i = 0; i < n; i++) {
+		lo = hist_counter_lowest(i);
+		hi = hist_counter_highest(i);
+		assert_true(lo <= hi);
+		if (i + 1 < n)
+			assert_int_equal(hist_counter_lowest(i + 1), hi + 1);
+		/* At most 1/1024 of the value wide, as hist.h promises. */
+		assert_true(hi - lo <= lo / 1024);
+		hist_reset(h);
+		hist_record(h, lo);
+		hist_record(h, hi);
+		assert_int_equal(hist_counter(h, i), 2);
+	}
+	hist_reset(h);
+	assert_int_equal(hist_add_counter(h, 3000, 7), 0);
+	assert_int_equal(hist_count(h), 7);
+	assert_int_equal(hist_counter(h, 3000), 7);
+	assert_int_equal(hist_min(h), hist_counter_lowest(3000));
+	assert_int_equal(hist_max(h), hist_counter_highest(3000));
+	assert_true(hist_mean(h) >= (double)hist_counter_lowest(3000) &&
+	    hist_mean(h) <= (double)hist_counter_highest(3000));
+	assert_int_equal(hist_add_counter(h, n, 1), -1);
+	assert_int_equal(hist_add_counter(h, 0, UINT64_MAX), -1);
+	assert_int_equal(hist_count(h), 7);
+	assert_int_equal(hist_counter(h, 0), 0);
+	assert_int_equal(hist_counter(h, n), 0);
+	hist_free(h);
+}
+
 int
 main(void)
 {
@@ -486,6 +534,7 @@ main(void)
 		cmocka_unit_test(test_add_reset),
 		cmocka_unit_test(test_huge_counts),
 		cmocka_unit_test(test_print_percentiles),
+		cmocka_unit_test(test_counters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
