@@ -75,7 +75,7 @@ CRYPTO_SRCS := crypto/b64url.c crypto/claims.c crypto/claimscan.c crypto/jwk.c \
 	crypto/jws.c crypto/keyset.c crypto/sig.c crypto/sign.c crypto/verify.c
 MINT_SRCS := load/mint.c load/common.c
 BENCH_SRCS := load/bench_verify.c load/raw.c load/common.c
-LOAD_SRCS := load/eid_load.c load/hist.c load/hdr.c \
+LOAD_SRCS := load/eid_load.c load/hist.c load/hdr.c load/merge.c \
 	load/procstat.c load/raw.c load/timeline.c load/common.c
 CLIENT_SRCS := client/wire.c client/client.c client/aclient.c
 EIDCTL_SRCS := client/eidctl.c

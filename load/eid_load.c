@@ -49,7 +49,9 @@
 #include "eid/verify.h"
 
 #include "common.h"
+#include "hdr.h"
 #include "hist.h"
+#include "merge.h"
 #include "procstat.h"
 #include "timeline.h"
 #include "raw.h"
@@ -708,7 +710,9 @@ load_usage(FILE *fp)
 	    "[--duration S | --requests N]\n"
 	    "                [--connections N] [--pipeline N] [--batch N] "
 	    "[--rate R] [--scenario FILE]\n"
-	    "                [--json FILE] [workload options]\n\n", LOAD_PROG);
+	    "                [--json FILE] [workload options]\n"
+	    "       %s --merge [--json FILE] [--hist FILE] [--name NAME] "
+	    "REPORT...\n\n", LOAD_PROG, LOAD_PROG);
 	for (i = 0; i < LOAD_NOPTIONS; i++) {
 		snprintf(left, sizeof(left), "--%s%s%s", load_options[i].name,
 		    load_options[i].arg != NULL ? " " : "",
@@ -3193,6 +3197,23 @@ load_window_s(const struct load *l)
 	return (double)(l->t_end - l->t_start) / 1e9;
 }
 
+/*
+ * A moment of the monotonic clock (load_now()) as Unix time in
+ * milliseconds, so that the reports of generators on several machines
+ * can be laid side by side (eid-load --merge); as good as the machines'
+ * clocks agree.
+ */
+static json_int_t
+load_unix_ms(uint64_t t)
+{
+	struct timespec	 ts;
+	uint64_t	 now = load_now();
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+	    (json_int_t)((now - (t < now ? t : now)) / 1000000);
+}
+
 static double
 load_rate(const struct load *l)
 {
@@ -3387,6 +3408,7 @@ load_json(const struct load *l)
 	double			 steal, worst;
 	size_t			 i;
 	int			 cpu;
+	char			*enc;
 
 	r = json_object();
 	json_object_set_new(r, "tool", json_string(LOAD_PROG));
@@ -3404,6 +3426,10 @@ load_json(const struct load *l)
 	json_object_set_new(r, "idle_connections", LOAD_JI(c->idle));
 	json_object_set_new(r, "warmup_s", json_real(c->warmup_s));
 	json_object_set_new(r, "duration_s", json_real(load_window_s(l)));
+	json_object_set_new(r, "window_start_unix_ms",
+	    json_integer(load_unix_ms(l->t_start)));
+	json_object_set_new(r, "window_end_unix_ms",
+	    json_integer(load_unix_ms(l->t_end)));
 	json_object_set_new(r, "interrupted", json_boolean(l->interrupted));
 
 	o = json_object();
@@ -3533,6 +3559,11 @@ load_json(const struct load *l)
 	json_object_set_new(o, "verdicts", load_verdicts_json(l->w.verdicts));
 	json_object_set_new(r, "warmup", o);
 	json_object_set_new(r, "timeline", load_timeline_json(l));
+	/* Last, being long: the window's latencies for --merge. */
+	if ((enc = hdr_encode(l->lat)) == NULL)
+		common_fatal("out of memory");
+	json_object_set_new(r, "histogram_ns", json_string(enc));
+	free(enc);
 	return r;
 }
 
@@ -3828,6 +3859,12 @@ main(int argc, char **argv)
 	int			 status;
 
 	common_setprog(LOAD_PROG);
+	if (argc > 1 && strcmp(argv[1], "--merge") == 0)
+		return merge_main(argc - 1, argv + 1);
+	for (i = 2; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--merge") == 0)
+			load_usage_error("--merge comes first: %s --merge "
+			    "[options] REPORT...", LOAD_PROG);
 	memset(&c, 0, sizeof(c));
 	c.warmup_s = 1.0;
 	c.conns = 16;

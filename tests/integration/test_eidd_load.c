@@ -258,6 +258,28 @@ check_timeline(const json_t *r)
 	return max;
 }
 
+/*
+ * The window in Unix milliseconds, as long as duration_s and inside the
+ * last ten minutes, and the window's histogram for eid-load --merge.
+ */
+static void
+check_window_histogram(const json_t *r)
+{
+	json_int_t	 start = get_int(r, "window_start_unix_ms");
+	json_int_t	 end = get_int(r, "window_end_unix_ms");
+	const json_t	*h = json_object_get(r, "histogram_ns");
+	time_t		 now = time(NULL);
+
+	if (end < start || llabs(end - start - llround(get_num(r,
+	    "duration_s") * 1e3)) > 2)
+		fail_msg("window %lld to %lld ms, duration %.6f s",
+		    (long long)start, (long long)end, get_num(r, "duration_s"));
+	assert_true(start / 1000 >= (json_int_t)now - 600 && end / 1000 <=
+	    (json_int_t)now);
+	assert_true(json_is_string(h));
+	assert_memory_equal(json_string_value(h), "HISTF", 5);
+}
+
 static json_int_t
 verdict_count(const json_t *verdicts, enum eid_verdict v)
 {
@@ -310,6 +332,7 @@ check_report(json_t *r, json_int_t total)
 	check_share(r, "steal_share_worst_cpu");
 	check_steal_by_cpu(r);
 	(void)check_timeline(r);
+	check_window_histogram(r);
 
 	/* The verdicts, against expectations derived here. */
 	verdicts = json_object_get(r, "verdicts");
@@ -438,6 +461,213 @@ test_load_mix(void **state)
 	(void)get_num(r, "steal_share_worst_cpu");
 	check_hgrm(hist, r, LOAD_REQUESTS);
 	json_decref(r);
+}
+
+/* eid-load --merge with args; returns its exit status, output in out. */
+static int
+run_merge(const char *args, char *out, size_t outlen)
+{
+	char	 cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), "'%s/bin/eid-load' --merge %s 2>&1",
+	    build_dir(), args);
+	return run_cmd(cmd, out, outlen);
+}
+
+static json_t *
+load_json_file(const char *path)
+{
+	json_error_t	 jerr;
+	json_t		*r;
+
+	if ((r = json_load_file(path, 0, &jerr)) == NULL)
+		fail_msg("%s: %s", path, jerr.text);
+	return r;
+}
+
+/* A merged percentile lies between the runs' ones (to 1/1024 above). */
+static void
+check_between(const json_t *m, const json_t *a, const json_t *b,
+    const char *key)
+{
+	double	 v = get_num(m, key), x = get_num(a, key), y = get_num(b, key);
+
+	if (v < fmin(x, y) - 0.0005 || v > fmax(x, y) * (1 + 1.0 / 1024) +
+	    0.0005)
+		fail_msg("merged %s %.3f, runs' %.3f and %.3f", key, v, x, y);
+}
+
+/* The value of the row at percentile p (0..1) of a .hgrm file. */
+static double
+hgrm_value_at(const char *path, double p)
+{
+	char	*text, *line, *save = NULL;
+	size_t	 len;
+	double	 v, pct, found = -1;
+
+	text = th_read_file(path, &len);
+	assert_non_null(text);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%lf %lf", &v, &pct) == 2 &&
+		    fabs(pct - p) < 1e-9) {
+			found = v;
+			break;
+		}
+	free(text);
+	if (found < 0)
+		fail_msg("%s: no row at %.6f", path, p);
+	return found;
+}
+
+/* Each key of the object key of m is the sum of a's and b's. */
+static void
+check_sums(const json_t *m, const json_t *a, const json_t *b,
+    const char *key)
+{
+	const json_t	*om = json_object_get(m, key);
+	const json_t	*oa = json_object_get(a, key);
+	const json_t	*ob = json_object_get(b, key);
+	const json_t	*v;
+	const char	*k;
+	json_int_t	 sum = 0;
+
+	assert_true(json_is_object(om));
+	json_object_foreach(json_object_get(m, key), k, v) {
+		assert_int_equal(json_integer_value(v),
+		    (json_object_get(oa, k) != NULL ? get_int(oa, k) : 0) +
+		    (json_object_get(ob, k) != NULL ? get_int(ob, k) : 0));
+		sum += json_integer_value(v);
+	}
+	json_object_foreach(json_object_get(a, key), k, v)
+		assert_non_null(json_object_get(om, k));
+	json_object_foreach(json_object_get(b, key), k, v)
+		assert_non_null(json_object_get(om, k));
+	(void)sum;
+}
+
+/* r with key set to the string v, written to path. */
+static void
+write_altered(const json_t *r, const char *path, const char *key,
+    const char *v)
+{
+	json_t	*c = json_deep_copy(r);
+
+	assert_non_null(c);
+	assert_int_equal(json_object_set_new(c, key, json_string(v)), 0);
+	assert_int_equal(json_dump_file(c, path, JSON_INDENT(2)), 0);
+	json_decref(c);
+}
+
+/*
+ * Two generators at the same time, as two machines would load one
+ * service: eid-load --merge adds their counts, verdicts and rates, and
+ * takes its percentiles from their histograms merged, each between the
+ * runs' own; the distribution it writes holds every answer.  A report
+ * merged alone gives back its own percentiles.  Reports whose latencies
+ * mean different things, a damaged histogram, or a file that is not a
+ * report: one line, exit 2.
+ */
+static void
+test_load_merge(void **state)
+{
+	char		 ja[700], jb[700], jm[700], jh[700], j1[700], jx[700];
+	char		 ca[8192], cb[8192], cmd[17000], out[16384];
+	char		 args[3000];
+	json_t		*a, *b, *m, *one;
+	double		 ov;
+	const char	*pcts[] = { "p50", "p90", "p99", "p999" };
+	size_t		 i;
+	int		 rc;
+
+	(void)state;
+	snprintf(ja, sizeof(ja), "%s/gen-a.json", d.dir);
+	snprintf(jb, sizeof(jb), "%s/gen-b.json", d.dir);
+	snprintf(jm, sizeof(jm), "%s/merged.json", d.dir);
+	snprintf(jh, sizeof(jh), "%s/merged.hgrm", d.dir);
+	snprintf(j1, sizeof(j1), "%s/one.json", d.dir);
+	snprintf(jx, sizeof(jx), "%s/altered.json", d.dir);
+	load_cmd(ca, sizeof(ca), ja, "--quiet --requests 2000 --warmup 0 "
+	    "--connections 2 --pipeline 8 --reuse zipf --pool 300 --seed 3");
+	load_cmd(cb, sizeof(cb), jb, "--quiet --requests 1500 --warmup 0 "
+	    "--connections 3 --pipeline 4 --reuse zipf --pool 300 --seed 4 "
+	    "--alg-mix EdDSA");
+	snprintf(cmd, sizeof(cmd), "(%s >/dev/null 2>&1; echo \"a=$?\") & "
+	    "(%s >/dev/null 2>&1; echo \"b=$?\"); wait", ca, cb);
+	(void)run_cmd(cmd, out, sizeof(out));
+	if (strstr(out, "a=0") == NULL || strstr(out, "b=0") == NULL)
+		fail_msg("generators: %s", out);
+	a = load_json_file(ja);
+	b = load_json_file(jb);
+
+	snprintf(args, sizeof(args), "--json '%s' --hist '%s' --name both "
+	    "'%s' '%s'", jm, jh, ja, jb);
+	if ((rc = run_merge(args, out, sizeof(out))) != 0)
+		fail_msg("--merge exited %d:\n%s", rc, out);
+	assert_non_null(strstr(out, "2 reports merged: 3500 requests"));
+	m = load_json_file(jm);
+	assert_string_equal(json_string_value(json_object_get(m, "name")),
+	    "both");
+	assert_int_equal(json_array_size(json_object_get(m, "merged")), 2);
+	assert_int_equal(get_int(m, "requests"), 3500);
+	assert_int_equal(get_int(m, "answers"), 3500);
+	assert_int_equal(get_int(m, "frames"), get_int(a, "frames") +
+	    get_int(b, "frames"));
+	assert_int_equal(get_int(m, "errors"), 0);
+	assert_int_equal(get_int(m, "cache_hits"), get_int(a, "cache_hits") +
+	    get_int(b, "cache_hits"));
+	check_sums(m, a, b, "verdicts");
+	check_sums(m, a, b, "expected_verdicts");
+	check_sums(m, a, b, "errors_by_kind");
+	assert_true(fabs(get_num(m, "rate") - get_num(a, "rate") -
+	    get_num(b, "rate")) < 1e-3);
+	for (i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
+		check_between(m, a, b, pcts[i]);
+	assert_true(get_num(m, "max") >= fmax(get_num(a, "max"),
+	    get_num(b, "max")) - 0.0005);
+	check_between(m, a, b, "max");
+	/* The windows: their union, and the share they ran together. */
+	assert_int_equal(get_int(m, "window_start_unix_ms"),
+	    fmin(get_int(a, "window_start_unix_ms"),
+	    get_int(b, "window_start_unix_ms")));
+	assert_int_equal(get_int(m, "window_end_unix_ms"),
+	    fmax(get_int(a, "window_end_unix_ms"),
+	    get_int(b, "window_end_unix_ms")));
+	ov = get_num(m, "windows_overlap");
+	assert_true(ov >= 0 && ov <= 1);
+	check_hgrm(jh, m, (unsigned long long)(get_int(a, "frames") +
+	    get_int(b, "frames")));
+	/* The percentiles are the merged distribution's, not an average. */
+	assert_true(fabs(hgrm_value_at(jh, 0.5) - get_num(m, "p50")) < 0.0005);
+	assert_true(fabs(hgrm_value_at(jh, 0.9) - get_num(m, "p90")) < 0.0005);
+
+	/* One report merged alone: its own percentiles, to 1/1024. */
+	snprintf(args, sizeof(args), "--json '%s' '%s'", j1, ja);
+	if ((rc = run_merge(args, out, sizeof(out))) != 0)
+		fail_msg("--merge exited %d:\n%s", rc, out);
+	one = load_json_file(j1);
+	for (i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
+		check_between(one, a, a, pcts[i]);
+	assert_true(get_num(one, "windows_overlap") == 1.0);
+
+	/* Latencies from different starting points do not merge. */
+	write_altered(b, jx, "latency_from", "intended send time");
+	snprintf(args, sizeof(args), "'%s' '%s'", ja, jx);
+	assert_int_equal(run_merge(args, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "do not merge"));
+	assert_true(strncmp(out, "eid-load: ", 10) == 0 &&
+	    strchr(out, '\n') == out + strlen(out) - 1);
+	/* A damaged histogram, a report of another tool: named, exit 2. */
+	write_altered(b, jx, "histogram_ns", "HISTFAAAAAA=");
+	assert_int_equal(run_merge(args, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "altered.json: histogram: "));
+	write_altered(b, jx, "tool", "wrk");
+	assert_int_equal(run_merge(args, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "altered.json: not an eid-load report"));
+	json_decref(a);
+	json_decref(b);
+	json_decref(m);
+	json_decref(one);
 }
 
 /*
@@ -1151,6 +1381,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_load_merge, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_mix, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_open_loop, setup,

@@ -1,0 +1,560 @@
+/*
+ * load/merge.c -- see merge.h.  A load test of a national service needs
+ * more than one generator machine, and their reports must be added up
+ * right: counts add, rates of runs that overlapped add, and a tail
+ * latency is a percentile of all the answers together, which no average
+ * of the runs' p99s gives.  Each report carries its window's latencies as
+ * an HdrHistogram (hdr.h), so the merged percentiles are as precise as
+ * each run's own.
+ *
+ * Reports are files and so untrusted: each is bounded in size, every
+ * member used is checked for its type and range, and a report that
+ * fails is named in a one-line error (exit 2) before anything is written.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "hdr.h"
+#include "hist.h"
+#include "merge.h"
+
+#define MERGE_PROG		"eid-load"
+#define MERGE_MAX_FILE		(64 * 1024 * 1024)
+#define MERGE_MAX_REPORTS	1024
+#define MERGE_EXIT_ERRORS	1
+#define MERGE_EXIT_USAGE	2
+/* Below this share of common window, the runs were not one load. */
+#define MERGE_OVERLAP_WARN	0.9
+
+/* The counters that add up, in the order of a report. */
+static const char *const merge_counts[] = {
+	"requests", "frames", "answers", "errors", "mismatches", "cache_hits"
+};
+#define MERGE_NCOUNTS	(sizeof(merge_counts) / sizeof(merge_counts[0]))
+/* The objects of counts that add up key by key. */
+static const char *const merge_maps[] = {
+	"errors_by_kind", "verdicts", "expected_verdicts"
+};
+#define MERGE_NMAPS	(sizeof(merge_maps) / sizeof(merge_maps[0]))
+
+struct merge {
+	const char	*json;		/* --json */
+	const char	*hist;		/* --hist */
+	const char	*name;		/* --name */
+	const char	**files;
+	size_t		 nfiles;
+	json_t		**reports;
+	struct hist	*lat;
+	uint64_t	 counts[MERGE_NCOUNTS];
+	json_t		*maps[MERGE_NMAPS];
+	double		 rate;
+	double		 duration;	/* the longest run's */
+	double		 start, end;	/* the windows' union, Unix time */
+	double		 last_start;	/* the part all of them share */
+	double		 first_end;
+	bool		 windows;	/* every report has its window */
+	bool		 nowindow;	/* one had none */
+	const char	*latency_of, *latency_from, *mode;
+};
+
+static void
+merge_usage(FILE *fp)
+{
+	fprintf(fp, "usage: %s --merge [--json FILE] [--hist FILE] "
+	    "[--name NAME] REPORT...\n\n"
+	    "Merge the JSON reports (--json) of eid-load runs that loaded a "
+	    "service at the\nsame time, from several machines: counts and "
+	    "rates add up, and the latency\npercentiles come from the runs' "
+	    "histograms merged.\n\n"
+	    "  --json FILE    write the merged report as JSON (\"-\": "
+	    "standard output)\n"
+	    "  --hist FILE    write the merged latency distribution in "
+	    "HdrHistogram's .hgrm form\n"
+	    "  --name NAME    label of the merged report\n\n"
+	    "Exit status: 0 when no run had an error or mismatch, 1 if one "
+	    "had, 2 on a usage\nerror or a report that cannot be merged.\n",
+	    MERGE_PROG);
+}
+
+static void __attribute__((format(printf, 1, 2), noreturn))
+merge_fail(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "%s: ", MERGE_PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(MERGE_EXIT_USAGE);
+}
+
+/* "--opt VALUE" or "--opt=VALUE" at argv[*i]; NULL if not opt. */
+static const char *
+merge_optarg(int argc, char **argv, int *i, const char *opt)
+{
+	size_t	 n = strlen(opt);
+
+	if (strncmp(argv[*i], opt, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc)
+		merge_fail("%s needs a value (see %s --merge --help)", opt,
+		    MERGE_PROG);
+	return argv[++*i];
+}
+
+static void
+merge_args(int argc, char **argv, struct merge *m)
+{
+	const char	*v;
+	bool		 opts = true;
+	int		 i;
+
+	if ((m->files = calloc((size_t)argc, sizeof(*m->files))) == NULL)
+		merge_fail("out of memory");
+	for (i = 1; i < argc; i++) {
+		if (opts && strcmp(argv[i], "--") == 0) {
+			opts = false;
+		} else if (opts && (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)) {
+			merge_usage(stdout);
+			exit(0);
+		} else if (opts && (v = merge_optarg(argc, argv, &i,
+		    "--json")) != NULL) {
+			m->json = v;
+		} else if (opts && (v = merge_optarg(argc, argv, &i,
+		    "--hist")) != NULL) {
+			m->hist = v;
+		} else if (opts && (v = merge_optarg(argc, argv, &i,
+		    "--name")) != NULL) {
+			m->name = v;
+		} else if (opts && argv[i][0] == '-' && argv[i][1] != '\0') {
+			merge_fail("unknown option with --merge: %s (see %s "
+			    "--merge --help)", argv[i], MERGE_PROG);
+		} else {
+			m->files[m->nfiles++] = argv[i];
+		}
+	}
+	if (m->nfiles == 0)
+		merge_fail("--merge needs at least one report (see %s "
+		    "--merge --help)", MERGE_PROG);
+	if (m->nfiles > MERGE_MAX_REPORTS)
+		merge_fail("--merge takes at most %d reports",
+		    MERGE_MAX_REPORTS);
+	if ((m->json != NULL && m->hist != NULL && strcmp(m->json, "-") ==
+	    0 && strcmp(m->hist, "-") == 0))
+		merge_fail("--json and --hist cannot both be standard output");
+}
+
+/* The report in path, bounded in size, or a one-line failure. */
+static json_t *
+merge_load(const char *path)
+{
+	json_error_t	 jerr;
+	struct stat	 st;
+	json_t		*r;
+	FILE		*fp;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		merge_fail("%s: %s", path, strerror(errno));
+	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode))
+		merge_fail("%s: not a regular file", path);
+	if (st.st_size > MERGE_MAX_FILE)
+		merge_fail("%s: larger than %d MiB, not a report", path,
+		    MERGE_MAX_FILE / (1024 * 1024));
+	r = json_loadf(fp, JSON_REJECT_DUPLICATES, &jerr);
+	fclose(fp);
+	if (r == NULL)
+		merge_fail("%s: line %d: %s", path, jerr.line, jerr.text);
+	if (!json_is_object(r) || !json_is_string(json_object_get(r,
+	    "tool")) || strcmp(json_string_value(json_object_get(r, "tool")),
+	    MERGE_PROG) != 0)
+		merge_fail("%s: not an eid-load report", path);
+	return r;
+}
+
+/* A member that must be a non-negative integer. */
+static uint64_t
+merge_count(const char *path, json_t *o, const char *key)
+{
+	json_t	*v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		merge_fail("%s: \"%s\" is not a count", path, key);
+	return (uint64_t)json_integer_value(v);
+}
+
+static void
+merge_add(const char *path, const char *key, uint64_t *sum, uint64_t v)
+{
+	if (v > UINT64_MAX - *sum)
+		merge_fail("%s: \"%s\" adds up past 2^64", path, key);
+	*sum += v;
+}
+
+/* A member that must be a finite number, at least 0. */
+static double
+merge_number(const char *path, json_t *o, const char *key)
+{
+	json_t	*v = json_object_get(o, key);
+	double	 d;
+
+	if (!json_is_number(v) || !isfinite(d = json_number_value(v)) ||
+	    d < 0)
+		merge_fail("%s: \"%s\" is not a number of at least 0", path,
+		    key);
+	return d;
+}
+
+/* A member that must be a string; the same in every report. */
+static const char *
+merge_same(const char *path, json_t *r, const char *key, const char *prev)
+{
+	json_t		*v = json_object_get(r, key);
+	const char	*s;
+
+	if (!json_is_string(v))
+		merge_fail("%s: \"%s\" is not a string", path, key);
+	s = json_string_value(v);
+	if (prev != NULL && strcmp(s, prev) != 0)
+		merge_fail("%s: latency %s \"%s\", another report's \"%s\": "
+		    "such latencies do not merge", path, key + 8, s, prev);
+	return s;
+}
+
+/* Add an object of counts to the merged one, key by key. */
+static void
+merge_map(const char *path, json_t *r, const char *key, json_t *sum)
+{
+	json_t		*o = json_object_get(r, key), *v, *s;
+	const char	*k;
+	uint64_t	 t;
+
+	if (!json_is_object(o))
+		merge_fail("%s: \"%s\" is not an object", path, key);
+	json_object_foreach(o, k, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			merge_fail("%s: \"%s\" of \"%s\" is not a count", path,
+			    k, key);
+		t = (uint64_t)json_integer_value(v);
+		if ((s = json_object_get(sum, k)) != NULL)
+			merge_add(path, key, &t,
+			    (uint64_t)json_integer_value(s));
+		if (t > INT64_MAX)
+			merge_fail("%s: \"%s\" adds up past 2^63", path, key);
+		json_object_set_new(sum, k, json_integer((json_int_t)t));
+	}
+}
+
+static void
+merge_report(struct merge *m, size_t n)
+{
+	const char	*path = m->files[n];
+	json_t		*r = m->reports[n], *h;
+	double		 s, e;
+	char		 err[256];
+	size_t		 i;
+
+	for (i = 0; i < MERGE_NCOUNTS; i++)
+		merge_add(path, merge_counts[i], &m->counts[i],
+		    merge_count(path, r, merge_counts[i]));
+	for (i = 0; i < MERGE_NMAPS; i++)
+		merge_map(path, r, merge_maps[i], m->maps[i]);
+	m->rate += merge_number(path, r, "rate");
+	if ((s = merge_number(path, r, "duration_s")) > m->duration)
+		m->duration = s;
+	m->latency_of = merge_same(path, r, "latency_of", m->latency_of);
+	m->latency_from = merge_same(path, r, "latency_from",
+	    m->latency_from);
+	m->mode = json_string_value(json_object_get(r, "mode"));
+	h = json_object_get(r, "histogram_ns");
+	if (!json_is_string(h))
+		merge_fail("%s: no \"histogram_ns\" (a report of an older "
+		    "eid-load?)", path);
+	if (hdr_decode(json_string_value(h), json_string_length(h), m->lat,
+	    err, sizeof(err)) != 0)
+		merge_fail("%s: %s", path, err);
+	/* The windows: their union, and what all of them share. */
+	if (!json_is_integer(json_object_get(r, "window_start_unix_ms")) ||
+	    !json_is_integer(json_object_get(r, "window_end_unix_ms"))) {
+		m->windows = false;
+		m->nowindow = true;
+		return;
+	}
+	s = (double)merge_count(path, r, "window_start_unix_ms") / 1e3;
+	e = (double)merge_count(path, r, "window_end_unix_ms") / 1e3;
+	if (e < s)
+		merge_fail("%s: the window ends before it starts", path);
+	if (m->nowindow)
+		return;
+	if (n == 0) {
+		m->start = m->last_start = s;
+		m->end = m->first_end = e;
+		m->windows = true;
+		return;
+	}
+	if (!m->windows)
+		return;
+	m->start = fmin(m->start, s);
+	m->end = fmax(m->end, e);
+	m->last_start = fmax(m->last_start, s);
+	m->first_end = fmin(m->first_end, e);
+}
+
+static double
+merge_us(uint64_t ns)
+{
+	return (double)ns / 1e3;
+}
+
+static double
+merge_overlap(const struct merge *m)
+{
+	if (!m->windows)
+		return -1;
+	if (m->end <= m->start)
+		return 1;
+	return m->first_end > m->last_start ? (m->first_end -
+	    m->last_start) / (m->end - m->start) : 0;
+}
+
+static json_t *
+merge_json(const struct merge *m)
+{
+	json_t		*r, *a, *o, *in;
+	double		 ov = merge_overlap(m);
+	size_t		 i;
+	char		*enc;
+
+	r = json_object();
+	json_object_set_new(r, "tool", json_string(MERGE_PROG));
+	json_object_set_new(r, "name", m->name != NULL ?
+	    json_string(m->name) : json_null());
+	a = json_array();
+	for (i = 0; i < m->nfiles; i++) {
+		in = m->reports[i];
+		o = json_object();
+		json_object_set_new(o, "file", json_string(m->files[i]));
+		json_object_set(o, "name", json_object_get(in, "name") !=
+		    NULL ? json_object_get(in, "name") : json_null());
+		json_object_set(o, "server", json_object_get(in, "server") !=
+		    NULL ? json_object_get(in, "server") : json_null());
+		json_object_set(o, "requests", json_object_get(in,
+		    "requests"));
+		json_object_set(o, "errors", json_object_get(in, "errors"));
+		json_object_set(o, "rate", json_object_get(in, "rate"));
+		json_object_set(o, "p99", json_object_get(in, "p99") != NULL ?
+		    json_object_get(in, "p99") : json_null());
+		json_array_append_new(a, o);
+	}
+	json_object_set_new(r, "merged", a);
+	json_object_set_new(r, "mode", m->mode != NULL ?
+	    json_string(m->mode) : json_null());
+	json_object_set_new(r, "window_start_unix_ms", m->windows ?
+	    json_integer((json_int_t)llround(m->start * 1e3)) : json_null());
+	json_object_set_new(r, "window_end_unix_ms", m->windows ?
+	    json_integer((json_int_t)llround(m->end * 1e3)) : json_null());
+	json_object_set_new(r, "windows_overlap", ov >= 0 ? json_real(ov) :
+	    json_null());
+	json_object_set_new(r, "duration_s", json_real(m->windows ?
+	    m->end - m->start : m->duration));
+	/* In the order of a run's report. */
+	for (i = 0; i < 4; i++)
+		json_object_set_new(r, merge_counts[i],
+		    json_integer((json_int_t)m->counts[i]));
+	json_object_set(r, merge_maps[0], m->maps[0]);
+	json_object_set_new(r, merge_counts[4],
+	    json_integer((json_int_t)m->counts[4]));
+	json_object_set(r, merge_maps[1], m->maps[1]);
+	json_object_set(r, merge_maps[2], m->maps[2]);
+	json_object_set_new(r, merge_counts[5],
+	    json_integer((json_int_t)m->counts[5]));
+	json_object_set_new(r, "cache_hit_ratio", json_real(m->counts[2] >
+	    0 ? (double)m->counts[5] / (double)m->counts[2] : 0.0));
+	json_object_set_new(r, "rate", json_real(m->rate));
+	json_object_set_new(r, "latency_unit", json_string("us"));
+	json_object_set_new(r, "latency_of", json_string(m->latency_of));
+	json_object_set_new(r, "latency_from", json_string(m->latency_from));
+	json_object_set_new(r, "min", json_real(merge_us(hist_min(m->lat))));
+	json_object_set_new(r, "mean", json_real(hist_mean(m->lat) / 1e3));
+	json_object_set_new(r, "p50", json_real(merge_us(hist_value_at(m->lat,
+	    50.0))));
+	json_object_set_new(r, "p90", json_real(merge_us(hist_value_at(m->lat,
+	    90.0))));
+	json_object_set_new(r, "p99", json_real(merge_us(hist_value_at(m->lat,
+	    99.0))));
+	json_object_set_new(r, "p999", json_real(merge_us(
+	    hist_value_at(m->lat, 99.9))));
+	json_object_set_new(r, "max", json_real(merge_us(hist_max(m->lat))));
+	if ((enc = hdr_encode(m->lat)) == NULL) {
+		json_decref(r);
+		return NULL;
+	}
+	json_object_set_new(r, "histogram_ns", json_string(enc));
+	free(enc);
+	return r;
+}
+
+static void
+merge_summary(const struct merge *m, FILE *fp)
+{
+	const char	*k;
+	json_t		*v;
+	double		 ov = merge_overlap(m);
+	time_t		 t;
+	struct tm	 tm;
+	char		 when[32];
+	size_t		 i;
+
+	fprintf(fp, "%s%s%s: %zu reports merged: %" PRIu64 " requests, "
+	    "%.0f req/s (the runs' rates added), %" PRIu64 " errors\n",
+	    MERGE_PROG, m->name != NULL ? " " : "", m->name != NULL ?
+	    m->name : "", m->nfiles, m->counts[0], m->rate, m->counts[3]);
+	if (ov >= 0) {
+		t = (time_t)m->start;
+		if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when),
+		    "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+			snprintf(when, sizeof(when), "?");
+		fprintf(fp, "  windows: %.2f s from %s, all the runs together "
+		    "for %.0f%% of it%s\n", m->end - m->start, when, 100 * ov,
+		    ov < MERGE_OVERLAP_WARN ? " (too little for one load: "
+		    "the rate added up is not one load's)" : "");
+	} else {
+		fprintf(fp, "  windows: unknown (a report without "
+		    "window_start_unix_ms)\n");
+	}
+	for (i = 0; i < m->nfiles; i++)
+		fprintf(fp, "  %s: %" JSON_INTEGER_FORMAT " requests, %.0f "
+		    "req/s, %" JSON_INTEGER_FORMAT " errors\n", m->files[i],
+		    json_integer_value(json_object_get(m->reports[i],
+		    "requests")), json_number_value(json_object_get(
+		    m->reports[i], "rate")), json_integer_value(
+		    json_object_get(m->reports[i], "errors")));
+	fprintf(fp, "  verdicts:");
+	json_object_foreach(m->maps[1], k, v)
+		fprintf(fp, " %s %" JSON_INTEGER_FORMAT, k,
+		    json_integer_value(v));
+	fprintf(fp, "; cache hits %.1f%%\n", m->counts[2] > 0 ? 100.0 *
+	    (double)m->counts[5] / (double)m->counts[2] : 0.0);
+	if (json_object_size(m->maps[0]) > 0) {
+		fprintf(fp, "  errors:");
+		json_object_foreach(m->maps[0], k, v)
+			fprintf(fp, " %s %" JSON_INTEGER_FORMAT ";", k,
+			    json_integer_value(v));
+		fputc('\n', fp);
+	}
+	fprintf(fp, "  latency (us, from %s, of each %s): p50 %.1f  p90 %.1f  "
+	    "p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f\n", m->latency_from,
+	    m->latency_of, merge_us(hist_value_at(m->lat, 50.0)),
+	    merge_us(hist_value_at(m->lat, 90.0)),
+	    merge_us(hist_value_at(m->lat, 99.0)),
+	    merge_us(hist_value_at(m->lat, 99.9)),
+	    merge_us(hist_max(m->lat)), hist_mean(m->lat) / 1e3);
+}
+
+/* Open an output; "-" is standard output. */
+static FILE *
+merge_out(const char *path)
+{
+	FILE	*fp;
+
+	if (strcmp(path, "-") == 0)
+		return stdout;
+	if ((fp = fopen(path, "w")) == NULL)
+		fprintf(stderr, "%s: %s: %s\n", MERGE_PROG, path,
+		    strerror(errno));
+	return fp;
+}
+
+static int
+merge_close(FILE *fp, const char *path, int rc)
+{
+	if (rc != 0 || fflush(fp) == EOF || ferror(fp) ||
+	    (fp != stdout && fclose(fp) != 0)) {
+		fprintf(stderr, "%s: %s: cannot write\n", MERGE_PROG, path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+merge_write(const struct merge *m)
+{
+	json_t	*r;
+	FILE	*fp;
+	int	 rc = 0;
+
+	if (m->json != NULL) {
+		if ((r = merge_json(m)) == NULL) {
+			fprintf(stderr, "%s: out of memory\n", MERGE_PROG);
+			return -1;
+		}
+		if ((fp = merge_out(m->json)) == NULL)
+			rc = -1;
+		else if (merge_close(fp, m->json, json_dumpf(r, fp,
+		    JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		    JSON_REAL_PRECISION(10)) != 0 || fputc('\n', fp) ==
+		    EOF) != 0)
+			rc = -1;
+		json_decref(r);
+	}
+	if (m->hist != NULL) {
+		if ((fp = merge_out(m->hist)) == NULL)
+			rc = -1;
+		else if (merge_close(fp, m->hist, hist_print_percentiles(
+		    m->lat, fp, 5, 1e3)) != 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+int
+merge_main(int argc, char **argv)
+{
+	struct merge	 m;
+	size_t		 i;
+	int		 status;
+
+	memset(&m, 0, sizeof(m));
+	merge_args(argc, argv, &m);
+	if ((m.reports = calloc(m.nfiles, sizeof(*m.reports))) == NULL ||
+	    (m.lat = hist_new()) == NULL)
+		merge_fail("out of memory");
+	for (i = 0; i < MERGE_NMAPS; i++)
+		if ((m.maps[i] = json_object()) == NULL)
+			merge_fail("out of memory");
+	for (i = 0; i < m.nfiles; i++) {
+		m.reports[i] = merge_load(m.files[i]);
+		merge_report(&m, i);
+	}
+	/* The summary goes to stderr when a report takes standard output. */
+	merge_summary(&m, (m.json != NULL && strcmp(m.json, "-") == 0) ||
+	    (m.hist != NULL && strcmp(m.hist, "-") == 0) ? stderr : stdout);
+	status = m.counts[3] > 0 ? MERGE_EXIT_ERRORS : 0;
+	if (merge_write(&m) != 0)
+		status = MERGE_EXIT_ERRORS;
+
+	for (i = 0; i < m.nfiles; i++)
+		json_decref(m.reports[i]);
+	for (i = 0; i < MERGE_NMAPS; i++)
+		json_decref(m.maps[i]);
+	free(m.reports);
+	free(m.files);
+	hist_free(m.lat);
+	return status;
+}
