@@ -13,7 +13,9 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,20 +279,30 @@ cfg_check_file(struct cfg_ctx *x, int line, const char *opt,
 
 /*
  * A file holding a secret must belong to root or to us and be closed to
- * group and others (OpenBSD's check_file_secrecy).
+ * group and others (OpenBSD's check_file_secrecy).  Started as root,
+ * eidd loads it before it becomes `user` (sandbox_linux.c), so "us" is
+ * root or that user, and no one else: a key another local user owns is
+ * a key that user can replace.  `user` comes before tls.key in
+ * cfg_opts[], so it is known here.
  */
 static int
 cfg_check_secret(struct cfg_ctx *x, int line, const char *opt,
-    const char *path)
+    const char *path, const char *user)
 {
 	struct stat	 st;
+	struct passwd	*pw;
+	uid_t		 svc = 0;
+	bool		 named = geteuid() == 0 && user != NULL &&
+			    user[0] != '\0';
 
 	if (stat(path, &st) != 0)
 		return cfg_fail(x, line, opt, "%s: %s", path, strerror(errno));
-	/* Root may check (eidd -t) a key that belongs to the service user. */
-	if (st.st_uid != 0 && st.st_uid != geteuid() && geteuid() != 0)
+	if (named && (pw = getpwnam(user)) != NULL)
+		svc = pw->pw_uid;
+	if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != svc)
 		return cfg_fail(x, line, opt, "%s: owned by uid %u, not root "
-		    "or this user", path, (unsigned)st.st_uid);
+		    "or %s%s", path, (unsigned)st.st_uid, named ? "user " :
+		    "this user", named ? user : "");
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
 		return cfg_fail(x, line, opt, "%s: readable by group or "
 		    "others (mode %03o): chmod 600 it", path,
@@ -416,7 +428,8 @@ cfg_scalar(struct cfg_ctx *x, config_t *lc, struct cfg *c,
 			if (cfg_check_file(x, line, o->name, *sp) != 0)
 				return -1;
 			return o->off == O(tls_key) ?
-			    cfg_check_secret(x, line, o->name, *sp) : 0;
+			    cfg_check_secret(x, line, o->name, *sp, c->user) :
+			    0;
 		}
 		*sp = cfg_strdup(config_setting_get_string(s));
 		return 0;

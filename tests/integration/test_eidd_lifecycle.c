@@ -3,7 +3,8 @@
  * that names a new signing key makes its tokens verify without a restart
  * while old connections stay up; a broken configuration keeps the old
  * keys working; SIGTERM during a pipelined burst answers every request
- * sent before the signal, then exits 0.  Also eidd -t.
+ * sent before the signal, then exits 0.  Also eidd -t, and the rules
+ * for the server key's mode and owner.
  */
 /* asprintf. */
 #define _GNU_SOURCE
@@ -249,6 +250,96 @@ test_config_check(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* conf with the server key's path replaced by key. */
+static char *
+conf_with_key(const char *user, const char *key)
+{
+	char	 dev[600], *base, *at, *conf;
+
+	th_certs_abs("server.key", dev, sizeof(dev));
+	base = th_eidd_conf_text(NULL, NULL);
+	assert_non_null(at = strstr(base, dev));
+	*at = '\0';
+	assert_true(asprintf(&conf, "%s%s%s%s", user, base, key,
+	    at + strlen(dev)) > 0);
+	free(base);
+	return conf;
+}
+
+/*
+ * The server's private key (eidd -t): open to group or others, refused;
+ * as root, owned by anyone but root or "user", refused, since that
+ * someone could replace it; owned by "user", accepted.
+ */
+static void
+test_key_secrecy(void **state)
+{
+	const char	*b = getenv("EID_BUILD");
+	char		 path[1024], key[1024], dev[600], *conf, *out, *text;
+	struct passwd	*pw;
+	size_t		 len;
+	FILE		*fp;
+	int		 st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/test-tmp/secrecy.conf",
+	    b != NULL && *b ? b : "build");
+	/* Absolute: a relative name is the configuration's directory's. */
+	assert_non_null(getcwd(dev, sizeof(dev)));
+	snprintf(key, sizeof(key), "%s%s%s/test-tmp/secrecy.key",
+	    b != NULL && *b == '/' ? "" : dev, b != NULL && *b == '/' ? "" :
+	    "/", b != NULL && *b ? b : "build");
+	th_certs_abs("server.key", dev, sizeof(dev));
+	assert_non_null(text = th_read_file(dev, &len));
+	assert_non_null(fp = fopen(key, "w"));
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+	free(text);
+
+	assert_int_equal(chmod(key, 0640), 0);
+	conf = conf_with_key("", key);
+	out = config_check(path, conf, "", true, &st);
+	if (st != 1 || strstr(out, "secrecy.key: readable by group or others "
+	    "(mode 640)") == NULL)
+		fail_msg("mode 640: status %d: %s", st, out);
+	free(out);
+	assert_int_equal(chmod(key, 0600), 0);
+	out = config_check(path, conf, "", true, &st);
+	if (st != 0)
+		fail_msg("mode 600: status %d: %s", st, out);
+	free(out);
+	free(conf);
+
+	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL) {
+		remove(key);
+		print_message("# not root (or no user nobody): owners not "
+		    "checked\n");
+		skip();
+	}
+	assert_int_equal(chown(key, 12345, 12345), 0);
+	conf = conf_with_key("", key);
+	out = config_check(path, conf, "", true, &st);
+	if (st != 1 || strstr(out, "secrecy.key: owned by uid 12345, not "
+	    "root or this user") == NULL)
+		fail_msg("uid 12345: status %d: %s", st, out);
+	free(out);
+	free(conf);
+	conf = conf_with_key("user = \"nobody\";\n", key);
+	out = config_check(path, conf, "", true, &st);
+	if (st != 1 || strstr(out, "owned by uid 12345, not root or user "
+	    "nobody") == NULL)
+		fail_msg("uid 12345, user nobody: status %d: %s", st, out);
+	free(out);
+	assert_int_equal(chown(key, pw->pw_uid, pw->pw_gid), 0);
+	out = config_check(path, conf, "", true, &st);
+	if (st != 0)
+		fail_msg("owned by nobody, user nobody: status %d: %s", st,
+		    out);
+	free(out);
+	free(conf);
+	remove(key);
+}
+
 /* Started as root with "user": serves as that user, for good. */
 static void
 test_drops_root(void **state)
@@ -313,6 +404,7 @@ main(void)
 		cmocka_unit_test(test_reload_new_key),
 		cmocka_unit_test(test_sigterm_answers_in_flight),
 		cmocka_unit_test(test_config_check),
+		cmocka_unit_test(test_key_secrecy),
 		cmocka_unit_test(test_drops_root),
 	};
 
