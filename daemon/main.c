@@ -71,15 +71,72 @@ server_principal_slots(struct server *srv, struct snap *s)
 	}
 }
 
-/* Load path into a snapshot of generation gen; NULL and err on failure. */
+/*
+ * Settings bound at startup: a change is reported, not silently lost.
+ * The names of those that changed go in the log line.
+ */
+static void
+main_reload_warn(const struct cfg *o, const struct cfg *n)
+{
+	char	 names[512] = "";
+	size_t	 len = 0;
+
+#define MAIN_BOUND(changed, name) do {					\
+	if ((changed) && len < sizeof(names))				\
+		len += (size_t)snprintf(names + len, sizeof(names) - len, \
+		    "%s%s", len > 0 ? "," : "", (name));		\
+} while (0)
+	MAIN_BOUND(strcmp(o->listen, n->listen) != 0, "listen");
+	MAIN_BOUND(o->workers != n->workers, "workers");
+	MAIN_BOUND(strcmp(o->state_dir, n->state_dir) != 0, "state_dir");
+	MAIN_BOUND(strcmp(o->user, n->user) != 0, "user");
+	MAIN_BOUND(strcmp(o->log_level, n->log_level) != 0, "log_level");
+	MAIN_BOUND(strcmp(o->http_listen, n->http_listen) != 0,
+	    "http.listen");
+	MAIN_BOUND(o->max_connections != n->max_connections,
+	    "limits.max_connections");
+	MAIN_BOUND(o->cache_map_bytes != n->cache_map_bytes,
+	    "store.cache_map_bytes");
+	MAIN_BOUND(o->state_map_bytes != n->state_map_bytes,
+	    "store.state_map_bytes");
+	MAIN_BOUND(o->cache_probation != n->cache_probation,
+	    "store.cache_probation");
+	MAIN_BOUND(o->sweep_interval_s != n->sweep_interval_s,
+	    "store.sweep_interval_s");
+#undef MAIN_BOUND
+	if (len > 0)
+		log_warnx("reload_partial", "options=%s note=\"these take "
+		    "effect at the next start\"", names);
+}
+
+/*
+ * Load path into a snapshot of generation gen; NULL and err on failure.
+ * On a reload, running is the configuration in use: what is bound at
+ * startup is reported, and http.listen kept, since the gateway that
+ * runs needs its TLS context whatever the file now says.
+ */
 static struct snap *
-main_load(const char *path, uint64_t gen, char *err, size_t errlen)
+main_load(const char *path, uint64_t gen, const struct cfg *running,
+    char *err, size_t errlen)
 {
 	struct cfg	*c;
 	struct snap	*s;
+	char		*keep;
 
 	if ((c = cfg_load(path, err, errlen)) == NULL)
 		return NULL;
+	if (running != NULL) {
+		main_reload_warn(running, c);
+		if (strcmp(c->http_listen, running->http_listen) != 0) {
+			if ((keep = strdup(running->http_listen)) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				cfg_free(c);
+				return NULL;
+			}
+			free(c->http_listen);
+			c->http_listen = keep;
+		}
+	}
 	if ((s = snap_build(c, gen, (int64_t)time(NULL), err, errlen)) ==
 	    NULL)
 		cfg_free(c);
@@ -91,21 +148,6 @@ struct main_ctx {
 	const char	*path;
 	struct event_base *base;
 };
-
-/* Settings bound at startup: a change is reported, not silently lost. */
-static void
-main_reload_warn(const struct cfg *o, const struct cfg *n)
-{
-	if (strcmp(o->listen, n->listen) != 0 || o->workers != n->workers ||
-	    strcmp(o->state_dir, n->state_dir) != 0 ||
-	    o->max_connections != n->max_connections ||
-	    o->cache_map_bytes != n->cache_map_bytes ||
-	    o->state_map_bytes != n->state_map_bytes ||
-	    o->cache_probation != n->cache_probation)
-		log_warnx("reload_partial", "note=\"listen, workers, "
-		    "max_connections, state_dir and store sizes take "
-		    "effect at the next start\"");
-}
 
 /* Tell systemd (Type=notify) where we are; a no-op outside systemd. */
 static void
@@ -132,7 +174,8 @@ main_reload(struct main_ctx *m)
 	uint64_t	 gen = atomic_load(&srv->snap_gen) + 1;
 
 	main_notify("RELOADING=1");
-	if ((s = main_load(m->path, gen, err, sizeof(err))) == NULL) {
+	if ((s = main_load(m->path, gen, srv->snap->cfg, err,
+	    sizeof(err))) == NULL) {
 		log_err("reload_failed", "error=%s keeping=%llu",
 		    log_escape(err, esc, sizeof(esc)),
 		    (unsigned long long)(gen - 1));
@@ -140,7 +183,6 @@ main_reload(struct main_ctx *m)
 		main_notify("READY=1");
 		return;
 	}
-	main_reload_warn(srv->snap->cfg, s->cfg);
 	server_principal_slots(srv, s);
 	pthread_mutex_lock(&srv->snap_mtx);
 	old = srv->snap;
@@ -214,7 +256,7 @@ main(int argc, char *argv[])
 	memset(&srv, 0, sizeof(srv));
 	pthread_mutex_init(&srv.snap_mtx, NULL);
 	tls_init();
-	if ((srv.snap = main_load(path, 1, err, sizeof(err))) == NULL) {
+	if ((srv.snap = main_load(path, 1, NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "eidd: %s\n", err);
 		return 1;
 	}

@@ -718,6 +718,38 @@ test_connection_cap_reload(void **state)
 	th_eidd_stop_ok(&e);
 }
 
+/*
+ * A reload of a file without http.listen: the gateway that runs goes on
+ * serving over TLS (it needs the snapshot's TLS context), and the log
+ * names the option that takes effect at the next start only.
+ */
+static void
+test_http_listen_reload(void **state)
+{
+	struct th_eidd	 e;
+	char		*conf, *at, out[4096];
+	const char	*any = "listen = \"127.0.0.1:0\"; ";
+	int		 saved = http_port, port, code;
+
+	(void)state;
+	port = gateway_start(&e, "");
+	/* The same gateway settings, without the listener. */
+	conf = gateway_conf("");
+	assert_non_null(at = strstr(conf, any));
+	memmove(at, at + strlen(any), strlen(at + strlen(any)) + 1);
+	th_eidd_write_conf(&e, conf);
+	free(conf);
+	assert_int_equal(th_eidd_signal(&e, SIGHUP), 0);
+	assert_true(th_eidd_log_has(&e, "event=reloaded", 8000));
+	assert_true(th_eidd_log_has(&e, "event=reload_partial "
+	    "options=http.listen note=", 0));
+	http_port = port;
+	code = curl(NULL, "GET", "/healthz", NULL, NULL, out, sizeof(out));
+	http_port = saved;
+	assert_int_equal(code, 200);
+	th_eidd_stop_ok(&e);
+}
+
 /* CPU seconds the process has used (user and system). */
 static double
 proc_cpu_s(pid_t pid)
@@ -846,6 +878,7 @@ main(void)
 		cmocka_unit_test(test_keepalive_latency),
 		cmocka_unit_test(test_connection_cap),
 		cmocka_unit_test(test_connection_cap_reload),
+		cmocka_unit_test(test_http_listen_reload),
 		cmocka_unit_test(test_out_of_descriptors),
 		cmocka_unit_test(test_ready_and_drain),
 	};
