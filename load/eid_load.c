@@ -80,6 +80,14 @@
 #define LOAD_KINDS_MAX		64
 #define LOAD_SAMPLES_MAX	8	/* mismatches shown in the report */
 #define LOAD_REVOKE_BATCH	1000	/* eid_client_revoke_batch's limit */
+/*
+ * A RevokeBatch request must fit the client's 64 KiB frame: items are
+ * added while their strings and LOAD_REVOKE_ITEM bytes each of the rest
+ * stay within LOAD_REVOKE_FRAME, as eidctl's import does.
+ */
+#define LOAD_REVOKE_FRAME	65000
+#define LOAD_REVOKE_ITEM	40
+#define LOAD_REVOKE_REASON	"eid-load"
 #define LOAD_DURATION_DEFAULT_S	10.0
 #define LOAD_LINE_MAX		(EID_TOKEN_MAX + 64)
 /*
@@ -1810,7 +1818,7 @@ load_revoke(struct load *l)
 	char			(*jti)[EID_JTI_MAX + 1], err[512];
 	enum eid_client_err	 e;
 	uint64_t		 i, done = 0;
-	size_t			 n, j;
+	size_t			 n, bytes, item;
 
 	cfg.cert = c->admin_cert;
 	cfg.key = c->admin_key;
@@ -1821,17 +1829,22 @@ load_revoke(struct load *l)
 	seqs = load_calloc(LOAD_REVOKE_BATCH, sizeof(*seqs));
 	jti = load_calloc(LOAD_REVOKE_BATCH, sizeof(*jti));
 	for (i = 0; i < l->revoked.n; i += n) {
-		n = l->revoked.n - i > LOAD_REVOKE_BATCH ? LOAD_REVOKE_BATCH :
-		    (size_t)(l->revoked.n - i);
-		for (j = 0; j < n; j++) {
-			load_jti(l, l->revoked.tag, i + j, jti[j],
-			    sizeof(jti[j]));
-			rq[j].kind = EID_REVOKE_TOKEN;
-			rq[j].value = jti[j];
-			rq[j].issuer = c->iss;
-			rq[j].reason = "eid-load";
+		bytes = 0;
+		for (n = 0; n < LOAD_REVOKE_BATCH && i + n < l->revoked.n;
+		    n++) {
+			load_jti(l, l->revoked.tag, i + n, jti[n],
+			    sizeof(jti[n]));
+			item = strlen(jti[n]) + strlen(c->iss) +
+			    strlen(LOAD_REVOKE_REASON) + LOAD_REVOKE_ITEM;
+			if (n > 0 && bytes + item > LOAD_REVOKE_FRAME)
+				break;
+			bytes += item;
+			rq[n].kind = EID_REVOKE_TOKEN;
+			rq[n].value = jti[n];
+			rq[n].issuer = c->iss;
+			rq[n].reason = LOAD_REVOKE_REASON;
 			/* Forgotten by the store once every token expired. */
-			rq[j].expires_at = l->iat + c->ttl_s + 3600;
+			rq[n].expires_at = l->iat + c->ttl_s + 3600;
 		}
 		if ((e = eid_client_revoke_batch(cl, rq, n, seqs)) !=
 		    EID_CLIENT_OK)

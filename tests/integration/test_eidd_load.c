@@ -671,6 +671,50 @@ test_load_merge(void **state)
 }
 
 /*
+ * Revoked tokens of an issuer with a long name: their revocations go in
+ * as many batches as the 64 KiB frame needs (one batch of 600 would be
+ * some 160 KB), and every revoked token is answered REVOKED.  The daemon
+ * is configured with that issuer, so that the rest verify.
+ */
+static void
+test_load_revoke_long_issuer(void **state)
+{
+	char		 iss[240], args[1200], *base, *conf, *at, *p;
+	const char	*dev = "https://vneid.example";
+	json_t		*r, *cls;
+	size_t		 n = 0;
+
+	(void)state;
+	snprintf(iss, sizeof(iss), "https://%0220d.example", 0);
+	base = th_eidd_conf_text(NULL, NULL);
+	/* Every mention of the development issuer becomes the long one. */
+	for (p = base; (at = strstr(p, dev)) != NULL; p = at + strlen(dev))
+		n++;
+	assert_true(n > 0);
+	conf = calloc(1, strlen(base) + n * strlen(iss) + 1);
+	assert_non_null(conf);
+	for (p = base; (at = strstr(p, dev)) != NULL; p = at + strlen(dev)) {
+		strncat(conf, p, (size_t)(at - p));
+		strcat(conf, iss);
+	}
+	strcat(conf, p);
+	free(base);
+	th_eidd_start_conf(&d, conf);
+	free(conf);
+	snprintf(args, sizeof(args), "--requests 300 --warmup 0 "
+	    "--connections 2 --pipeline 8 --reuse uniform --pool 600 "
+	    "--revoked-share 0.3 --revoked-pool 600 --iss %s --seed 5", iss);
+	r = load_ok("long-iss.json", args);
+	cls = json_object_get(r, "classes");
+	assert_true(get_int(cls, "revoked") > 0);
+	assert_int_equal(verdict_count(json_object_get(r, "verdicts"),
+	    EID_VERDICT_REVOKED), get_int(cls, "revoked"));
+	assert_int_equal(get_int(r, "errors"), 0);
+	json_decref(r);
+	th_eidd_stop_ok(&d);
+}
+
+/*
  * The mix of test_load_mix from three generator threads over five
  * connections (2, 2, 1), 3001 requests (1001, 1000, 1000): their counts,
  * verdicts and histograms added up must match the daemon's own counters
@@ -1383,6 +1427,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_load_merge, setup,
 		    teardown),
+		cmocka_unit_test(test_load_revoke_long_issuer),
 		cmocka_unit_test_setup_teardown(test_load_mix, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_open_loop, setup,
