@@ -1,9 +1,11 @@
 /*
  * eid/client.h -- the eidd client library (libeidclient).
  *
- * Talks to eidd over its wire protocol (proto/eid.proto): TLS 1.3 with a
- * client certificate, ALPN "eid/1", 4-byte big-endian length-prefixed
- * protobuf frames, pipelined requests answered in order.  Two flavours:
+ * Talks to eidd over its wire protocol (proto/eid.proto): TLS with a
+ * client certificate (offers TLS 1.3; accepts TLS 1.2, ECDHE and AEAD
+ * ciphers only, if the server chooses it), ALPN "eid/1", 4-byte big-endian
+ * length-prefixed protobuf frames, pipelined requests answered in order.
+ * Two flavours:
  *
  *   - blocking (struct eid_client): for tools such as eidctl.  Calls
  *     block until done or until the configured timeout.
@@ -196,7 +198,12 @@ const struct eid_server_error *eid_client_server_error(
 
 /*
  * One request, one answer.  After any error other than
- * EID_CLIENT_ERR_SERVER the connection is unusable: close it.
+ * EID_CLIENT_ERR_SERVER the connection is unusable: close it.  Two
+ * EID_CLIENT_ERR_SERVER answers also end it, because the server closes
+ * after them: an Error with code EID_SERVER_FRAME_TOO_LARGE, and any
+ * Error with id 0 (a frame whose id the server could not read).  The
+ * call that gets one returns EID_CLIENT_ERR_SERVER with the error; later
+ * calls return EID_CLIENT_ERR_IO.
  */
 enum eid_client_err eid_client_verify(struct eid_client *,
 		    const struct eid_verify_req *, struct eid_verify_res *);
@@ -213,7 +220,12 @@ enum eid_client_err eid_client_status(struct eid_client *,
 		    struct eid_status *);
 /*
  * n (1..1000) revocations in one durable transaction, all or none
- * (admins only); seqs (n entries) gets their sequence numbers.
+ * (admins only); seqs (n entries) gets their sequence numbers.  The
+ * request must also fit one frame of 64 KiB (else EID_CLIENT_ERR_USAGE,
+ * nothing sent) and the server's limits.max_frame_bytes (else
+ * EID_SERVER_FRAME_TOO_LARGE, which ends the connection), so long values
+ * allow fewer.  eidctl and eid-load keep their batches under 65,000
+ * bytes.
  */
 enum eid_client_err eid_client_revoke_batch(struct eid_client *,
 		    const struct eid_revoke_req *reqs, size_t n,
@@ -275,12 +287,17 @@ typedef void	(*eid_aclient_ready_cb)(struct eid_aclient *,
 /*
  * Start connecting on base; ready_cb reports the outcome.  Requests may
  * be queued before it is ready; they are sent after the handshake.  NULL
- * only on allocation or usage failure (reason in err).  Each connection
- * reads cfg's files into a TLS context of its own (some 2 ms); a program
- * that opens many should share one (eid_client_tls_new, below), or its
- * first connections wait that long per later one before their
- * ClientHello goes out, and eidd pushes out handshakes that stay quiet
- * for a second when it is at limits.max_handshakes.
+ * on allocation or usage failure, or when the TLS context cannot be
+ * built: a certificate, key or CA file that cannot be read, or a key that
+ * does not match the certificate (reason in err).  The server's host is
+ * resolved with getaddrinfo() inside this call, which blocks the caller's
+ * event loop until it is done; give a numeric address to avoid that (a
+ * name that does not resolve is reported through ready_cb).  Each
+ * connection reads cfg's files into a TLS context of its own (some
+ * 2 ms); a program that opens many should share one (eid_client_tls_new,
+ * below), or its first connections wait that long per later one before
+ * their ClientHello goes out, and eidd pushes out handshakes that stay
+ * quiet for a second when it is at limits.max_handshakes.
  */
 struct eid_aclient *eid_aclient_new(struct event_base *,
 		    const struct eid_client_config *, eid_aclient_ready_cb,
