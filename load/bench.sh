@@ -290,7 +290,9 @@ ge() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "") print "–"; else if (v >= 
 # calls and wake-ups dear here, and so the figures of one machine hard to
 # hold against another's: the kernel, its CPU vulnerability mitigations
 # (retpolines and SRSO's safe RET put a price on every kernel function
-# return), and guest halt polling.
+# return), guest halt polling, and kernel threads of DAMON (a proactive
+# reclaim some VMs run, whose kdamond takes a CPU for 0.4-2.6 ms at a
+# time; docs/PERFORMANCE.md).
 machine_line() {
 	cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 	cores=$(getconf _NPROCESSORS_ONLN)
@@ -307,7 +309,16 @@ machine_line() {
 	if [ -r /sys/module/haltpoll/parameters/guest_halt_poll_ns ]; then
 		haltpoll="; guest halt polling $(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns) ns"
 	fi
-	echo "Machine: $cpu_model, $cores cores; $kernel; mitigations: ${mitig:-none}$haltpoll; date: $now; $ossl; command: \`$1\` (\`load/bench.sh$2 $build $doc\`)."
+	damon=
+	for f in /sys/kernel/mm/damon/admin/kdamonds/*/state; do
+		[ "$(cat "$f" 2>/dev/null)" = on ] || continue
+		k=${f%/state}
+		acts=$(cat "$k"/contexts/*/schemes/*/action 2>/dev/null |
+		    sort -u | paste -sd, -)
+		damon="$damon${damon:+, }kdamond ${k##*/}${acts:+ ($acts)}"
+	done
+	[ -n "$damon" ] && damon="; DAMON on: $damon"
+	echo "Machine: $cpu_model, $cores cores; $kernel; mitigations: ${mitig:-none}$haltpoll$damon; date: $now; $ossl; command: \`$1\` (\`load/bench.sh$2 $build $doc\`)."
 }
 
 # replace_section NAME FILE: FILE, which opens with <!-- NAME:begin -->
