@@ -82,9 +82,10 @@ hdr_put_zz(unsigned char *p, int64_t v)
 }
 
 /*
- * One ZigZag LEB128 integer from p[*off..len); -1 if it runs past len.
- * The 9th byte, if any, holds 8 bits, so every 64-bit value has exactly
- * one reading.
+ * One ZigZag LEB128 integer from p[*off..len); -1 if it runs past len or
+ * is longer than it needs to be (a last byte of 0 after others), since
+ * HdrHistogram writes each value in its shortest form.  The 9th byte, if
+ * any, holds 8 bits, so every 64-bit value has exactly one reading.
  */
 static int
 hdr_get_zz(const unsigned char *p, size_t len, size_t *off, int64_t *v)
@@ -95,6 +96,8 @@ hdr_get_zz(const unsigned char *p, size_t len, size_t *off, int64_t *v)
 
 	for (n = 0; n < HDR_LEB_MAX; n++) {
 		if (*off >= len)
+			return -1;
+		if (n > 0 && p[*off] == 0)
 			return -1;
 		if (n == HDR_LEB_MAX - 1) {
 			u |= (uint64_t)p[(*off)++] << 56;
@@ -241,6 +244,7 @@ hdr_decode(const char *s, size_t len, struct hist *h, char *err,
 	const char	*why = "not base64";
 	size_t		 clen;
 	uLongf		 rawlen;
+	uLong		 srclen;
 	int		 rc = -1;
 
 	/* Every counter's 9 bytes and the header, with room for zlib. */
@@ -264,9 +268,12 @@ hdr_decode(const char *s, size_t len, struct hist *h, char *err,
 	if (hdr_get32(comp + 4) != clen - HDR_COMP_HEADER)
 		goto done;
 	rawlen = (uLongf)rawmax;
-	switch (uncompress(raw, &rawlen, comp + HDR_COMP_HEADER,
-	    (uLong)(clen - HDR_COMP_HEADER))) {
+	srclen = (uLong)(clen - HDR_COMP_HEADER);
+	switch (uncompress2(raw, &rawlen, comp + HDR_COMP_HEADER, &srclen)) {
 	case Z_OK:
+		why = "bytes after the compressed data";
+		if (srclen != (uLong)(clen - HDR_COMP_HEADER))
+			goto done;
 		break;
 	case Z_BUF_ERROR:
 		why = "damaged or too large";
@@ -280,8 +287,10 @@ hdr_decode(const char *s, size_t len, struct hist *h, char *err,
 	}
 	if (hdr_decode_raw(raw, rawlen, tmp, &why) != 0)
 		goto done;
+	/* At most 2^63 - 1 in all, so that the sum can be encoded again. */
 	why = "count too large";
-	if (hist_count(tmp) > UINT64_MAX - hist_count(h))
+	if (hist_count(h) > INT64_MAX ||
+	    hist_count(tmp) > INT64_MAX - hist_count(h))
 		goto done;
 	hist_add(h, tmp);
 	rc = 0;

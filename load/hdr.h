@@ -34,7 +34,8 @@ char	*hdr_encode(const struct hist *h);
 /*
  * Add the histogram that the len bytes of s encode to h.  Returns 0, or
  * -1 with h unchanged and the reason in err (not base64, not a V2
- * compressed histogram, damaged, another layout, or too large).  s is
+ * compressed histogram, damaged, not in its shortest form, another
+ * layout, or too large: more than 2^63 - 1 values with h's).  s is
  * untrusted: every length and count in it is checked before use.
  */
 int	 hdr_decode(const char *s, size_t len, struct hist *h, char *err,

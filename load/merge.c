@@ -12,6 +12,7 @@
  * fails is named in a one-line error (exit 2) before anything is written.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -30,7 +32,10 @@
 #include "merge.h"
 
 #define MERGE_PROG		"eid-load"
-#define MERGE_MAX_FILE		(64 * 1024 * 1024)
+/* A report of an hour's run is well under 2 MiB (its timeline). */
+#define MERGE_MAX_FILE		(16 * 1024 * 1024)
+/* Unix milliseconds and counts beyond this are not a report's. */
+#define MERGE_MAX_MS		(INT64_C(1) << 53)
 #define MERGE_MAX_REPORTS	1024
 #define MERGE_EXIT_ERRORS	1
 #define MERGE_EXIT_USAGE	2
@@ -54,7 +59,8 @@ struct merge {
 	const char	*name;		/* --name */
 	const char	**files;
 	size_t		 nfiles;
-	json_t		**reports;
+	json_t		**reports;	/* what "merged" lists of each */
+	struct stat	*ids;		/* each file's device and inode */
 	struct hist	*lat;
 	uint64_t	 counts[MERGE_NCOUNTS];
 	json_t		*maps[MERGE_NMAPS];
@@ -65,7 +71,8 @@ struct merge {
 	double		 first_end;
 	bool		 windows;	/* every report has its window */
 	bool		 nowindow;	/* one had none */
-	const char	*latency_of, *latency_from, *mode;
+	const char	*latency_of, *latency_from;
+	uint64_t	 warmup_errors;
 };
 
 static void
@@ -161,24 +168,48 @@ merge_args(int argc, char **argv, struct merge *m)
 		merge_fail("--json and --hist cannot both be standard output");
 }
 
-/* The report in path, bounded in size, or a one-line failure. */
+/*
+ * The report in path, or a one-line failure: a regular file (a FIFO
+ * would block; opened without waiting to find out), not one given
+ * before, and read to at most MERGE_MAX_FILE bytes whatever its size
+ * says, since a file may grow while it is read.  st gets its identity.
+ */
 static json_t *
-merge_load(const char *path)
+merge_load(const char *path, struct stat *st, const struct stat *seen,
+    size_t nseen)
 {
 	json_error_t	 jerr;
-	struct stat	 st;
 	json_t		*r;
-	FILE		*fp;
+	char		*buf;
+	size_t		 len = 0, i;
+	ssize_t		 n;
+	int		 fd;
 
-	if ((fp = fopen(path, "r")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
 		merge_fail("%s: %s", path, strerror(errno));
-	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))
 		merge_fail("%s: not a regular file", path);
-	if (st.st_size > MERGE_MAX_FILE)
+	for (i = 0; i < nseen; i++)
+		if (seen[i].st_dev == st->st_dev &&
+		    seen[i].st_ino == st->st_ino)
+			merge_fail("%s: given twice: its runs would count "
+			    "twice", path);
+	if ((buf = malloc(MERGE_MAX_FILE + 1)) == NULL)
+		merge_fail("out of memory");
+	while (len <= MERGE_MAX_FILE && (n = read(fd, buf + len,
+	    MERGE_MAX_FILE + 1 - len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			merge_fail("%s: %s", path, strerror(errno));
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len > MERGE_MAX_FILE)
 		merge_fail("%s: larger than %d MiB, not a report", path,
 		    MERGE_MAX_FILE / (1024 * 1024));
-	r = json_loadf(fp, JSON_REJECT_DUPLICATES, &jerr);
-	fclose(fp);
+	r = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
 	if (r == NULL)
 		merge_fail("%s: line %d: %s", path, jerr.line, jerr.text);
 	if (!json_is_object(r) || !json_is_string(json_object_get(r,
@@ -199,11 +230,12 @@ merge_count(const char *path, json_t *o, const char *key)
 	return (uint64_t)json_integer_value(v);
 }
 
+/* Add v to *sum; the sum must stay a JSON integer (at most 2^63 - 1). */
 static void
 merge_add(const char *path, const char *key, uint64_t *sum, uint64_t v)
 {
-	if (v > UINT64_MAX - *sum)
-		merge_fail("%s: \"%s\" adds up past 2^64", path, key);
+	if (v > (uint64_t)INT64_MAX - *sum)
+		merge_fail("%s: \"%s\" adds up past 2^63", path, key);
 	*sum += v;
 }
 
@@ -221,20 +253,32 @@ merge_number(const char *path, json_t *o, const char *key)
 	return d;
 }
 
-/* A member that must be a string; the same in every report. */
+/*
+ * A member that must be one of two strings, and the same in every
+ * report; returns the constant that matches, so that nothing points into
+ * a report once it is freed.
+ */
 static const char *
-merge_same(const char *path, json_t *r, const char *key, const char *prev)
+merge_same(const char *path, json_t *r, const char *key, const char *a,
+    const char *b, const char *prev)
 {
 	json_t		*v = json_object_get(r, key);
-	const char	*s;
+	const char	*s, *c;
 
 	if (!json_is_string(v))
 		merge_fail("%s: \"%s\" is not a string", path, key);
 	s = json_string_value(v);
-	if (prev != NULL && strcmp(s, prev) != 0)
+	if (strcmp(s, a) == 0)
+		c = a;
+	else if (strcmp(s, b) == 0)
+		c = b;
+	else
+		merge_fail("%s: \"%s\" is neither \"%s\" nor \"%s\"", path,
+		    key, a, b);
+	if (prev != NULL && c != prev)
 		merge_fail("%s: latency %s \"%s\", another report's \"%s\": "
-		    "such latencies do not merge", path, key + 8, s, prev);
-	return s;
+		    "such latencies do not merge", path, key + 8, c, prev);
+	return c;
 }
 
 /* Add an object of counts to the merged one, key by key. */
@@ -248,6 +292,12 @@ merge_map(const char *path, json_t *r, const char *key, json_t *sum)
 	if (!json_is_object(o))
 		merge_fail("%s: \"%s\" is not an object", path, key);
 	json_object_foreach(o, k, v) {
+		/* Names of verdicts and error kinds; printed as they are. */
+		if (k[0] == '\0' || strlen(k) > 64 || strspn(k,
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789_:-") != strlen(k))
+			merge_fail("%s: \"%s\" holds a name that is not a "
+			    "verdict or an error kind", path, key);
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
 			merge_fail("%s: \"%s\" of \"%s\" is not a count", path,
 			    k, key);
@@ -255,19 +305,39 @@ merge_map(const char *path, json_t *r, const char *key, json_t *sum)
 		if ((s = json_object_get(sum, k)) != NULL)
 			merge_add(path, key, &t,
 			    (uint64_t)json_integer_value(s));
-		if (t > INT64_MAX)
-			merge_fail("%s: \"%s\" adds up past 2^63", path, key);
 		json_object_set_new(sum, k, json_integer((json_int_t)t));
 	}
 }
 
+/* The members of a run that "merged" lists, copied from r. */
+static json_t *
+merge_brief(const char *path, json_t *r)
+{
+	json_t		*o = json_object(), *v;
+	const char	*keys[] = { "name", "server", "requests", "errors",
+			    "rate", "p99" };
+	size_t		 i;
+
+	if (o == NULL)
+		merge_fail("out of memory");
+	json_object_set_new(o, "file", json_string(path));
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		v = json_object_get(r, keys[i]);
+		json_object_set_new(o, keys[i], v != NULL && (json_is_string(v) ||
+		    json_is_number(v)) ? json_deep_copy(v) : json_null());
+	}
+	return o;
+}
+
+/* Add report r, of file n, to m; r is not kept. */
 static void
-merge_report(struct merge *m, size_t n)
+merge_report(struct merge *m, size_t n, json_t *r)
 {
 	const char	*path = m->files[n];
-	json_t		*r = m->reports[n], *h;
+	json_t		*h, *w;
 	double		 s, e;
 	char		 err[256];
+	uint64_t	 ms[2];
 	size_t		 i;
 
 	for (i = 0; i < MERGE_NCOUNTS; i++)
@@ -275,13 +345,20 @@ merge_report(struct merge *m, size_t n)
 		    merge_count(path, r, merge_counts[i]));
 	for (i = 0; i < MERGE_NMAPS; i++)
 		merge_map(path, r, merge_maps[i], m->maps[i]);
+	/* A run's exit status counts its warm-up's errors; so does this. */
+	if ((w = json_object_get(r, "warmup")) != NULL &&
+	    json_object_get(w, "errors") != NULL)
+		merge_add(path, "warmup errors", &m->warmup_errors,
+		    merge_count(path, w, "errors"));
 	m->rate += merge_number(path, r, "rate");
+	if (!isfinite(m->rate))
+		merge_fail("%s: \"rate\" adds up past any rate", path);
 	if ((s = merge_number(path, r, "duration_s")) > m->duration)
 		m->duration = s;
-	m->latency_of = merge_same(path, r, "latency_of", m->latency_of);
-	m->latency_from = merge_same(path, r, "latency_from",
-	    m->latency_from);
-	m->mode = json_string_value(json_object_get(r, "mode"));
+	m->latency_of = merge_same(path, r, "latency_of", "request", "frame",
+	    m->latency_of);
+	m->latency_from = merge_same(path, r, "latency_from", "send time",
+	    "intended send time", m->latency_from);
 	h = json_object_get(r, "histogram_ns");
 	if (!json_is_string(h))
 		merge_fail("%s: no \"histogram_ns\" (a report of an older "
@@ -289,6 +366,7 @@ merge_report(struct merge *m, size_t n)
 	if (hdr_decode(json_string_value(h), json_string_length(h), m->lat,
 	    err, sizeof(err)) != 0)
 		merge_fail("%s: %s", path, err);
+	m->reports[n] = merge_brief(path, r);
 	/* The windows: their union, and what all of them share. */
 	if (!json_is_integer(json_object_get(r, "window_start_unix_ms")) ||
 	    !json_is_integer(json_object_get(r, "window_end_unix_ms"))) {
@@ -296,10 +374,12 @@ merge_report(struct merge *m, size_t n)
 		m->nowindow = true;
 		return;
 	}
-	s = (double)merge_count(path, r, "window_start_unix_ms") / 1e3;
-	e = (double)merge_count(path, r, "window_end_unix_ms") / 1e3;
-	if (e < s)
-		merge_fail("%s: the window ends before it starts", path);
+	ms[0] = merge_count(path, r, "window_start_unix_ms");
+	ms[1] = merge_count(path, r, "window_end_unix_ms");
+	if (ms[0] > MERGE_MAX_MS || ms[1] > MERGE_MAX_MS || ms[1] < ms[0])
+		merge_fail("%s: the window is not one of a run", path);
+	s = (double)ms[0] / 1e3;
+	e = (double)ms[1] / 1e3;
 	if (m->nowindow)
 		return;
 	if (n == 0) {
@@ -336,7 +416,7 @@ merge_overlap(const struct merge *m)
 static json_t *
 merge_json(const struct merge *m)
 {
-	json_t		*r, *a, *o, *in;
+	json_t		*r, *a;
 	double		 ov = merge_overlap(m);
 	size_t		 i;
 	char		*enc;
@@ -346,25 +426,12 @@ merge_json(const struct merge *m)
 	json_object_set_new(r, "name", m->name != NULL ?
 	    json_string(m->name) : json_null());
 	a = json_array();
-	for (i = 0; i < m->nfiles; i++) {
-		in = m->reports[i];
-		o = json_object();
-		json_object_set_new(o, "file", json_string(m->files[i]));
-		json_object_set(o, "name", json_object_get(in, "name") !=
-		    NULL ? json_object_get(in, "name") : json_null());
-		json_object_set(o, "server", json_object_get(in, "server") !=
-		    NULL ? json_object_get(in, "server") : json_null());
-		json_object_set(o, "requests", json_object_get(in,
-		    "requests"));
-		json_object_set(o, "errors", json_object_get(in, "errors"));
-		json_object_set(o, "rate", json_object_get(in, "rate"));
-		json_object_set(o, "p99", json_object_get(in, "p99") != NULL ?
-		    json_object_get(in, "p99") : json_null());
-		json_array_append_new(a, o);
-	}
+	for (i = 0; i < m->nfiles; i++)
+		json_array_append(a, m->reports[i]);
 	json_object_set_new(r, "merged", a);
-	json_object_set_new(r, "mode", m->mode != NULL ?
-	    json_string(m->mode) : json_null());
+	/* Open-loop latencies count from the intended send time. */
+	json_object_set_new(r, "mode", json_string(strcmp(m->latency_from,
+	    "send time") == 0 ? "closed" : "open"));
 	json_object_set_new(r, "window_start_unix_ms", m->windows ?
 	    json_integer((json_int_t)llround(m->start * 1e3)) : json_null());
 	json_object_set_new(r, "window_end_unix_ms", m->windows ?
@@ -378,6 +445,8 @@ merge_json(const struct merge *m)
 		json_object_set_new(r, merge_counts[i],
 		    json_integer((json_int_t)m->counts[i]));
 	json_object_set(r, merge_maps[0], m->maps[0]);
+	json_object_set_new(r, "warmup_errors",
+	    json_integer((json_int_t)m->warmup_errors));
 	json_object_set_new(r, merge_counts[4],
 	    json_integer((json_int_t)m->counts[4]));
 	json_object_set(r, merge_maps[1], m->maps[1]);
@@ -422,9 +491,13 @@ merge_summary(const struct merge *m, FILE *fp)
 	size_t		 i;
 
 	fprintf(fp, "%s%s%s: %zu reports merged: %" PRIu64 " requests, "
-	    "%.0f req/s (the runs' rates added), %" PRIu64 " errors\n",
+	    "%.0f req/s (the runs' rates added), %" PRIu64 " errors",
 	    MERGE_PROG, m->name != NULL ? " " : "", m->name != NULL ?
 	    m->name : "", m->nfiles, m->counts[0], m->rate, m->counts[3]);
+	if (m->warmup_errors > 0)
+		fprintf(fp, " (and %" PRIu64 " in the warm-ups)",
+		    m->warmup_errors);
+	fputc('\n', fp);
 	if (ov >= 0) {
 		t = (time_t)m->start;
 		if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when),
@@ -532,20 +605,35 @@ merge_main(int argc, char **argv)
 
 	memset(&m, 0, sizeof(m));
 	merge_args(argc, argv, &m);
+	FILE		*out;
+	json_t		*r;
+
+	memset(&m, 0, sizeof(m));
+	merge_args(argc, argv, &m);
 	if ((m.reports = calloc(m.nfiles, sizeof(*m.reports))) == NULL ||
+	    (m.ids = calloc(m.nfiles, sizeof(*m.ids))) == NULL ||
 	    (m.lat = hist_new()) == NULL)
 		merge_fail("out of memory");
 	for (i = 0; i < MERGE_NMAPS; i++)
 		if ((m.maps[i] = json_object()) == NULL)
 			merge_fail("out of memory");
+	/* One report in memory at a time: each is added, then freed. */
 	for (i = 0; i < m.nfiles; i++) {
-		m.reports[i] = merge_load(m.files[i]);
-		merge_report(&m, i);
+		r = merge_load(m.files[i], &m.ids[i], m.ids, i);
+		merge_report(&m, i, r);
+		json_decref(r);
 	}
 	/* The summary goes to stderr when a report takes standard output. */
-	merge_summary(&m, (m.json != NULL && strcmp(m.json, "-") == 0) ||
-	    (m.hist != NULL && strcmp(m.hist, "-") == 0) ? stderr : stdout);
-	status = m.counts[3] > 0 ? MERGE_EXIT_ERRORS : 0;
+	out = (m.json != NULL && strcmp(m.json, "-") == 0) ||
+	    (m.hist != NULL && strcmp(m.hist, "-") == 0) ? stderr : stdout;
+	merge_summary(&m, out);
+	status = m.counts[3] > 0 || m.warmup_errors > 0 ? MERGE_EXIT_ERRORS :
+	    0;
+	if (fflush(out) == EOF || ferror(out)) {
+		fprintf(stderr, "%s: the summary could not be written\n",
+		    MERGE_PROG);
+		status = MERGE_EXIT_ERRORS;
+	}
 	if (merge_write(&m) != 0)
 		status = MERGE_EXIT_ERRORS;
 
@@ -554,6 +642,7 @@ merge_main(int argc, char **argv)
 	for (i = 0; i < MERGE_NMAPS; i++)
 		json_decref(m.maps[i]);
 	free(m.reports);
+	free(m.ids);
 	free(m.files);
 	hist_free(m.lat);
 	return status;

@@ -664,6 +664,10 @@ test_load_merge(void **state)
 	write_altered(b, jx, "tool", "wrk");
 	assert_int_equal(run_merge(args, out, sizeof(out)), 2);
 	assert_non_null(strstr(out, "altered.json: not an eid-load report"));
+	/* The same run twice would count twice. */
+	snprintf(args, sizeof(args), "'%s' '%s'", ja, ja);
+	assert_int_equal(run_merge(args, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "gen-a.json: given twice"));
 	json_decref(a);
 	json_decref(b);
 	json_decref(m);

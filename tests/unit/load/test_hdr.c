@@ -217,6 +217,26 @@ wrap(const unsigned char *raw, size_t len, uint32_t cookie, long lendelta)
 	return s;
 }
 
+/* raw compressed and wrapped with 3 bytes after the stream: base64. */
+static char *
+trailing(const unsigned char *raw, size_t len)
+{
+	uLongf		 clen = compressBound((uLong)len);
+	unsigned char	*c = malloc(8 + clen + 3);
+	char		*s;
+
+	assert_non_null(c);
+	assert_int_equal(compress2(c + 8, &clen, raw, (uLong)len, 9), Z_OK);
+	memcpy(c + 8 + clen, "xyz", 3);
+	clen += 3;
+	put32(c, 0x1c849314);
+	put32(c + 4, (uint32_t)clen);
+	assert_non_null(s = malloc((8 + clen + 2) / 3 * 4 + 1));
+	EVP_EncodeBlock((unsigned char *)s, c, (int)(8 + clen));
+	free(c);
+	return s;
+}
+
 /* s must be refused, naming why, and leave h as it was. */
 static void
 refused(const char *s, size_t len, const char *why)
@@ -263,6 +283,10 @@ test_not_histograms(void **state)
 	s = wrap(b, 40, 0x1c849314, 1);
 	refused(s, strlen(s), "compressed length does not match");
 	free(s);
+	/* Bytes after the zlib stream. */
+	s = trailing(b, 40);
+	refused(s, strlen(s), "bytes after the compressed data");
+	free(s);
 	/* zlib's stream damaged: one byte of it flipped. */
 	s = wrap(b, 40, 0x1c849314, 0);
 	s[14] = s[14] == 'A' ? 'B' : 'A';
@@ -295,6 +319,11 @@ test_bad_counts(void **state)
 	size_t		 n;
 
 	(void)state;
+	/* A count of 1 written in two bytes instead of one. */
+	header(b, 2, 3, 1, 1.0);
+	b[40] = 0x82;
+	b[41] = 0x00;
+	refused_raw(b, 42, "damaged counts");
 	/* A count whose LEB128 runs off the end. */
 	header(b, 1, 3, 1, 1.0);
 	b[40] = 0x80;
@@ -313,6 +342,11 @@ test_bad_counts(void **state)
 	memset(b + 40, 0xff, 9);
 	header(b, 9, 3, 1, 1.0);
 	refused_raw(b, 49, "beyond eid-load's range");
+	/* One count of 2^63 - 1: with the 1008 already there, too many. */
+	b[40] = 0xfe;
+	memset(b + 41, 0xff, 8);
+	header(b, 9, 3, 1, 1.0);
+	refused_raw(b, 49, "count too large");
 	/* Three counts of 2^63 - 1: their sum does not fit in 64 bits. */
 	for (n = 0; n < 3; n++) {
 		b[40 + 9 * n] = 0xfe;		/* ZigZag 2^64 - 2 */
