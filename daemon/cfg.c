@@ -282,31 +282,46 @@ cfg_check_file(struct cfg_ctx *x, int line, const char *opt,
  * group and others (OpenBSD's check_file_secrecy).  Started as root,
  * eidd loads it before it becomes `user` (sandbox_linux.c), so "us" is
  * root or that user, and no one else: a key another local user owns is
- * a key that user can replace.  `user` comes before tls.key in
- * cfg_opts[], so it is known here.
+ * a key that user can replace.  tls.c checks the descriptor it reads the
+ * key from with this too, so that the file checked is the file read.
  */
-static int
-cfg_check_secret(struct cfg_ctx *x, int line, const char *opt,
-    const char *path, const char *user)
+int
+cfg_secret_ok(const struct stat *st, const char *user, char *why,
+    size_t whylen)
 {
-	struct stat	 st;
 	struct passwd	*pw;
 	uid_t		 svc = 0;
 	bool		 named = geteuid() == 0 && user != NULL &&
 			    user[0] != '\0';
 
-	if (stat(path, &st) != 0)
-		return cfg_fail(x, line, opt, "%s: %s", path, strerror(errno));
 	if (named && (pw = getpwnam(user)) != NULL)
 		svc = pw->pw_uid;
-	if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != svc)
-		return cfg_fail(x, line, opt, "%s: owned by uid %u, not root "
-		    "or %s%s", path, (unsigned)st.st_uid, named ? "user " :
-		    "this user", named ? user : "");
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-		return cfg_fail(x, line, opt, "%s: readable by group or "
-		    "others (mode %03o): chmod 600 it", path,
-		    (unsigned)(st.st_mode & 0777));
+	if (st->st_uid != 0 && st->st_uid != geteuid() && st->st_uid != svc) {
+		snprintf(why, whylen, "owned by uid %u, not root or %s%s",
+		    (unsigned)st->st_uid, named ? "user " : "this user",
+		    named ? user : "");
+		return -1;
+	}
+	if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		snprintf(why, whylen, "readable by group or others (mode "
+		    "%03o): chmod 600 it", (unsigned)(st->st_mode & 0777));
+		return -1;
+	}
+	return 0;
+}
+
+/* cfg_secret_ok() of path; `user` comes before tls.key in cfg_opts[]. */
+static int
+cfg_check_secret(struct cfg_ctx *x, int line, const char *opt,
+    const char *path, const char *user)
+{
+	struct stat	 st;
+	char		 why[256];
+
+	if (stat(path, &st) != 0)
+		return cfg_fail(x, line, opt, "%s: %s", path, strerror(errno));
+	if (cfg_secret_ok(&st, user, why, sizeof(why)) != 0)
+		return cfg_fail(x, line, opt, "%s: %s", path, why);
 	return 0;
 }
 

@@ -115,6 +115,14 @@ struct cfg	*cfg_load(const char *path, char *err, size_t errlen);
 void		 cfg_free(struct cfg *);
 /* The normalized configuration, as `eidd -t -v` prints it. */
 void		 cfg_print(const struct cfg *, FILE *);
+/*
+ * Whether a file holding a secret, as st describes it, may be used: it
+ * belongs to root, to this user, or (started as root) to user, and is
+ * closed to group and others.  -1 and why (no path) if not.
+ */
+struct stat;
+int		 cfg_secret_ok(const struct stat *st, const char *user,
+		    char *why, size_t whylen);
 
 /* snap.c */
 struct principal {

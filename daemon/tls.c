@@ -16,12 +16,18 @@
  * client CA removed by a reload) would keep authenticating.  Clients keep
  * their connections open instead (docs/adr/0006-tls-no-resumption.md).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -96,6 +102,65 @@ tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+/* A daemon never prompts: an encrypted key is an error. */
+static int
+tls_no_passphrase(char *buf, int size, int rw, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rw;
+	(void)u;
+	return -1;
+}
+
+/*
+ * Load tls.key into ctx from one descriptor, checked as cfg.c checks the
+ * path (cfg_secret_ok), so that a file swapped in after that check is
+ * not the one read.  0, or -1 with err.
+ */
+static int
+tls_use_key(SSL_CTX *ctx, const struct cfg *c, char *err, size_t errlen)
+{
+	EVP_PKEY	*pk = NULL;
+	struct stat	 st;
+	BIO		*b;
+	char		 why[256], ebuf[512];
+	int		 fd;
+
+	if ((fd = open(c->tls_key, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "tls.key: %s: %s", c->tls_key,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "tls.key: %s: not a regular file",
+		    c->tls_key);
+		close(fd);
+		return -1;
+	}
+	if (cfg_secret_ok(&st, c->user, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "tls.key: %s: %s", c->tls_key, why);
+		close(fd);
+		return -1;
+	}
+	if ((b = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
+		close(fd);
+		goto fail;
+	}
+	pk = PEM_read_bio_PrivateKey(b, NULL, tls_no_passphrase, NULL);
+	BIO_free(b);
+	if (pk == NULL || SSL_CTX_use_PrivateKey(ctx, pk) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		goto fail;
+	EVP_PKEY_free(pk);
+	return 0;
+fail:
+	snprintf(err, errlen, "tls.key: %s: %s", c->tls_key,
+	    tls_errors(ebuf, sizeof(ebuf)));
+	EVP_PKEY_free(pk);
+	return -1;
+}
+
 struct ssl_ctx_st *
 tls_ctx_new(const struct cfg *c, enum tls_mode mode, char *err,
     size_t errlen)
@@ -128,10 +193,7 @@ tls_ctx_new(const struct cfg *c, enum tls_mode mode, char *err,
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, c->tls_key, SSL_FILETYPE_PEM) !=
-	    1 || SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(err, errlen, "tls.key: %s: %s", c->tls_key,
-		    tls_errors(ebuf, sizeof(ebuf)));
+	if (tls_use_key(ctx, c, err, errlen) != 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

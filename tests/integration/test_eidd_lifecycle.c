@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "harness.h"
 #include "helpers.h"
@@ -267,9 +268,42 @@ conf_with_key(const char *user, const char *key)
 }
 
 /*
+ * The key at dev rewritten to key encrypted with a passphrase: refused
+ * with a tls.key error, never a prompt; key is then restored from dev.
+ */
+static void
+encrypted_key_refused(const char *path, const char *conf, const char *dev,
+    const char *key)
+{
+	EVP_PKEY	*pk;
+	FILE		*fp;
+	char		*out;
+	int		 st;
+
+	assert_non_null(fp = fopen(dev, "r"));
+	assert_non_null(pk = PEM_read_PrivateKey(fp, NULL, NULL, NULL));
+	fclose(fp);
+	assert_non_null(fp = fopen(key, "w"));
+	assert_int_equal(PEM_write_PKCS8PrivateKey(fp, pk, EVP_aes_256_cbc(),
+	    "secret", 6, NULL, NULL), 1);
+	assert_int_equal(fclose(fp), 0);
+	out = config_check(path, conf, "< /dev/null", true, &st);
+	if (st != 1 || strstr(out, "secrecy.key: ") == NULL ||
+	    strstr(out, "tls.key") == NULL)
+		fail_msg("encrypted key: status %d: %s", st, out);
+	free(out);
+	assert_non_null(fp = fopen(key, "w"));
+	assert_int_equal(PEM_write_PrivateKey(fp, pk, NULL, NULL, 0, NULL,
+	    NULL), 1);
+	assert_int_equal(fclose(fp), 0);
+	EVP_PKEY_free(pk);
+}
+
+/*
  * The server's private key (eidd -t): open to group or others, refused;
- * as root, owned by anyone but root or "user", refused, since that
- * someone could replace it; owned by "user", accepted.
+ * encrypted, refused without a prompt; as root, owned by anyone but
+ * root or "user", refused, since that someone could replace it; owned
+ * by "user", accepted.
  */
 static void
 test_key_secrecy(void **state)
@@ -308,6 +342,7 @@ test_key_secrecy(void **state)
 	if (st != 0)
 		fail_msg("mode 600: status %d: %s", st, out);
 	free(out);
+	encrypted_key_refused(path, conf, dev, key);
 	free(conf);
 
 	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL) {
