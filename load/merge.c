@@ -602,9 +602,6 @@ merge_main(int argc, char **argv)
 	struct merge	 m;
 	size_t		 i;
 	int		 status;
-
-	memset(&m, 0, sizeof(m));
-	merge_args(argc, argv, &m);
 	FILE		*out;
 	json_t		*r;
 
