@@ -205,17 +205,13 @@ bench_clock_ns(clockid_t id)
 static const char *
 bench_optarg(int argc, char **argv, int *i, const char *name)
 {
-	size_t	 n = strlen(name);
+	const char	*v;
+	bool		 missing;
 
-	if (strncmp(argv[*i], name, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc)
+	v = common_optarg(argc, argv, i, name, &missing);
+	if (missing)
 		bench_usage("%s needs a value", name);
-	return argv[++*i];
+	return v;
 }
 
 static void

@@ -63,6 +63,26 @@ common_fatal(const char *fmt, ...)
 }
 
 const char *
+common_optarg(int argc, char **argv, int *i, const char *name,
+    bool *missing)
+{
+	size_t	 n = strlen(name);
+
+	*missing = false;
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+const char *
 common_certs_dir(void)
 {
 	const char	*env = getenv("EID_CERTS");

@@ -15,6 +15,7 @@
 #define EID_LOAD_COMMON_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "eid/verify.h"
@@ -48,6 +49,14 @@ void		 common_fatal(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
 void		 common_vfatal(const char *, va_list)
 		    __attribute__((format(printf, 1, 0), noreturn));
+
+/*
+ * "--name value" or "--name=value" at argv[*i]: the value, *i moved to
+ * the word that holds it; NULL if argv[*i] is not --name.  A --name that
+ * ends the command line has no value: NULL, and *missing set.
+ */
+const char	*common_optarg(int argc, char **argv, int *i,
+		    const char *name, bool *missing);
 
 /* $EID_CERTS if it is set and not empty, else COMMON_CERTS_DEFAULT. */
 const char	*common_certs_dir(void);

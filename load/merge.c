@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "common.h"
 #include "hdr.h"
 #include "hist.h"
 #include "merge.h"
@@ -111,18 +112,14 @@ merge_fail(const char *fmt, ...)
 static const char *
 merge_optarg(int argc, char **argv, int *i, const char *opt)
 {
-	size_t	 n = strlen(opt);
+	const char	*v;
+	bool		 missing;
 
-	if (strncmp(argv[*i], opt, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc)
+	v = common_optarg(argc, argv, i, opt, &missing);
+	if (missing)
 		merge_fail("%s needs a value (see %s --merge --help)", opt,
 		    MERGE_PROG);
-	return argv[++*i];
+	return v;
 }
 
 static void
