@@ -454,6 +454,26 @@ test_slow_client(void **state)
 	stop_closing(&e, fd, 4);
 }
 
+/* The shield of unread bytes lasts this long past the grace (conn.c). */
+#define CONN_BACKLOG_BOUND_MS	3000
+
+/* The last n lines of e's log, as test messages. */
+static void
+print_log_tail(struct th_eidd *e, int n)
+{
+	char	*log, *p;
+	size_t	 len;
+	int	 k = 0;
+
+	if ((log = th_read_file(e->log, &len)) == NULL)
+		return;
+	for (p = log + len; p > log && k <= n; p--)
+		if (p[-1] == '\n')
+			k++;
+	print_message("# eidd's log, last lines:\n%s", p);
+	free(log);
+}
+
 /*
  * Four bare connections, then, after pause_ms and with eidd stopped, a
  * new connection and then the oldest's first bytes.  epoll reports ready
@@ -481,6 +501,12 @@ backlog_pushes_oldest(int pause_ms)
 	if (oldest ? th_fd_closed_within(fd[1], 300) :
 	    !th_fd_closed_within(fd[1], SLACK_MS))
 		fail_msg("not exactly one handshake was pushed out");
+	/*
+	 * Which way it went, in the daemon's own words (debug log): a rare
+	 * failure of test_handshake_backlog in CI is still unexplained.
+	 */
+	if (oldest && pause_ms < CONN_BACKLOG_BOUND_MS)
+		print_log_tail(&e, 20);
 	stop_closing(&e, fd, 5);
 	return oldest;
 }
