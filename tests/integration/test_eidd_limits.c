@@ -478,7 +478,8 @@ print_log_tail(struct th_eidd *e, int n)
  * Four bare connections, then, after pause_ms and with eidd stopped, a
  * new connection and then the oldest's first bytes.  epoll reports ready
  * sockets in the order they became ready, so on resuming eidd accepts
- * first, with the bytes still unread.  Returns whether the oldest,
+ * first, with the bytes still unread (the connection queued first: see
+ * the pause below).  Returns whether the oldest,
  * rather than the next, was pushed out.
  */
 static bool
@@ -493,6 +494,14 @@ backlog_pushes_oldest(int pause_ms)
 	th_sleep_ms(pause_ms);
 	assert_int_equal(kill(e.pid, SIGSTOP), 0);
 	fd[4] = th_tcp_connect(&e);
+	/*
+	 * connect() can return before the kernel has queued the connection
+	 * for eidd (the last ACK waits in a softirq queue, on another CPU
+	 * under load), and the bytes below could then become ready first:
+	 * eidd would read them before it accepts, and rightly push out the
+	 * oldest, whose bytes are no longer unread.
+	 */
+	th_sleep_ms(50);
 	/* The start of a record header: not a whole ClientHello. */
 	assert_int_equal(write(fd[0], "\x16\x03\x01", 3), 3);
 	th_sleep_ms(50);
