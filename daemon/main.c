@@ -73,17 +73,20 @@ server_principal_slots(struct server *srv, struct snap *s)
 
 /*
  * Settings bound at startup: a change is reported, not silently lost.
- * The names of those that changed go in the log line.
+ * The names of those that changed, comma-separated, into names ("" if
+ * none).
  */
 static void
-main_reload_warn(const struct cfg *o, const struct cfg *n)
+main_reload_bound(const struct cfg *o, const struct cfg *n, char *names,
+    size_t namelen)
 {
-	char	 names[512] = "";
 	size_t	 len = 0;
 
+	names[0] = '\0';
+
 #define MAIN_BOUND(changed, name) do {					\
-	if ((changed) && len < sizeof(names))				\
-		len += (size_t)snprintf(names + len, sizeof(names) - len, \
+	if ((changed) && len < namelen)					\
+		len += (size_t)snprintf(names + len, namelen - len,	\
 		    "%s%s", len > 0 ? "," : "", (name));		\
 } while (0)
 	MAIN_BOUND(strcmp(o->listen, n->listen) != 0, "listen");
@@ -104,9 +107,6 @@ main_reload_warn(const struct cfg *o, const struct cfg *n)
 	MAIN_BOUND(o->sweep_interval_s != n->sweep_interval_s,
 	    "store.sweep_interval_s");
 #undef MAIN_BOUND
-	if (len > 0)
-		log_warnx("reload_partial", "options=%s note=\"these take "
-		    "effect at the next start\"", names);
 }
 
 /*
@@ -121,12 +121,12 @@ main_load(const char *path, uint64_t gen, const struct cfg *running,
 {
 	struct cfg	*c;
 	struct snap	*s;
-	char		*keep;
+	char		*keep, bound[512] = "";
 
 	if ((c = cfg_load(path, err, errlen)) == NULL)
 		return NULL;
 	if (running != NULL) {
-		main_reload_warn(running, c);
+		main_reload_bound(running, c, bound, sizeof(bound));
 		if (strcmp(c->http_listen, running->http_listen) != 0) {
 			if ((keep = strdup(running->http_listen)) == NULL) {
 				snprintf(err, errlen, "out of memory");
@@ -138,8 +138,14 @@ main_load(const char *path, uint64_t gen, const struct cfg *running,
 		}
 	}
 	if ((s = snap_build(c, gen, (int64_t)time(NULL), err, errlen)) ==
-	    NULL)
+	    NULL) {
 		cfg_free(c);
+		return NULL;
+	}
+	/* Only a reload that takes effect has anything to report. */
+	if (bound[0] != '\0')
+		log_warnx("reload_partial", "options=%s note=\"these take "
+		    "effect at the next start\"", bound);
 	return s;
 }
 
