@@ -262,13 +262,17 @@ handler_consume(const struct conn_info *ci, struct hres *h, struct herr *e)
 	if (!h->consume)
 		return 0;
 	h->consume = false;
-	/* Remembered until exp + leeway: SECURITY.md finding 6. */
+	/* The store keeps the mark until exp + leeway (finding 6). */
 	switch (store_consume(ci->w->srv->store, h->a.iss, h->a.jti,
-	    h->a.exp + ci->snap->policy.leeway_s, e->msg, sizeof(e->msg))) {
+	    h->a.exp, e->msg, sizeof(e->msg))) {
 	case 0:
 		return 0;
 	case 1:
 		h->v = EID_VERDICT_REPLAYED;
+		return 0;
+	case 2:
+		/* Past exp + the leeway before a raise: store_set_leeway(). */
+		h->v = EID_VERDICT_EXPIRED;
 		return 0;
 	default:
 		e->code = EID__V1__ERROR_CODE__ERROR_UNAVAILABLE;

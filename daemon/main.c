@@ -113,11 +113,12 @@ main_reload_bound(const struct cfg *o, const struct cfg *n, char *names,
  * Load path into a snapshot of generation gen; NULL and err on failure.
  * On a reload, running is the configuration in use: what is bound at
  * startup is reported, and http.listen kept, since the gateway that
- * runs needs its TLS context whatever the file now says.
+ * runs needs its TLS context whatever the file now says, and the store
+ * (NULL at startup: store_open() takes the leeway) learns the leeway.
  */
 static struct snap *
 main_load(const char *path, uint64_t gen, const struct cfg *running,
-    char *err, size_t errlen)
+    struct store *store, char *err, size_t errlen)
 {
 	struct cfg	*c;
 	struct snap	*s;
@@ -140,6 +141,12 @@ main_load(const char *path, uint64_t gen, const struct cfg *running,
 	if ((s = snap_build(c, gen, (int64_t)time(NULL), err, errlen)) ==
 	    NULL) {
 		cfg_free(c);
+		return NULL;
+	}
+	/* A raised leeway must reach the replay marks before any verify. */
+	if (store != NULL && store_set_leeway(store, c->leeway_s, err,
+	    errlen) == -1) {
+		snap_unref(s);
 		return NULL;
 	}
 	/* Only a reload that takes effect has anything to report. */
@@ -171,22 +178,29 @@ main_notify(const char *state)
 		(void)sd_notify(0, state);
 }
 
+/* Still serving, with the snapshot of generation keeping. */
+static void
+main_reload_failed(const char *err, uint64_t keeping)
+{
+	char	 esc[2100];
+
+	log_err("reload_failed", "error=%s keeping=%llu",
+	    log_escape(err, esc, sizeof(esc)), (unsigned long long)keeping);
+	main_notify("READY=1");
+}
+
 static void
 main_reload(struct main_ctx *m)
 {
 	struct server	*srv = m->srv;
 	struct snap	*s, *old;
-	char		 err[1024], esc[2100];
+	char		 err[1024];
 	uint64_t	 gen = atomic_load(&srv->snap_gen) + 1;
 
 	main_notify("RELOADING=1");
-	if ((s = main_load(m->path, gen, srv->snap->cfg, err,
+	if ((s = main_load(m->path, gen, srv->snap->cfg, srv->store, err,
 	    sizeof(err))) == NULL) {
-		log_err("reload_failed", "error=%s keeping=%llu",
-		    log_escape(err, esc, sizeof(esc)),
-		    (unsigned long long)(gen - 1));
-		/* Still serving, with the old snapshot. */
-		main_notify("READY=1");
+		main_reload_failed(err, gen - 1);
 		return;
 	}
 	server_principal_slots(srv, s);
@@ -262,7 +276,7 @@ main(int argc, char *argv[])
 	memset(&srv, 0, sizeof(srv));
 	pthread_mutex_init(&srv.snap_mtx, NULL);
 	tls_init();
-	if ((srv.snap = main_load(path, 1, NULL, err, sizeof(err))) == NULL) {
+	if ((srv.snap = main_load(path, 1, NULL, NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "eidd: %s\n", err);
 		return 1;
 	}

@@ -20,14 +20,17 @@
  *                  signing key's SPKI SHA-256, then the strings
  *                  kid, iss, sub, aud[0..aud_count), jti, name, birthdate,
  *                  nonce.
- *   meta     "schema_version" -> u32; "rev_seq" -> u64 (last number given)
+ *   meta     "schema_version" -> u32; "rev_seq" -> u64 (last number given);
+ *            "consume_base", "consume_leeway", "consume_floor" -> i64
+ *            (see store_marks_open()).
  *   rev_token, rev_subject, rev_key
  *            key   iss '\0' value: an issuer holds no NUL, so two pairs
  *                  never share a key and key order is (iss, value) order;
  *                  iss "" means every issuer.
  *            value u8 format (1), i64 issued_before, expires_at,
  *                  created_at, u64 seq, then the string reason.
- *   consumed key   iss '\0' jti; value i64 until.
+ *   consumed key   iss '\0' jti; value i64 exp + consume_base: the mark
+ *            counts while exp + consume_leeway >= now.
  *
  * Key ids are global in the key set (a kid configured twice is refused),
  * so a key revocation is normally stored with iss "".  One stored with an
@@ -67,6 +70,8 @@
 /* Cache puts per transaction: bounds the pages one commit touches. */
 #define STORE_PUT_CHUNK		256
 #define STORE_ERR_MAX		160
+/* The verification leeway's range (eid_policy), in seconds. */
+#define STORE_LEEWAY_MAX	3600
 /* iss '\0' value, the largest key this file writes. */
 #define STORE_KEY_MAX		(EID_ISS_MAX + 1 + EID_JTI_MAX)
 #define STORE_CACHE_VAL_MAX	(5 + 4 + 5 * 8 + 32 + 2 * (7 + EID_AUD_MAX_COUNT) + \
@@ -145,7 +150,8 @@ enum store_op_type {
 	STORE_OP_REVOKE,
 	STORE_OP_CONSUME,
 	STORE_OP_SWEEP,
-	STORE_OP_SYNC
+	STORE_OP_SYNC,
+	STORE_OP_LEEWAY
 };
 
 /*
@@ -167,7 +173,10 @@ struct store_op {
 	/* STORE_OP_CONSUME */
 	const char		*iss;
 	const char		*jti;
-	int64_t			 until;
+	int64_t			 exp;
+	/* STORE_OP_LEEWAY: rc 1 when raised, from what */
+	int64_t			 leeway;
+	int64_t			 from;
 	/* STORE_OP_SWEEP */
 	int64_t			 now;
 	/* STORE_OP_PUT: the key and the encoded assertion */
@@ -182,9 +191,16 @@ struct store {
 	MDB_dbi			 meta_dbi;
 	MDB_dbi			 rev_dbi[3];	/* by kind - 1 */
 	MDB_dbi			 consumed_dbi;
-	int64_t			 leeway_s;
+	int64_t			 leeway_s;	/* the cache's, by the writer */
 	int64_t			 sweep_interval_s;
 	size_t			 cache_map_bytes;
+	/*
+	 * Consumed marks, as in meta (store_marks_open()); the writer's
+	 * alone once it runs.
+	 */
+	int64_t			 mark_base;
+	int64_t			 mark_leeway;
+	int64_t			 consume_floor;
 
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 work_cv;	/* CLOCK_MONOTONIC */
@@ -552,6 +568,154 @@ store_is_past(int64_t t, int64_t leeway, int64_t now)
 	return (uint64_t)now - (uint64_t)t > (uint64_t)leeway;
 }
 
+/* meta's i64 name: 0, MDB_NOTFOUND or an LMDB code (a bad size: corrupt). */
+static int
+store_meta_get_i64(MDB_txn *txn, MDB_dbi dbi, const char *name, int64_t *x)
+{
+	MDB_val	 k, v;
+	int	 rc;
+
+	k.mv_data = (void *)(uintptr_t)name;
+	k.mv_size = strlen(name);
+	if ((rc = mdb_get(txn, dbi, &k, &v)) != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return MDB_CORRUPTED;
+	*x = store_get_i64(&v);
+	return 0;
+}
+
+static int
+store_meta_put_i64(MDB_txn *txn, MDB_dbi dbi, const char *name, int64_t x)
+{
+	unsigned char		 vb[8];
+	struct store_wbuf	 b = { vb, sizeof(vb), 0, false };
+	MDB_val			 k, v;
+
+	store_wn(&b, (uint64_t)x, 8);
+	k.mv_data = (void *)(uintptr_t)name;
+	k.mv_size = strlen(name);
+	v.mv_data = vb;
+	v.mv_size = sizeof(vb);
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+/*
+ * Does a consumed mark m (exp + mark_base) still count at now, that is
+ * exp + mark_leeway >= now?  now and the leeways are far from the ends of
+ * int64_t; m, read from the map, may be anything.
+ */
+static bool
+store_mark_live(const struct store *s, int64_t m, int64_t now)
+{
+	return m >= now - s->mark_leeway + s->mark_base;
+}
+
+/*
+ * Raise, inside txn, the leeway consumed marks count with to leeway:
+ * every mark then counts until exp + leeway, those written before the
+ * raise too.  A mark that counted only until exp + the old leeway may be
+ * swept already, so a token with exp + old leeway < now is consumed no
+ * more: consume_floor (SECURITY.md finding 6).  A lower leeway changes
+ * nothing, marks still count as long as before.  *from is the leeway
+ * raised from, -1 if none was.  The fields change with the puts: a caller
+ * whose transaction then fails puts them back.
+ */
+static int
+store_marks_raise(struct store *s, MDB_txn *txn, int64_t leeway,
+    int64_t now, int64_t *from)
+{
+	int64_t	 floor;
+	int	 rc;
+
+	*from = -1;
+	if (leeway <= s->mark_leeway)
+		return 0;
+	floor = now - s->mark_leeway;
+	if (floor < s->consume_floor)
+		floor = s->consume_floor;
+	if ((rc = store_meta_put_i64(txn, s->meta_dbi, "consume_floor",
+	    floor)) != 0 || (rc = store_meta_put_i64(txn, s->meta_dbi,
+	    "consume_leeway", leeway)) != 0)
+		return rc;
+	*from = s->mark_leeway;
+	s->consume_floor = floor;
+	s->mark_leeway = leeway;
+	return 0;
+}
+
+static void
+store_log_raise(const struct store *s, int64_t from)
+{
+	log_info("store_leeway_raised", "from=%lld to=%lld consume_floor=%lld "
+	    "note=\"a token with exp before consume_floor is answered expired "
+	    "when consumed\"", (long long)from,
+	    (long long)s->mark_leeway, (long long)s->consume_floor);
+}
+
+/*
+ * The consumed marks' metadata, inside open's transaction:
+ * consume_base, the leeway when the store got these keys (a mark holds
+ * exp + base, so the marks of older versions, which hold exp plus the
+ * leeway of their consume, read right when that was the configured one);
+ * consume_leeway, the highest leeway since, which marks count with;
+ * consume_floor, below which a token's exp is not consumed.  A store
+ * without them gets them from the configured leeway; one with only some,
+ * or out of range, is refused: a guess could reopen replays.  Then the
+ * configured leeway raises consume_leeway if it is higher.
+ */
+static int
+store_marks_open(struct store *s, MDB_txn *txn, int64_t now, int64_t *from,
+    char *err, size_t errlen)
+{
+	static const char *const names[3] = { "consume_base",
+		"consume_leeway", "consume_floor" };
+	int64_t	 x[3];
+	int	 rc, i, found = 0;
+
+	for (i = 0; i < 3; i++) {
+		rc = store_meta_get_i64(txn, s->meta_dbi, names[i], &x[i]);
+		if (rc == 0)
+			found++;
+		else if (rc == MDB_CORRUPTED) {
+			snprintf(err, errlen, "state store %s is damaged (not "
+			    "8 bytes)", names[i]);
+			return -1;
+		} else if (rc != MDB_NOTFOUND) {
+			snprintf(err, errlen, "state store %s: %s", names[i],
+			    mdb_strerror(rc));
+			return -1;
+		}
+	}
+	if (found == 0) {
+		x[0] = x[1] = s->leeway_s;
+		x[2] = 0;
+		for (i = 0; i < 3; i++)
+			if ((rc = store_meta_put_i64(txn, s->meta_dbi,
+			    names[i], x[i])) != 0) {
+				snprintf(err, errlen, "state store %s: %s",
+				    names[i], mdb_strerror(rc));
+				return -1;
+			}
+	} else if (found != 3 || x[0] < 0 || x[0] > x[1] ||
+	    x[1] > STORE_LEEWAY_MAX) {
+		snprintf(err, errlen, "state store consume metadata is "
+		    "damaged (base, leeway: %d of 3 keys, %lld, %lld)", found,
+		    found == 3 ? (long long)x[0] : -1LL,
+		    found == 3 ? (long long)x[1] : -1LL);
+		return -1;
+	}
+	s->mark_base = x[0];
+	s->mark_leeway = x[1];
+	s->consume_floor = x[2];
+	if ((rc = store_marks_raise(s, txn, s->leeway_s, now, from)) != 0) {
+		snprintf(err, errlen, "state store consume metadata: %s",
+		    mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 /* --- opening and closing ------------------------------------------------ */
 
 static int
@@ -599,6 +763,7 @@ store_open_dbis(struct store *s, char *err, size_t errlen)
 	MDB_val		 k, v;
 	unsigned char	 ver[4];
 	uint32_t	 have;
+	int64_t		 from;
 	int		 rc, i;
 
 	if (mdb_env_get_maxkeysize(s->env[STORE_STATE]) < STORE_KEY_MAX) {
@@ -653,10 +818,15 @@ store_open_dbis(struct store *s, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	if (store_marks_open(s, txn, (int64_t)time(NULL), &from, err,
+	    errlen) == -1)
+		goto fail;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != 0)
 		goto lmdb;
+	if (from != -1)
+		store_log_raise(s, from);
 	return 0;
 lmdb:
 	snprintf(err, errlen, "opening store databases: %s", mdb_strerror(rc));
@@ -745,6 +915,7 @@ store_open(const struct store_cfg *cfg, char *err, size_t errlen)
 
 	if (cfg == NULL || cfg->dir == NULL || cfg->cache_map_bytes == 0 ||
 	    cfg->state_map_bytes == 0 || cfg->leeway_s < 0 ||
+	    cfg->leeway_s > STORE_LEEWAY_MAX ||
 	    cfg->sweep_interval_s < 0 ||
 	    cfg->probation > STORE_PROBATION_MAX) {
 		snprintf(err, errlen, "store: invalid configuration");
@@ -1580,7 +1751,7 @@ store_revoke(struct store *s, struct store_revocation *r, size_t n,
 
 int
 store_consume(struct store *s, const char *iss, const char *jti,
-    int64_t until, char *err, size_t errlen)
+    int64_t exp, char *err, size_t errlen)
 {
 	struct store_op	 op;
 	size_t		 jl;
@@ -1595,7 +1766,7 @@ store_consume(struct store *s, const char *iss, const char *jti,
 	op.type = STORE_OP_CONSUME;
 	op.iss = iss;
 	op.jti = jti;
-	op.until = until;
+	op.exp = exp;
 	if (store_submit(s, &op) == -1) {
 		snprintf(err, errlen, "store is closing");
 		return -1;
@@ -1603,6 +1774,33 @@ store_consume(struct store *s, const char *iss, const char *jti,
 	if (op.rc == -1)
 		snprintf(err, errlen, "%s", op.err);
 	return (int)op.rc;
+}
+
+int
+store_set_leeway(struct store *s, int64_t leeway_s, char *err, size_t errlen)
+{
+	struct store_op	 op;
+
+	if (leeway_s < 0 || leeway_s > STORE_LEEWAY_MAX) {
+		snprintf(err, errlen, "leeway %lld is out of range",
+		    (long long)leeway_s);
+		return -1;
+	}
+	memset(&op, 0, sizeof(op));
+	op.type = STORE_OP_LEEWAY;
+	op.leeway = leeway_s;
+	if (store_submit(s, &op) == -1) {
+		snprintf(err, errlen, "store is closing");
+		return -1;
+	}
+	if (op.rc == -1) {
+		snprintf(err, errlen, "%s", op.err);
+		return -1;
+	}
+	/* The writer leaves the fields alone until the next such op. */
+	if (op.rc == 1)
+		store_log_raise(s, op.from);
+	return 0;
 }
 
 void
@@ -1722,12 +1920,11 @@ static bool
 store_pred_consumed(const struct store *s, const MDB_val *k, const MDB_val *v,
     int64_t now)
 {
-	(void)s;
 	(void)k;
 	/* A corrupt mark is kept: dropping it could allow a replay. */
 	if (v->mv_size != 8)
 		return false;
-	return store_get_i64(v) < now;
+	return !store_mark_live(s, store_get_i64(v), now);
 }
 
 static bool
@@ -1993,7 +2190,11 @@ store_revoke_apply(struct store *s, MDB_txn *txn, struct store_op *op)
 	return mdb_put(txn, s->meta_dbi, &k, &v, 0);
 }
 
-/* Check-and-set of (iss, jti) inside the writer's transaction. */
+/*
+ * Check-and-set of (iss, jti) inside the writer's transaction: rc 1 for a
+ * mark that still counts, 2 for a token below the floor, whose mark may
+ * have been swept before the leeway was raised (store_marks_raise()).
+ */
 static int
 store_consume_apply(struct store *s, MDB_txn *txn, struct store_op *op,
     int64_t now)
@@ -2012,13 +2213,19 @@ store_consume_apply(struct store *s, MDB_txn *txn, struct store_op *op,
 		/* A mark that does not decode is an error, not a first use. */
 		if (v.mv_size != 8)
 			return MDB_CORRUPTED;
-		if (store_get_i64(&v) >= now) {
+		if (store_mark_live(s, store_get_i64(&v), now)) {
 			op->rc = 1;
 			return 0;
 		}
 	} else if (rc != MDB_NOTFOUND)
 		return rc;
-	store_wn(&b, (uint64_t)op->until, 8);
+	if (op->exp < s->consume_floor) {
+		op->rc = 2;
+		return 0;
+	}
+	/* exp + mark_base, saturated: it counts until exp + mark_leeway. */
+	store_wn(&b, (uint64_t)(op->exp > INT64_MAX - s->mark_base ?
+	    INT64_MAX : op->exp + s->mark_base), 8);
 	v.mv_data = vb;
 	v.mv_size = sizeof(vb);
 	if ((rc = mdb_put(txn, s->consumed_dbi, &k, &v, 0)) != 0)
@@ -2030,14 +2237,15 @@ store_consume_apply(struct store *s, MDB_txn *txn, struct store_op *op,
 static bool
 store_op_is_state(const struct store_op *op)
 {
-	return op->type == STORE_OP_REVOKE || op->type == STORE_OP_CONSUME;
+	return op->type == STORE_OP_REVOKE || op->type == STORE_OP_CONSUME ||
+	    op->type == STORE_OP_LEEWAY;
 }
 
 static void
 store_op_fail(struct store_op *op, int rc, const char *what)
 {
 	const char	*act = op->type == STORE_OP_REVOKE ? "revocation" :
-	    "consume";
+	    op->type == STORE_OP_CONSUME ? "consume" : "leeway change";
 	size_t		 i;
 
 	op->rc = -1;
@@ -2053,10 +2261,28 @@ store_op_fail(struct store_op *op, int rc, const char *what)
 }
 
 /*
- * Every revoke and consume of the batch in one durable transaction, each
- * in a child transaction of its own: an op that fails (a full map, most
- * often) is rolled back alone and the others still commit.  No op gets
- * its answer before the parent's commit is synced.
+ * A leeway change inside the writer's transaction; the cache's sweep
+ * follows the leeway in force, higher or lower.
+ */
+static int
+store_leeway_apply(struct store *s, MDB_txn *txn, struct store_op *op,
+    int64_t now)
+{
+	int	 rc;
+
+	if ((rc = store_marks_raise(s, txn, op->leeway, now, &op->from)) != 0)
+		return rc;
+	s->leeway_s = op->leeway;
+	op->rc = op->from != -1 ? 1 : 0;
+	return 0;
+}
+
+/*
+ * Every revoke, consume and leeway change of the batch in one durable
+ * transaction, each in a child transaction of its own: an op that fails
+ * (a full map, most often) is rolled back alone and the others still
+ * commit.  No op gets its answer before the parent's commit is synced;
+ * if that fails, the fields a leeway change set are put back.
  */
 static void
 store_state_write(struct store *s, struct store_op *batch)
@@ -2064,6 +2290,8 @@ store_state_write(struct store *s, struct store_op *batch)
 	struct store_op	*op;
 	MDB_txn		*txn = NULL, *child;
 	int64_t		 now = (int64_t)time(NULL);
+	int64_t		 leeway = s->leeway_s, mark_leeway = s->mark_leeway;
+	int64_t		 floor = s->consume_floor;
 	int		 rc;
 
 	if ((rc = mdb_txn_begin(s->env[STORE_STATE], NULL, 0, &txn)) != 0) {
@@ -2080,8 +2308,10 @@ store_state_write(struct store *s, struct store_op *batch)
 		}
 		if (op->type == STORE_OP_REVOKE)
 			rc = store_revoke_apply(s, child, op);
-		else
+		else if (op->type == STORE_OP_CONSUME)
 			rc = store_consume_apply(s, child, op, now);
+		else
+			rc = store_leeway_apply(s, child, op, now);
 		if (rc != 0) {
 			mdb_txn_abort(child);
 			store_op_fail(op, rc, "write");
@@ -2099,6 +2329,9 @@ store_state_write(struct store *s, struct store_op *batch)
 fail:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
+	s->leeway_s = leeway;
+	s->mark_leeway = mark_leeway;
+	s->consume_floor = floor;
 	log_err("store_commit_failed", "store=state error=\"%s\"",
 	    mdb_strerror(rc));
 	for (op = batch; op != NULL; op = op->next)

@@ -44,7 +44,7 @@ struct store_cfg {
 	const char	*dir;			/* created if missing (0700) */
 	size_t		 cache_map_bytes;	/* LMDB map size of cache */
 	size_t		 state_map_bytes;	/* LMDB map size of state */
-	int64_t		 leeway_s;		/* kept past exp by the sweeper */
+	int64_t		 leeway_s;		/* verify's, 0..3600 */
 	int64_t		 sweep_interval_s;	/* 0: no periodic sweep */
 	size_t		 probation;		/* slots; 0: every put to LMDB */
 };
@@ -90,13 +90,28 @@ int		 store_revoked(struct store_reader *,
 		    const struct eid_assertion *, int64_t now);
 
 /*
- * Consume-once: mark (iss, jti) used until "until" (the token's exp plus
- * leeway), atomically in the writer's transaction.  Blocks until the
- * mark is durable.  0: first use, 1: already consumed (REPLAYED), -1:
- * store error or full (err says which).
+ * Consume-once: mark (iss, jti) of a token expiring at exp as used,
+ * atomically in the writer's transaction.  The mark counts while the
+ * token could verify, until exp plus the highest leeway the store has
+ * been given (SECURITY.md finding 6).  Blocks until the mark is durable.
+ * 0: first use, 1: already consumed (REPLAYED), 2: exp is too old to be
+ * consumed since a raise of the leeway (its mark may be gone; EXPIRED),
+ * -1: store error or full (err says which).
  */
 int		 store_consume(struct store *, const char *iss, const char *jti,
-		    int64_t until, char *err, size_t errlen);
+		    int64_t exp, char *err, size_t errlen);
+
+/*
+ * The leeway verification is about to use (a reload; store_open() takes
+ * the configured one).  Higher than any before, it is persisted, every
+ * consumed mark counts that much longer, and a token already past exp
+ * plus the old leeway, whose mark may be swept, is no longer consumed
+ * (store_consume() 2).  Lower, marks count as long as before.  Durable
+ * before it returns: call it before the new leeway verifies anything.
+ * -1 and err on failure (then nothing changed).
+ */
+int		 store_set_leeway(struct store *, int64_t leeway_s, char *err,
+		    size_t errlen);
 
 enum store_rev_kind {
 	STORE_REV_TOKEN = 1,

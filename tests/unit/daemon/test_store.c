@@ -1166,8 +1166,8 @@ test_consume(void **state)
 	t_reopen(t);
 	assert_int_equal(store_consume(t->s, T_ISS, "once", now + 600, err,
 	    sizeof(err)), 1);
-	/* A mark past its until no longer counts. */
-	assert_int_equal(store_consume(t->s, T_ISS, "old", now - 5, err,
+	/* A mark past exp + leeway (60) no longer counts. */
+	assert_int_equal(store_consume(t->s, T_ISS, "old", now - 61, err,
 	    sizeof(err)), 0);
 	assert_int_equal(store_consume(t->s, T_ISS, "old", now + 600, err,
 	    sizeof(err)), 0);
@@ -1350,6 +1350,119 @@ test_state_full(void **state)
 	assert_int_equal(t_revoked(t, &a, 100), 1);
 }
 
+/*
+ * Raising the leeway (SECURITY.md finding 6): a token past exp + the old
+ * leeway verifies again under the new one, so its consumed mark must
+ * count with the new leeway, and where the sweep has dropped it already
+ * the token must not be consumed anew.
+ */
+static void
+test_consume_leeway_raise(void **state)
+{
+	struct t_ctx	*t = *state;
+	char		 err[256] = "";
+	int64_t		 now = (int64_t)time(NULL);
+
+	t_open(t);
+	/* exp + 60 has passed: the sweep drops "swept"'s mark. */
+	assert_int_equal(store_consume(t->s, T_ISS, "swept", now - 70, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_sweep(t->s, now), 1);
+	assert_int_equal(store_consume(t->s, T_ISS, "kept", now - 70, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_consume(t->s, T_ISS, "live", now + 600, err,
+	    sizeof(err)), 0);
+
+	assert_int_equal(store_set_leeway(t->s, 120, err, sizeof(err)), 0);
+	/* Within exp + 120 now: "kept" counts again, "swept" is refused. */
+	assert_int_equal(store_consume(t->s, T_ISS, "kept", now + 600, err,
+	    sizeof(err)), 1);
+	assert_int_equal(store_consume(t->s, T_ISS, "swept", now - 70, err,
+	    sizeof(err)), 2);
+	/* So is a token never seen that had expired under the old leeway. */
+	assert_int_equal(store_consume(t->s, T_ISS, "unseen", now - 70, err,
+	    sizeof(err)), 2);
+	assert_int_equal(store_consume(t->s, T_ISS, "fresh", now - 50, err,
+	    sizeof(err)), 0);
+	/* A mark written under 60 is swept after exp + 120, not + 60. */
+	assert_int_equal(store_sweep(t->s, now + 600 + 61), 2);
+	assert_int_equal(store_consume(t->s, T_ISS, "live", now + 600, err,
+	    sizeof(err)), 1);
+	assert_int_equal(store_sweep(t->s, now + 600 + 121), 1);
+
+	/* Durable; lowering the leeway keeps marks as long as before. */
+	t_reopen(t);
+	assert_int_equal(store_consume(t->s, T_ISS, "swept", now - 70, err,
+	    sizeof(err)), 2);
+	assert_int_equal(store_set_leeway(t->s, 30, err, sizeof(err)), 0);
+	assert_int_equal(store_consume(t->s, T_ISS, "live", now + 600, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_sweep(t->s, now + 600 + 61), 0);
+	assert_int_equal(store_consume(t->s, T_ISS, "live", now + 600, err,
+	    sizeof(err)), 1);
+	assert_int_equal(store_set_leeway(t->s, 3601, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "out of range"));
+}
+
+/* A higher leeway in the configuration at open does what a reload does. */
+static void
+test_consume_leeway_open(void **state)
+{
+	struct t_ctx	*t = *state;
+	char		 err[256] = "";
+	int64_t		 now = (int64_t)time(NULL);
+
+	t_open(t);
+	assert_int_equal(store_consume(t->s, T_ISS, "x", now - 70, err,
+	    sizeof(err)), 0);
+	assert_int_equal(store_sweep(t->s, now), 1);
+	t_close(t);
+	t->cfg.leeway_s = 120;
+	t_open(t);
+	assert_int_equal(store_consume(t->s, T_ISS, "x", now - 70, err,
+	    sizeof(err)), 2);
+	assert_int_equal(store_consume(t->s, T_ISS, "y", now - 50, err,
+	    sizeof(err)), 0);
+	t_close(t);
+	t->cfg.leeway_s = 3601;
+	assert_null(store_open(&t->cfg, err, sizeof(err)));
+}
+
+/* Consume metadata that does not read right is refused, not guessed. */
+static void
+test_consume_meta_damaged(void **state)
+{
+	struct t_ctx	*t = *state;
+	unsigned char	 v[8] = { 0 }, big[8] = { 0x11, 0x0f }; /* 3857 */
+	char		 err[256] = "";
+	MDB_env		*env;
+
+	t_open(t);
+	t_close(t);
+	env = t_raw_open(t, "state");
+	assert_int_equal(t_raw_get(env, "meta", "consume_leeway", 14, v,
+	    sizeof(v)), 8);
+	assert_int_equal(v[0], 60);
+	t_raw_put(env, "meta", "consume_leeway", 14, v, 3);
+	mdb_env_close(env);
+	assert_null(store_open(&t->cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "consume_leeway"));
+
+	env = t_raw_open(t, "state");
+	t_raw_put(env, "meta", "consume_leeway", 14, big, sizeof(big));
+	mdb_env_close(env);
+	assert_null(store_open(&t->cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "damaged"));
+
+	/* Below the base: marks would count for less than their leeway. */
+	v[0] = 59;
+	env = t_raw_open(t, "state");
+	t_raw_put(env, "meta", "consume_leeway", 14, v, sizeof(v));
+	mdb_env_close(env);
+	assert_null(store_open(&t->cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "damaged"));
+}
+
 /* --- schema ------------------------------------------------------------- */
 
 static void
@@ -1401,11 +1514,11 @@ test_sweep(void **state)
 		t_key(k, i);
 		store_cache_put(t->s, k, &a);
 	}
-	/* Consumed: until < now goes. */
+	/* Consumed: exp + leeway (60) < now goes. */
 	for (i = 0; i < 1200; i++) {
 		snprintf(id, sizeof(id), "c-%u", i);
 		assert_int_equal(store_consume(t->s, T_ISS, id,
-		    i < 1100 ? now - 1 : now, err, sizeof(err)), 0);
+		    i < 1100 ? now - 61 : now - 60, err, sizeof(err)), 0);
 	}
 	/* Revocations: expires_at < now goes; 0 never. */
 	t_revoke1(t, STORE_REV_TOKEN, T_ISS, "r-1", 0, now - 1);
@@ -1665,6 +1778,9 @@ main(void)
 		T(test_revoke_expiry),
 		T(test_consume),
 		T(test_consume_concurrent),
+		T(test_consume_leeway_raise),
+		T(test_consume_leeway_open),
+		T(test_consume_meta_damaged),
 		T(test_state_full),
 		T(test_schema_version),
 		T(test_sweep),
