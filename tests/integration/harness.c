@@ -5,6 +5,7 @@
 /* asprintf, realpath. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -87,6 +88,54 @@ th_sleep_ms(int ms)
 	struct timespec	 ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+/* Is every thread of pid stopped (state T or t)?  0 yes, 1 no, -1 gone. */
+static int
+th_all_stopped(pid_t pid)
+{
+	char		 path[64], buf[512], *p;
+	struct dirent	*de;
+	DIR		*d;
+	FILE		*f;
+	size_t		 n;
+	int		 running = 0, seen = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while (running == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stat",
+		    (int)pid, de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;	/* a thread that just ended */
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		/* "tid (comm) S ...": comm may hold anything, ')' too. */
+		if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+			continue;
+		seen++;
+		if (p[2] != 'T' && p[2] != 't')
+			running = 1;
+	}
+	closedir(d);
+	return seen == 0 ? -1 : running;
+}
+
+bool
+th_stopped_within(pid_t pid, int timeout_ms)
+{
+	int	 waited, r;
+
+	for (waited = 0; waited <= timeout_ms; waited += 2) {
+		if ((r = th_all_stopped(pid)) != 1)
+			return r == 0;
+		th_sleep_ms(2);
+	}
+	return false;
 }
 
 const char *

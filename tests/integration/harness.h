@@ -103,6 +103,13 @@ size_t		 th_raw_read(struct th_raw *, void *buf, size_t len,
 void		 th_raw_close(struct th_raw *);
 
 void		 th_sleep_ms(int ms);
+/*
+ * True once every thread of pid has stopped (after SIGSTOP), within
+ * timeout_ms.  kill() returns before that: the thread that takes the
+ * signal stops the others, and until then they run, so a test that
+ * needs the daemon frozen must wait for this.
+ */
+bool		 th_stopped_within(pid_t pid, int timeout_ms);
 
 /* A plain TCP connection that never starts TLS; returns the fd. */
 int		 th_tcp_connect(const struct th_eidd *);

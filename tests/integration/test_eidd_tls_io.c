@@ -773,6 +773,7 @@ test_read_limit_then_read_ahead(void **state)
 		req_add(&rq, 2 + nsmall + 3, stream - rq.len);
 		assert_int_equal(rq.len, stream);
 		assert_int_equal(kill(d.pid, SIGSTOP), 0);
+		assert_true(th_stopped_within(d.pid, 5000));
 		ok = tio_write(&cl, rq.p, rq.len, false);
 		sleep_ms(100);
 		kill(d.pid, SIGCONT);
@@ -1021,6 +1022,7 @@ test_eof_with_more_than_budget(void **state)
 	reqs(&rq, 2, 20);
 	/* Stopped, so that the frames and the close_notify come in one read. */
 	assert_int_equal(kill(d.pid, SIGSTOP), 0);
+	assert_true(th_stopped_within(d.pid, 5000));
 	assert_true(tio_write(&cl, rq.p, rq.len, false));
 	ERR_clear_error();
 	r = SSL_shutdown(cl.ssl);
