@@ -271,7 +271,7 @@ handler_consume(const struct conn_info *ci, struct hres *h, struct herr *e)
 		h->v = EID_VERDICT_REPLAYED;
 		return 0;
 	case 2:
-		/* Past exp + the leeway before a raise: store_set_leeway(). */
+		/* Its mark may be gone: store_consume(), docs/adr/0014. */
 		h->v = EID_VERDICT_EXPIRED;
 		return 0;
 	default:

@@ -30,7 +30,7 @@
  *            value u8 format (1), i64 issued_before, expires_at,
  *                  created_at, u64 seq, then the string reason.
  *   consumed key   iss '\0' jti; value i64 exp + consume_base: the mark
- *            counts while exp + consume_leeway >= now.
+ *            counts while value + consume_leeway >= now (store_mark_live()).
  *
  * Key ids are global in the key set (a kid configured twice is refused),
  * so a key revocation is normally stored with iss "".  One stored with an
@@ -601,76 +601,95 @@ store_meta_put_i64(MDB_txn *txn, MDB_dbi dbi, const char *name, int64_t x)
 }
 
 /*
- * Does a consumed mark m (exp + mark_base) still count at now, that is
- * exp + mark_leeway >= now?  now and the leeways are far from the ends of
- * int64_t; m, read from the map, may be anything.
+ * Consumed marks (SECURITY.md finding 6; docs/adr/0014).  A mark must
+ * count while its token could verify, until exp + the leeway, and the
+ * leeway can be raised by a reload or a restart while marks exist.  So a
+ * mark counts while m + mark_leeway >= now, mark_leeway being the highest
+ * leeway the store has been given: a raise lengthens every mark at once.
+ * m is exp + mark_base for this version's marks, and exp plus the leeway
+ * of the consume for older ones (which read it as "until"); m >= exp in
+ * both, which is all this needs.  now and the leeways are far from the
+ * ends of int64_t; m, read from the map, may be anything.
  */
 static bool
 store_mark_live(const struct store *s, int64_t m, int64_t now)
 {
-	return m >= now - s->mark_leeway + s->mark_base;
+	return m >= now - s->mark_leeway;
 }
 
 /*
- * Raise, inside txn, the leeway consumed marks count with to leeway:
- * every mark then counts until exp + leeway, those written before the
- * raise too.  A mark that counted only until exp + the old leeway may be
- * swept already, so a token with exp + old leeway < now is consumed no
- * more: consume_floor (SECURITY.md finding 6).  A lower leeway changes
- * nothing, marks still count as long as before.  *from is the leeway
- * raised from, -1 if none was.  The fields change with the puts: a caller
- * whose transaction then fails puts them back.
+ * Raise, inside txn, the leeway marks count with.  A lower one changes
+ * nothing: marks still count as long as before.  *from is the leeway
+ * raised from, -1 if none was.  The field changes with the put: a caller
+ * whose transaction then fails puts it back.
  */
 static int
 store_marks_raise(struct store *s, MDB_txn *txn, int64_t leeway,
-    int64_t now, int64_t *from)
+    int64_t *from)
 {
-	int64_t	 floor;
 	int	 rc;
 
 	*from = -1;
 	if (leeway <= s->mark_leeway)
 		return 0;
-	floor = now - s->mark_leeway;
-	if (floor < s->consume_floor)
-		floor = s->consume_floor;
-	if ((rc = store_meta_put_i64(txn, s->meta_dbi, "consume_floor",
-	    floor)) != 0 || (rc = store_meta_put_i64(txn, s->meta_dbi,
-	    "consume_leeway", leeway)) != 0)
+	if ((rc = store_meta_put_i64(txn, s->meta_dbi, "consume_leeway",
+	    leeway)) != 0)
 		return rc;
 	*from = s->mark_leeway;
-	s->consume_floor = floor;
 	s->mark_leeway = leeway;
 	return 0;
 }
 
 static void
-store_log_raise(const struct store *s, int64_t from)
+store_log_raise(int64_t from, int64_t to)
 {
-	log_info("store_leeway_raised", "from=%lld to=%lld consume_floor=%lld "
-	    "note=\"a token with exp before consume_floor is answered expired "
-	    "when consumed\"", (long long)from,
-	    (long long)s->mark_leeway, (long long)s->consume_floor);
+	log_info("store_leeway_raised", "from=%lld to=%lld note=\"consumed "
+	    "tokens are remembered until exp plus the new leeway\"",
+	    (long long)from, (long long)to);
 }
 
 /*
- * The consumed marks' metadata, inside open's transaction:
- * consume_base, the leeway when the store got these keys (a mark holds
- * exp + base, so the marks of older versions, which hold exp plus the
- * leeway of their consume, read right when that was the configured one);
- * consume_leeway, the highest leeway since, which marks count with;
- * consume_floor, below which a token's exp is not consumed.  A store
- * without them gets them from the configured leeway; one with only some,
+ * Before the sweep deletes a mark m < now - mark_leeway, inside its
+ * transaction: every token whose mark may be gone has exp <= m < the
+ * floor, and is not consumed again (store_consume_apply()), even if a
+ * higher leeway or a clock set back makes it verify.
+ */
+static int
+store_floor_raise(struct store *s, MDB_txn *txn, int64_t now)
+{
+	int64_t	 floor = now - s->mark_leeway;
+	int	 rc;
+
+	if (floor <= s->consume_floor)
+		return 0;
+	if ((rc = store_meta_put_i64(txn, s->meta_dbi, "consume_floor",
+	    floor)) != 0)
+		return rc;
+	s->consume_floor = floor;
+	return 0;
+}
+
+/* A floor further ahead than this is damage, not a clock set back. */
+#define STORE_FLOOR_AHEAD_MAX	86400
+
+/*
+ * The consumed marks' metadata, inside open's transaction: consume_base
+ * (what a mark adds to exp, the leeway when the store got these keys:
+ * an older version reading a mark as "until" then reads it right);
+ * consume_leeway, the highest leeway since; consume_floor, below which a
+ * token's exp is not consumed.  A store without them gets them from the
+ * configured leeway, and if it is not new (fresh false) a floor of now:
+ * an earlier version swept marks and left no floor.  One with only some,
  * or out of range, is refused: a guess could reopen replays.  Then the
  * configured leeway raises consume_leeway if it is higher.
  */
 static int
-store_marks_open(struct store *s, MDB_txn *txn, int64_t now, int64_t *from,
-    char *err, size_t errlen)
+store_marks_open(struct store *s, MDB_txn *txn, bool fresh, int64_t now,
+    int64_t *from, char *err, size_t errlen)
 {
 	static const char *const names[3] = { "consume_base",
 		"consume_leeway", "consume_floor" };
-	int64_t	 x[3];
+	int64_t	 x[3] = { 0, 0, 0 };
 	int	 rc, i, found = 0;
 
 	for (i = 0; i < 3; i++) {
@@ -689,7 +708,7 @@ store_marks_open(struct store *s, MDB_txn *txn, int64_t now, int64_t *from,
 	}
 	if (found == 0) {
 		x[0] = x[1] = s->leeway_s;
-		x[2] = 0;
+		x[2] = fresh ? 0 : now;
 		for (i = 0; i < 3; i++)
 			if ((rc = store_meta_put_i64(txn, s->meta_dbi,
 			    names[i], x[i])) != 0) {
@@ -697,18 +716,28 @@ store_marks_open(struct store *s, MDB_txn *txn, int64_t now, int64_t *from,
 				    names[i], mdb_strerror(rc));
 				return -1;
 			}
-	} else if (found != 3 || x[0] < 0 || x[0] > x[1] ||
-	    x[1] > STORE_LEEWAY_MAX) {
+	} else if (found != 3) {
 		snprintf(err, errlen, "state store consume metadata is "
-		    "damaged (base, leeway: %d of 3 keys, %lld, %lld)", found,
-		    found == 3 ? (long long)x[0] : -1LL,
-		    found == 3 ? (long long)x[1] : -1LL);
+		    "damaged (%d of its 3 keys)", found);
 		return -1;
-	}
+	} else if (x[0] < 0 || x[0] > x[1] || x[1] > STORE_LEEWAY_MAX) {
+		snprintf(err, errlen, "state store consume metadata is "
+		    "damaged (base %lld, leeway %lld)", (long long)x[0],
+		    (long long)x[1]);
+		return -1;
+	} else if (x[2] > now + STORE_FLOOR_AHEAD_MAX) {
+		snprintf(err, errlen, "state store consume_floor is %lld s "
+		    "ahead of the clock: damaged, or the clock is wrong",
+		    (long long)(x[2] - now));
+		return -1;
+	} else if (x[2] > now)
+		log_warnx("store_floor_ahead", "seconds=%lld note=\"the clock "
+		    "was set back: tokens expiring before consume_floor are "
+		    "answered expired to a consume\"", (long long)(x[2] - now));
 	s->mark_base = x[0];
 	s->mark_leeway = x[1];
 	s->consume_floor = x[2];
-	if ((rc = store_marks_raise(s, txn, s->leeway_s, now, from)) != 0) {
+	if ((rc = store_marks_raise(s, txn, s->leeway_s, from)) != 0) {
 		snprintf(err, errlen, "state store consume metadata: %s",
 		    mdb_strerror(rc));
 		return -1;
@@ -764,6 +793,7 @@ store_open_dbis(struct store *s, char *err, size_t errlen)
 	unsigned char	 ver[4];
 	uint32_t	 have;
 	int64_t		 from;
+	bool		 fresh = false;
 	int		 rc, i;
 
 	if (mdb_env_get_maxkeysize(s->env[STORE_STATE]) < STORE_KEY_MAX) {
@@ -794,6 +824,7 @@ store_open_dbis(struct store *s, char *err, size_t errlen)
 	rc = mdb_get(txn, s->meta_dbi, &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		/* A new store: this version wrote it. */
+		fresh = true;
 		ver[0] = STORE_SCHEMA_VERSION;
 		ver[1] = ver[2] = ver[3] = 0;
 		v.mv_data = ver;
@@ -818,7 +849,7 @@ store_open_dbis(struct store *s, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	if (store_marks_open(s, txn, (int64_t)time(NULL), &from, err,
+	if (store_marks_open(s, txn, fresh, (int64_t)time(NULL), &from, err,
 	    errlen) == -1)
 		goto fail;
 	rc = mdb_txn_commit(txn);
@@ -826,7 +857,7 @@ store_open_dbis(struct store *s, char *err, size_t errlen)
 	if (rc != 0)
 		goto lmdb;
 	if (from != -1)
-		store_log_raise(s, from);
+		store_log_raise(from, s->mark_leeway);
 	return 0;
 lmdb:
 	snprintf(err, errlen, "opening store databases: %s", mdb_strerror(rc));
@@ -1797,9 +1828,8 @@ store_set_leeway(struct store *s, int64_t leeway_s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", op.err);
 		return -1;
 	}
-	/* The writer leaves the fields alone until the next such op. */
 	if (op.rc == 1)
-		store_log_raise(s, op.from);
+		store_log_raise(op.from, op.leeway);
 	return 0;
 }
 
@@ -1843,6 +1873,7 @@ store_sweep_db(struct store *s, enum store_which w, MDB_dbi dbi,
 	MDB_val		 k, v;
 	size_t		 rlen = 0;
 	long		 removed = 0, n, scanned;
+	int64_t		 floor = s->consume_floor;
 	bool		 more = true, resuming = false;
 	int		 rc;
 
@@ -1883,6 +1914,10 @@ store_sweep_db(struct store *s, enum store_which w, MDB_dbi dbi,
 			goto fail;
 		mdb_cursor_close(c);
 		c = NULL;
+		/* The floor goes with the marks (and back with a failure). */
+		if (n > 0 && w == STORE_STATE && dbi == s->consumed_dbi &&
+		    (rc = store_floor_raise(s, txn, now)) != 0)
+			goto fail;
 		if (n == 0)
 			mdb_txn_abort(txn);
 		else if ((rc = mdb_txn_commit(txn)) != 0) {
@@ -1890,6 +1925,7 @@ store_sweep_db(struct store *s, enum store_which w, MDB_dbi dbi,
 			goto fail;
 		}
 		txn = NULL;
+		floor = s->consume_floor;
 		removed += n;
 	}
 	return removed;
@@ -1898,6 +1934,7 @@ fail:
 		mdb_cursor_close(c);
 	if (txn != NULL)
 		mdb_txn_abort(txn);
+	s->consume_floor = floor;
 	log_warnx("store_sweep_failed", "store=%s error=\"%s\"",
 	    w == STORE_CACHE ? "cache" : "state", mdb_strerror(rc));
 	return -1;
@@ -1924,6 +1961,7 @@ store_pred_consumed(const struct store *s, const MDB_val *k, const MDB_val *v,
 	/* A corrupt mark is kept: dropping it could allow a replay. */
 	if (v->mv_size != 8)
 		return false;
+	/* store_sweep_db() raises the floor in the same transaction. */
 	return !store_mark_live(s, store_get_i64(v), now);
 }
 
@@ -2192,8 +2230,10 @@ store_revoke_apply(struct store *s, MDB_txn *txn, struct store_op *op)
 
 /*
  * Check-and-set of (iss, jti) inside the writer's transaction: rc 1 for a
- * mark that still counts, 2 for a token below the floor, whose mark may
- * have been swept before the leeway was raised (store_marks_raise()).
+ * mark that still counts; 2 for a token that could not verify now (the
+ * writer runs after the verify, up to a batch of synced commits later,
+ * and the sweep may have taken the mark meanwhile) or whose exp is below
+ * the floor (its mark may be gone: store_floor_raise()).
  */
 static int
 store_consume_apply(struct store *s, MDB_txn *txn, struct store_op *op,
@@ -2219,11 +2259,11 @@ store_consume_apply(struct store *s, MDB_txn *txn, struct store_op *op,
 		}
 	} else if (rc != MDB_NOTFOUND)
 		return rc;
-	if (op->exp < s->consume_floor) {
+	if (op->exp < now - s->mark_leeway || op->exp < s->consume_floor) {
 		op->rc = 2;
 		return 0;
 	}
-	/* exp + mark_base, saturated: it counts until exp + mark_leeway. */
+	/* exp + mark_base, saturated: it counts past exp + mark_leeway. */
 	store_wn(&b, (uint64_t)(op->exp > INT64_MAX - s->mark_base ?
 	    INT64_MAX : op->exp + s->mark_base), 8);
 	v.mv_data = vb;
@@ -2265,12 +2305,11 @@ store_op_fail(struct store_op *op, int rc, const char *what)
  * follows the leeway in force, higher or lower.
  */
 static int
-store_leeway_apply(struct store *s, MDB_txn *txn, struct store_op *op,
-    int64_t now)
+store_leeway_apply(struct store *s, MDB_txn *txn, struct store_op *op)
 {
 	int	 rc;
 
-	if ((rc = store_marks_raise(s, txn, op->leeway, now, &op->from)) != 0)
+	if ((rc = store_marks_raise(s, txn, op->leeway, &op->from)) != 0)
 		return rc;
 	s->leeway_s = op->leeway;
 	op->rc = op->from != -1 ? 1 : 0;
@@ -2291,7 +2330,6 @@ store_state_write(struct store *s, struct store_op *batch)
 	MDB_txn		*txn = NULL, *child;
 	int64_t		 now = (int64_t)time(NULL);
 	int64_t		 leeway = s->leeway_s, mark_leeway = s->mark_leeway;
-	int64_t		 floor = s->consume_floor;
 	int		 rc;
 
 	if ((rc = mdb_txn_begin(s->env[STORE_STATE], NULL, 0, &txn)) != 0) {
@@ -2311,7 +2349,7 @@ store_state_write(struct store *s, struct store_op *batch)
 		else if (op->type == STORE_OP_CONSUME)
 			rc = store_consume_apply(s, child, op, now);
 		else
-			rc = store_leeway_apply(s, child, op, now);
+			rc = store_leeway_apply(s, child, op);
 		if (rc != 0) {
 			mdb_txn_abort(child);
 			store_op_fail(op, rc, "write");
@@ -2331,7 +2369,6 @@ fail:
 		mdb_txn_abort(txn);
 	s->leeway_s = leeway;
 	s->mark_leeway = mark_leeway;
-	s->consume_floor = floor;
 	log_err("store_commit_failed", "store=state error=\"%s\"",
 	    mdb_strerror(rc));
 	for (op = batch; op != NULL; op = op->next)

@@ -91,11 +91,12 @@ int		 store_revoked(struct store_reader *,
 
 /*
  * Consume-once: mark (iss, jti) of a token expiring at exp as used,
- * atomically in the writer's transaction.  The mark counts while the
- * token could verify, until exp plus the highest leeway the store has
- * been given (SECURITY.md finding 6).  Blocks until the mark is durable.
- * 0: first use, 1: already consumed (REPLAYED), 2: exp is too old to be
- * consumed since a raise of the leeway (its mark may be gone; EXPIRED),
+ * atomically in the writer's transaction.  The mark counts at least
+ * while the token could verify, until exp plus the highest leeway the
+ * store has been given (SECURITY.md finding 6).  Blocks until the mark
+ * is durable.  0: first use, 1: already consumed (REPLAYED), 2: not
+ * consumed (EXPIRED): past exp plus that leeway by the writer's clock,
+ * or exp below the floor the sweep leaves, where marks may be gone;
  * -1: store error or full (err says which).
  */
 int		 store_consume(struct store *, const char *iss, const char *jti,
@@ -103,12 +104,10 @@ int		 store_consume(struct store *, const char *iss, const char *jti,
 
 /*
  * The leeway verification is about to use (a reload; store_open() takes
- * the configured one).  Higher than any before, it is persisted, every
- * consumed mark counts that much longer, and a token already past exp
- * plus the old leeway, whose mark may be swept, is no longer consumed
- * (store_consume() 2).  Lower, marks count as long as before.  Durable
- * before it returns: call it before the new leeway verifies anything.
- * -1 and err on failure (then nothing changed).
+ * the configured one).  Higher than any before, it is persisted and
+ * every consumed mark counts that much longer; lower, marks count as
+ * long as before.  Durable before it returns: call it before the new
+ * leeway verifies anything.  -1 and err on failure.
  */
 int		 store_set_leeway(struct store *, int64_t leeway_s, char *err,
 		    size_t errlen);

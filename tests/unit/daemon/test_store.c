@@ -303,6 +303,33 @@ t_raw_put(MDB_env *env, const char *db, const void *k, size_t klen,
 	assert_int_equal(mdb_txn_commit(txn), 0);
 }
 
+/* meta's key name set to the little-endian x. */
+static void
+t_put_i64(MDB_env *env, const char *name, int64_t x)
+{
+	unsigned char	 b[8];
+	int		 i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)((uint64_t)x >> (8 * i));
+	t_raw_put(env, "meta", name, strlen(name), b, sizeof(b));
+}
+
+static void
+t_raw_del(MDB_env *env, const char *db, const char *k)
+{
+	MDB_txn	*txn;
+	MDB_dbi	 dbi;
+	MDB_val	 kv;
+
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	kv.mv_data = (void *)(uintptr_t)k;
+	kv.mv_size = strlen(k);
+	assert_int_equal(mdb_del(txn, dbi, &kv, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
 /* Copy of the stored value of key k in db; its length. */
 static size_t
 t_raw_get(MDB_env *env, const char *db, const void *k, size_t klen,
@@ -1166,9 +1193,12 @@ test_consume(void **state)
 	t_reopen(t);
 	assert_int_equal(store_consume(t->s, T_ISS, "once", now + 600, err,
 	    sizeof(err)), 1);
-	/* A mark past exp + leeway (60) no longer counts. */
+	/*
+	 * Past exp + leeway (60) by the writer's clock: not consumed, since
+	 * the sweep may have taken its mark since the token was verified.
+	 */
 	assert_int_equal(store_consume(t->s, T_ISS, "old", now - 61, err,
-	    sizeof(err)), 0);
+	    sizeof(err)), 2);
 	assert_int_equal(store_consume(t->s, T_ISS, "old", now + 600, err,
 	    sizeof(err)), 0);
 	assert_int_equal(store_consume(t->s, T_ISS, "old", now + 600, err,
@@ -1352,9 +1382,10 @@ test_state_full(void **state)
 
 /*
  * Raising the leeway (SECURITY.md finding 6): a token past exp + the old
- * leeway verifies again under the new one, so its consumed mark must
- * count with the new leeway, and where the sweep has dropped it already
- * the token must not be consumed anew.
+ * leeway verifies again under the new one, so a consumed mark must count
+ * with the highest leeway, and where the sweep has taken a mark the
+ * token must not be consumed anew.  The sweep's now stands for the clock
+ * moving on (the floor it leaves is then ahead of the real clock).
  */
 static void
 test_consume_leeway_raise(void **state)
@@ -1364,42 +1395,36 @@ test_consume_leeway_raise(void **state)
 	int64_t		 now = (int64_t)time(NULL);
 
 	t_open(t);
-	/* exp + 60 has passed: the sweep drops "swept"'s mark. */
-	assert_int_equal(store_consume(t->s, T_ISS, "swept", now - 70, err,
-	    sizeof(err)), 0);
-	assert_int_equal(store_sweep(t->s, now), 1);
-	assert_int_equal(store_consume(t->s, T_ISS, "kept", now - 70, err,
+	assert_int_equal(store_consume(t->s, T_ISS, "swept", now + 10, err,
 	    sizeof(err)), 0);
 	assert_int_equal(store_consume(t->s, T_ISS, "live", now + 600, err,
+	    sizeof(err)), 0);
+	/* Marks hold exp + 60 and count 60 more: "swept" goes at +131. */
+	assert_int_equal(store_sweep(t->s, now + 130), 0);
+	assert_int_equal(store_sweep(t->s, now + 131), 1);
+	/* The floor it left (now + 71): below it, nothing is consumed. */
+	assert_int_equal(store_consume(t->s, T_ISS, "swept", now + 10, err,
+	    sizeof(err)), 2);
+	assert_int_equal(store_consume(t->s, T_ISS, "unseen", now + 70, err,
+	    sizeof(err)), 2);
+	assert_int_equal(store_consume(t->s, T_ISS, "fresh", now + 71, err,
 	    sizeof(err)), 0);
 
+	/* Raised to 120: "live" (exp + 60 + 120) outlives +720. */
 	assert_int_equal(store_set_leeway(t->s, 120, err, sizeof(err)), 0);
-	/* Within exp + 120 now: "kept" counts again, "swept" is refused. */
-	assert_int_equal(store_consume(t->s, T_ISS, "kept", now + 600, err,
-	    sizeof(err)), 1);
-	assert_int_equal(store_consume(t->s, T_ISS, "swept", now - 70, err,
-	    sizeof(err)), 2);
-	/* So is a token never seen that had expired under the old leeway. */
-	assert_int_equal(store_consume(t->s, T_ISS, "unseen", now - 70, err,
-	    sizeof(err)), 2);
-	assert_int_equal(store_consume(t->s, T_ISS, "fresh", now - 50, err,
-	    sizeof(err)), 0);
-	/* A mark written under 60 is swept after exp + 120, not + 60. */
-	assert_int_equal(store_sweep(t->s, now + 600 + 61), 2);
+	assert_int_equal(store_sweep(t->s, now + 721), 1);
 	assert_int_equal(store_consume(t->s, T_ISS, "live", now + 600, err,
 	    sizeof(err)), 1);
-	assert_int_equal(store_sweep(t->s, now + 600 + 121), 1);
 
 	/* Durable; lowering the leeway keeps marks as long as before. */
 	t_reopen(t);
-	assert_int_equal(store_consume(t->s, T_ISS, "swept", now - 70, err,
+	assert_int_equal(store_consume(t->s, T_ISS, "swept", now + 10, err,
 	    sizeof(err)), 2);
 	assert_int_equal(store_set_leeway(t->s, 30, err, sizeof(err)), 0);
-	assert_int_equal(store_consume(t->s, T_ISS, "live", now + 600, err,
-	    sizeof(err)), 0);
-	assert_int_equal(store_sweep(t->s, now + 600 + 61), 0);
+	assert_int_equal(store_sweep(t->s, now + 780), 0);
 	assert_int_equal(store_consume(t->s, T_ISS, "live", now + 600, err,
 	    sizeof(err)), 1);
+	assert_int_equal(store_sweep(t->s, now + 781), 1);
 	assert_int_equal(store_set_leeway(t->s, 3601, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "out of range"));
 }
@@ -1413,19 +1438,59 @@ test_consume_leeway_open(void **state)
 	int64_t		 now = (int64_t)time(NULL);
 
 	t_open(t);
-	assert_int_equal(store_consume(t->s, T_ISS, "x", now - 70, err,
+	assert_int_equal(store_consume(t->s, T_ISS, "x", now + 10, err,
 	    sizeof(err)), 0);
-	assert_int_equal(store_sweep(t->s, now), 1);
 	t_close(t);
 	t->cfg.leeway_s = 120;
 	t_open(t);
-	assert_int_equal(store_consume(t->s, T_ISS, "x", now - 70, err,
-	    sizeof(err)), 2);
-	assert_int_equal(store_consume(t->s, T_ISS, "y", now - 50, err,
-	    sizeof(err)), 0);
+	/* exp + 60 + 120 >= +190: kept. */
+	assert_int_equal(store_sweep(t->s, now + 190), 0);
+	assert_int_equal(store_consume(t->s, T_ISS, "x", now + 10, err,
+	    sizeof(err)), 1);
+	/* Back to 60 at the next start: still 120. */
+	t_close(t);
+	t->cfg.leeway_s = 60;
+	t_open(t);
+	assert_int_equal(store_sweep(t->s, now + 190), 0);
+	assert_int_equal(store_sweep(t->s, now + 191), 1);
 	t_close(t);
 	t->cfg.leeway_s = 3601;
 	assert_null(store_open(&t->cfg, err, sizeof(err)));
+}
+
+/*
+ * A store of an earlier version has no consume metadata, and its marks
+ * hold exp plus the leeway of their consume.  Started with a higher
+ * leeway, the marks still count until exp + the new one.
+ */
+static void
+test_consume_leeway_upgrade(void **state)
+{
+	struct t_ctx	*t = *state;
+	char		 err[256] = "";
+	int64_t		 now = (int64_t)time(NULL);
+	MDB_env		*env;
+
+	t_open(t);
+	assert_int_equal(store_consume(t->s, T_ISS, "old", now + 10, err,
+	    sizeof(err)), 0);
+	t_close(t);
+	env = t_raw_open(t, "state");
+	t_raw_del(env, "meta", "consume_base");
+	t_raw_del(env, "meta", "consume_leeway");
+	t_raw_del(env, "meta", "consume_floor");
+	mdb_env_close(env);
+	t->cfg.leeway_s = 600;
+	t_open(t);
+	/* The mark, exp + 60 as the old version wrote it, lasts + 600. */
+	assert_int_equal(store_sweep(t->s, now + 10 + 600), 0);
+	assert_int_equal(store_consume(t->s, T_ISS, "old", now + 10, err,
+	    sizeof(err)), 1);
+	/* Marks it swept left no floor: now is the floor. */
+	assert_int_equal(store_consume(t->s, T_ISS, "swept", now - 1, err,
+	    sizeof(err)), 2);
+	assert_int_equal(store_consume(t->s, T_ISS, "new", now + 5, err,
+	    sizeof(err)), 0);
 }
 
 /* Consume metadata that does not read right is refused, not guessed. */
@@ -1454,13 +1519,43 @@ test_consume_meta_damaged(void **state)
 	assert_null(store_open(&t->cfg, err, sizeof(err)));
 	assert_non_null(strstr(err, "damaged"));
 
-	/* Below the base: marks would count for less than their leeway. */
+	/* Below the base; a negative base. */
 	v[0] = 59;
 	env = t_raw_open(t, "state");
 	t_raw_put(env, "meta", "consume_leeway", 14, v, sizeof(v));
 	mdb_env_close(env);
 	assert_null(store_open(&t->cfg, err, sizeof(err)));
-	assert_non_null(strstr(err, "damaged"));
+	assert_non_null(strstr(err, "base 60, leeway 59"));
+	memset(v, 0xff, sizeof(v));
+	env = t_raw_open(t, "state");
+	t_raw_put(env, "meta", "consume_base", 12, v, sizeof(v));
+	v[0] = 60;
+	memset(v + 1, 0, sizeof(v) - 1);
+	t_raw_put(env, "meta", "consume_leeway", 14, v, sizeof(v));
+	mdb_env_close(env);
+	assert_null(store_open(&t->cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "base -1, leeway 60"));
+
+	/* Some keys missing: not a store of an earlier version. */
+	env = t_raw_open(t, "state");
+	t_raw_put(env, "meta", "consume_base", 12, v, sizeof(v));
+	t_raw_del(env, "meta", "consume_floor");
+	mdb_env_close(env);
+	assert_null(store_open(&t->cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "2 of its 3 keys"));
+
+	/* A floor a day and more ahead is damage; less, a clock set back. */
+	env = t_raw_open(t, "state");
+	t_put_i64(env, "consume_floor", (int64_t)time(NULL) + 86400 + 60);
+	mdb_env_close(env);
+	assert_null(store_open(&t->cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "ahead of the clock"));
+	env = t_raw_open(t, "state");
+	t_put_i64(env, "consume_floor", (int64_t)time(NULL) + 600);
+	mdb_env_close(env);
+	t_open(t);
+	assert_int_equal(store_consume(t->s, T_ISS, "early", (int64_t)time(NULL)
+	    + 300, err, sizeof(err)), 2);
 }
 
 /* --- schema ------------------------------------------------------------- */
@@ -1514,11 +1609,11 @@ test_sweep(void **state)
 		t_key(k, i);
 		store_cache_put(t->s, k, &a);
 	}
-	/* Consumed: exp + leeway (60) < now goes. */
+	/* Consumed: marks (exp + 60) count 60 more; exp + 120 < now goes. */
 	for (i = 0; i < 1200; i++) {
 		snprintf(id, sizeof(id), "c-%u", i);
 		assert_int_equal(store_consume(t->s, T_ISS, id,
-		    i < 1100 ? now - 61 : now - 60, err, sizeof(err)), 0);
+		    i < 1100 ? now - 121 : now - 120, err, sizeof(err)), 0);
 	}
 	/* Revocations: expires_at < now goes; 0 never. */
 	t_revoke1(t, STORE_REV_TOKEN, T_ISS, "r-1", 0, now - 1);
@@ -1780,6 +1875,7 @@ main(void)
 		T(test_consume_concurrent),
 		T(test_consume_leeway_raise),
 		T(test_consume_leeway_open),
+		T(test_consume_leeway_upgrade),
 		T(test_consume_meta_damaged),
 		T(test_state_full),
 		T(test_schema_version),
