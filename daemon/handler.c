@@ -262,7 +262,7 @@ handler_consume(const struct conn_info *ci, struct hres *h, struct herr *e)
 	if (!h->consume)
 		return 0;
 	h->consume = false;
-	/* The store keeps the mark until exp + leeway (finding 6). */
+	/* Marked until exp + the highest leeway (finding 6; ADR 0014). */
 	switch (store_consume(ci->w->srv->store, h->a.iss, h->a.jti,
 	    h->a.exp, e->msg, sizeof(e->msg))) {
 	case 0:

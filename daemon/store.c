@@ -201,6 +201,7 @@ struct store {
 	int64_t			 mark_base;
 	int64_t			 mark_leeway;
 	int64_t			 consume_floor;
+	int64_t			 floor_warned;	/* store_floor_warn() */
 
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 work_cv;	/* CLOCK_MONOTONIC */
@@ -669,8 +670,23 @@ store_floor_raise(struct store *s, MDB_txn *txn, int64_t now)
 	return 0;
 }
 
-/* A floor further ahead than this is damage, not a clock set back. */
-#define STORE_FLOOR_AHEAD_MAX	86400
+/*
+ * A floor ahead of the clock refuses consumes of tokens that may never
+ * have had a mark: the clock was set back after a sweep (or the floor is
+ * damaged).  That is failing closed, but never silently: a warning at
+ * open and at most one a minute from the writer (floor_warned, its own).
+ */
+static void
+store_floor_warn(struct store *s, int64_t now)
+{
+	if (s->consume_floor <= now || now - s->floor_warned < 60)
+		return;
+	s->floor_warned = now;
+	log_warnx("store_floor_ahead", "seconds=%lld note=\"the clock was "
+	    "set back after a sweep: tokens expiring before then, less the "
+	    "leeway, are answered expired to a consume\"",
+	    (long long)(s->consume_floor - now));
+}
 
 /*
  * The consumed marks' metadata, inside open's transaction: consume_base
@@ -680,8 +696,9 @@ store_floor_raise(struct store *s, MDB_txn *txn, int64_t now)
  * token's exp is not consumed.  A store without them gets them from the
  * configured leeway, and if it is not new (fresh false) a floor of now:
  * an earlier version swept marks and left no floor.  One with only some,
- * or out of range, is refused: a guess could reopen replays.  Then the
- * configured leeway raises consume_leeway if it is higher.
+ * or out of range, is refused: a guess could reopen replays (a floor
+ * ahead of the clock is not: store_floor_warn()).  Then the configured
+ * leeway raises consume_leeway if it is higher.
  */
 static int
 store_marks_open(struct store *s, MDB_txn *txn, bool fresh, int64_t now,
@@ -725,18 +742,12 @@ store_marks_open(struct store *s, MDB_txn *txn, bool fresh, int64_t now,
 		    "damaged (base %lld, leeway %lld)", (long long)x[0],
 		    (long long)x[1]);
 		return -1;
-	} else if (x[2] > now + STORE_FLOOR_AHEAD_MAX) {
-		snprintf(err, errlen, "state store consume_floor is %lld s "
-		    "ahead of the clock: damaged, or the clock is wrong",
-		    (long long)(x[2] - now));
-		return -1;
-	} else if (x[2] > now)
-		log_warnx("store_floor_ahead", "seconds=%lld note=\"the clock "
-		    "was set back: tokens expiring before consume_floor are "
-		    "answered expired to a consume\"", (long long)(x[2] - now));
+	}
 	s->mark_base = x[0];
 	s->mark_leeway = x[1];
 	s->consume_floor = x[2];
+	s->floor_warned = INT64_MIN / 2;
+	store_floor_warn(s, now);
 	if ((rc = store_marks_raise(s, txn, s->leeway_s, from)) != 0) {
 		snprintf(err, errlen, "state store consume metadata: %s",
 		    mdb_strerror(rc));
@@ -2260,6 +2271,7 @@ store_consume_apply(struct store *s, MDB_txn *txn, struct store_op *op,
 	} else if (rc != MDB_NOTFOUND)
 		return rc;
 	if (op->exp < now - s->mark_leeway || op->exp < s->consume_floor) {
+		store_floor_warn(s, now);
 		op->rc = 2;
 		return 0;
 	}

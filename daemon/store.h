@@ -175,10 +175,13 @@ int		 store_stats(struct store_reader *, struct store_stats *);
 void		 store_sync(struct store *);
 
 /*
- * Remove expired cache entries (exp + leeway < now), consumed ids past
- * their until, and revocations past expires_at, in small transactions.
- * The writer runs it every sweep_interval_s; this runs one pass now and
- * waits for it (tests, shutdown).  Returns entries removed, -1 on error.
+ * Remove expired cache entries (exp + leeway < now), consumed marks that
+ * no longer count (store_consume()) with the floor raised to now less
+ * the highest leeway in the same transactions, and revocations past
+ * expires_at, in small transactions.  The writer runs it every
+ * sweep_interval_s; this runs one pass at now and waits for it (tests: a
+ * now ahead of the clock moves the floor ahead too).  Returns entries
+ * removed, -1 on error.
  */
 long		 store_sweep(struct store *, int64_t now);
 

@@ -419,8 +419,8 @@ test_leeway_raise_no_replay(void **state)
 	    "verify = { leeway_s = 0; };\n", base) > 0);
 	th_eidd_start_conf(&d, conf);
 	c = th_client(&d, "rp-dichvucong");
-	/* Valid for 5 s more, time enough even under valgrind. */
-	exp = (int64_t)time(NULL) + 5;
+	/* Valid for 6 s more, time enough even under valgrind. */
+	exp = (int64_t)time(NULL) + 6;
 	snprintf(args, sizeof(args), "--seed 43 --ttl 600 --now %lld",
 	    (long long)(exp - 600));
 	tok = th_run_mint(args, &st);
