@@ -294,8 +294,14 @@ cfg_secret_ok(const struct stat *st, const char *user, char *why,
 	bool		 named = geteuid() == 0 && user != NULL &&
 			    user[0] != '\0';
 
-	if (named && (pw = getpwnam(user)) != NULL)
+	if (named) {
+		if ((pw = getpwnam(user)) == NULL) {
+			snprintf(why, whylen, "owner not checked: user %s does "
+			    "not exist", user);
+			return -1;
+		}
 		svc = pw->pw_uid;
+	}
 	if (st->st_uid != 0 && st->st_uid != geteuid() && st->st_uid != svc) {
 		snprintf(why, whylen, "owned by uid %u, not root or %s%s",
 		    (unsigned)st->st_uid, named ? "user " : "this user",
