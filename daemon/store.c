@@ -670,6 +670,13 @@ store_floor_raise(struct store *s, MDB_txn *txn, int64_t now)
 	return 0;
 }
 
+/* Open may write a few keys; a full map then needs a larger one. */
+static const char *
+store_full_hint(int rc)
+{
+	return rc == MDB_MAP_FULL ? " (raise store.state_map_bytes)" : "";
+}
+
 /*
  * A floor ahead of the clock refuses consumes of tokens that may never
  * have had a mark: the clock was set back after a sweep (or the floor is
@@ -729,8 +736,9 @@ store_marks_open(struct store *s, MDB_txn *txn, bool fresh, int64_t now,
 		for (i = 0; i < 3; i++)
 			if ((rc = store_meta_put_i64(txn, s->meta_dbi,
 			    names[i], x[i])) != 0) {
-				snprintf(err, errlen, "state store %s: %s",
-				    names[i], mdb_strerror(rc));
+				snprintf(err, errlen, "state store %s: %s%s",
+				    names[i], mdb_strerror(rc),
+				    store_full_hint(rc));
 				return -1;
 			}
 	} else if (found != 3) {
@@ -749,8 +757,8 @@ store_marks_open(struct store *s, MDB_txn *txn, bool fresh, int64_t now,
 	s->floor_warned = INT64_MIN / 2;
 	store_floor_warn(s, now);
 	if ((rc = store_marks_raise(s, txn, s->leeway_s, from)) != 0) {
-		snprintf(err, errlen, "state store consume metadata: %s",
-		    mdb_strerror(rc));
+		snprintf(err, errlen, "state store consume metadata: %s%s",
+		    mdb_strerror(rc), store_full_hint(rc));
 		return -1;
 	}
 	return 0;

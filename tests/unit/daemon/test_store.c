@@ -1395,6 +1395,21 @@ test_state_full(void **state)
 	assert_int_equal(t_revoked(t, &a, 100), 0);
 	snprintf(a.jti, sizeof(a.jti), "small-2");
 	assert_int_equal(t_revoked(t, &a, 100), 1);
+
+	/*
+	 * A raised leeway at open writes a key: in a full map that may fail,
+	 * saying how to get out; a larger map then opens.
+	 */
+	t_close(t);
+	t->cfg.leeway_s = 120;
+	if ((t->s = store_open(&t->cfg, err, sizeof(err))) == NULL)
+		assert_non_null(strstr(err, "raise store.state_map_bytes"));
+	else
+		store_close(t->s);
+	t->cfg.state_map_bytes = 1024 * 1024;
+	t_open(t);
+	assert_int_equal(store_consume(t->s, T_ISS, "roomy",
+	    (int64_t)time(NULL) + 60, err, sizeof(err)), 0);
 }
 
 /*
