@@ -178,29 +178,22 @@ main_notify(const char *state)
 		(void)sd_notify(0, state);
 }
 
-/* Still serving, with the snapshot of generation keeping. */
-static void
-main_reload_failed(const char *err, uint64_t keeping)
-{
-	char	 esc[2100];
-
-	log_err("reload_failed", "error=%s keeping=%llu",
-	    log_escape(err, esc, sizeof(esc)), (unsigned long long)keeping);
-	main_notify("READY=1");
-}
-
 static void
 main_reload(struct main_ctx *m)
 {
 	struct server	*srv = m->srv;
 	struct snap	*s, *old;
-	char		 err[1024];
+	char		 err[1024], esc[2100];
 	uint64_t	 gen = atomic_load(&srv->snap_gen) + 1;
 
 	main_notify("RELOADING=1");
 	if ((s = main_load(m->path, gen, srv->snap->cfg, srv->store, err,
 	    sizeof(err))) == NULL) {
-		main_reload_failed(err, gen - 1);
+		log_err("reload_failed", "error=%s keeping=%llu",
+		    log_escape(err, esc, sizeof(esc)),
+		    (unsigned long long)(gen - 1));
+		/* Still serving, with the old snapshot. */
+		main_notify("READY=1");
 		return;
 	}
 	server_principal_slots(srv, s);
@@ -276,7 +269,8 @@ main(int argc, char *argv[])
 	memset(&srv, 0, sizeof(srv));
 	pthread_mutex_init(&srv.snap_mtx, NULL);
 	tls_init();
-	if ((srv.snap = main_load(path, 1, NULL, NULL, err, sizeof(err))) == NULL) {
+	if ((srv.snap = main_load(path, 1, NULL, NULL, err,
+	    sizeof(err))) == NULL) {
 		fprintf(stderr, "eidd: %s\n", err);
 		return 1;
 	}
