@@ -619,26 +619,37 @@ store_mark_live(const struct store *s, int64_t m, int64_t now)
 }
 
 /*
+ * Raise *cur, kept in meta under name, to x inside txn; a lower x changes
+ * nothing.  The field changes with the put: a caller whose transaction
+ * then fails puts it back.  *old is what it rose from, -1 if it did not.
+ */
+static int
+store_meta_raise(MDB_txn *txn, MDB_dbi dbi, const char *name, int64_t *cur,
+    int64_t x, int64_t *old)
+{
+	int	 rc;
+
+	*old = -1;
+	if (x <= *cur)
+		return 0;
+	if ((rc = store_meta_put_i64(txn, dbi, name, x)) != 0)
+		return rc;
+	*old = *cur;
+	*cur = x;
+	return 0;
+}
+
+/*
  * Raise, inside txn, the leeway marks count with.  A lower one changes
  * nothing: marks still count as long as before.  *from is the leeway
- * raised from, -1 if none was.  The field changes with the put: a caller
- * whose transaction then fails puts it back.
+ * raised from, -1 if none was.
  */
 static int
 store_marks_raise(struct store *s, MDB_txn *txn, int64_t leeway,
     int64_t *from)
 {
-	int	 rc;
-
-	*from = -1;
-	if (leeway <= s->mark_leeway)
-		return 0;
-	if ((rc = store_meta_put_i64(txn, s->meta_dbi, "consume_leeway",
-	    leeway)) != 0)
-		return rc;
-	*from = s->mark_leeway;
-	s->mark_leeway = leeway;
-	return 0;
+	return store_meta_raise(txn, s->meta_dbi, "consume_leeway",
+	    &s->mark_leeway, leeway, from);
 }
 
 static void
@@ -658,16 +669,10 @@ store_log_raise(int64_t from, int64_t to)
 static int
 store_floor_raise(struct store *s, MDB_txn *txn, int64_t now)
 {
-	int64_t	 floor = now - s->mark_leeway;
-	int	 rc;
+	int64_t	 old;
 
-	if (floor <= s->consume_floor)
-		return 0;
-	if ((rc = store_meta_put_i64(txn, s->meta_dbi, "consume_floor",
-	    floor)) != 0)
-		return rc;
-	s->consume_floor = floor;
-	return 0;
+	return store_meta_raise(txn, s->meta_dbi, "consume_floor",
+	    &s->consume_floor, now - s->mark_leeway, &old);
 }
 
 /* Open may write a few keys; a full map then needs a larger one. */
