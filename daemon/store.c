@@ -257,6 +257,8 @@ struct store_reader {
 /* Decides, for a sweep, whether the entry k/v goes. */
 typedef bool	(*store_pred)(const struct store *, const MDB_val *k,
 		    const MDB_val *v, int64_t now);
+/* Run inside a sweep transaction that deletes, before its commit. */
+typedef int	(*store_sweep_hook)(struct store *, MDB_txn *, int64_t now);
 
 struct store_wbuf {
 	unsigned char		*p;
@@ -664,7 +666,9 @@ store_log_raise(int64_t from, int64_t to)
  * Before the sweep deletes a mark m < now - mark_leeway, inside its
  * transaction: every token whose mark may be gone has exp <= m < the
  * floor, and is not consumed again (store_consume_apply()), even if a
- * higher leeway or a clock set back makes it verify.
+ * higher leeway or a clock set back makes it verify.  Should the commit
+ * then fail, the field is ahead of meta: until the next sweep commits,
+ * a few more consumes are refused, never fewer.
  */
 static int
 store_floor_raise(struct store *s, MDB_txn *txn, int64_t now)
@@ -1885,11 +1889,12 @@ store_sweep(struct store *s, int64_t now)
 /*
  * Delete the entries of dbi that pred selects, at most limit of them, in
  * transactions of at most STORE_SWEEP_CHUNK deletions, resuming each one
- * where the last stopped.  Returns the number deleted, -1 on error.
+ * where the last stopped; hook (if any) runs in each that deletes.
+ * Returns the number deleted, -1 on error.
  */
 static long
 store_sweep_db(struct store *s, enum store_which w, MDB_dbi dbi,
-    store_pred pred, int64_t now, long limit)
+    store_pred pred, store_sweep_hook hook, int64_t now, long limit)
 {
 	unsigned char	 resume[STORE_KEY_MAX > 512 ? STORE_KEY_MAX : 512];
 	MDB_cursor	*c = NULL;
@@ -1897,7 +1902,6 @@ store_sweep_db(struct store *s, enum store_which w, MDB_dbi dbi,
 	MDB_val		 k, v;
 	size_t		 rlen = 0;
 	long		 removed = 0, n, scanned;
-	int64_t		 floor = s->consume_floor;
 	bool		 more = true, resuming = false;
 	int		 rc;
 
@@ -1938,9 +1942,7 @@ store_sweep_db(struct store *s, enum store_which w, MDB_dbi dbi,
 			goto fail;
 		mdb_cursor_close(c);
 		c = NULL;
-		/* The floor goes with the marks (and back with a failure). */
-		if (n > 0 && w == STORE_STATE && dbi == s->consumed_dbi &&
-		    (rc = store_floor_raise(s, txn, now)) != 0)
+		if (n > 0 && hook != NULL && (rc = hook(s, txn, now)) != 0)
 			goto fail;
 		if (n == 0)
 			mdb_txn_abort(txn);
@@ -1949,7 +1951,6 @@ store_sweep_db(struct store *s, enum store_which w, MDB_dbi dbi,
 			goto fail;
 		}
 		txn = NULL;
-		floor = s->consume_floor;
 		removed += n;
 	}
 	return removed;
@@ -1958,7 +1959,6 @@ fail:
 		mdb_cursor_close(c);
 	if (txn != NULL)
 		mdb_txn_abort(txn);
-	s->consume_floor = floor;
 	log_warnx("store_sweep_failed", "store=%s error=\"%s\"",
 	    w == STORE_CACHE ? "cache" : "state", mdb_strerror(rc));
 	return -1;
@@ -1985,7 +1985,7 @@ store_pred_consumed(const struct store *s, const MDB_val *k, const MDB_val *v,
 	/* A corrupt mark is kept: dropping it could allow a replay. */
 	if (v->mv_size != 8)
 		return false;
-	/* store_sweep_db() raises the floor in the same transaction. */
+	/* store_floor_raise() goes in the same transaction. */
 	return !store_mark_live(s, store_get_i64(v), now);
 }
 
@@ -2021,16 +2021,16 @@ store_sweep_pass(struct store *s, int64_t now)
 	int	 i;
 
 	if ((n = store_sweep_db(s, STORE_CACHE, s->cache_dbi, store_pred_cache,
-	    now, LONG_MAX)) == -1)
+	    NULL, now, LONG_MAX)) == -1)
 		return -1;
 	total += n;
 	if ((n = store_sweep_db(s, STORE_STATE, s->consumed_dbi,
-	    store_pred_consumed, now, LONG_MAX)) == -1)
+	    store_pred_consumed, store_floor_raise, now, LONG_MAX)) == -1)
 		return -1;
 	total += n;
 	for (i = 0; i < 3; i++) {
 		if ((n = store_sweep_db(s, STORE_STATE, s->rev_dbi[i],
-		    store_pred_rev, now, LONG_MAX)) == -1)
+		    store_pred_rev, NULL, now, LONG_MAX)) == -1)
 			return -1;
 		total += n;
 	}
@@ -2078,7 +2078,8 @@ store_cache_slice(struct store *s, uint64_t k)
 	 */
 	for (i = 0; i < 2; i++) {
 		n = store_sweep_db(s, STORE_CACHE, s->cache_dbi,
-		    store_pred_all, 0, (long)(i == 0 ? (k + 1) / 2 : k / 2));
+		    store_pred_all, NULL, 0,
+		    (long)(i == 0 ? (k + 1) / 2 : k / 2));
 		if (n > 0)
 			atomic_fetch_add_explicit(&s->evictions, (uint64_t)n,
 			    memory_order_relaxed);
@@ -2111,7 +2112,7 @@ store_cache_room(struct store *s, size_t nputs, size_t bytes, bool forced)
 	target = map > reserve + map / 10 ? map - reserve - map / 10 : 0;
 	/* On a full map this may fail; the slice below still works. */
 	expired = store_sweep_db(s, STORE_CACHE, s->cache_dbi,
-	    store_pred_cache, (int64_t)time(NULL), LONG_MAX);
+	    store_pred_cache, NULL, (int64_t)time(NULL), LONG_MAX);
 	if (store_cache_fill(s, &entries, &live, &map, &psize) != 0)
 		return;
 	if (live > target && live > 0)
