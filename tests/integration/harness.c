@@ -90,7 +90,10 @@ th_sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Is every thread of pid stopped (state T or t)?  0 yes, 1 no, -1 gone. */
+/*
+ * Is every thread of pid stopped (state T or t; one exiting, Z or X, runs
+ * no more either)?  0 yes, 1 no, -1 gone.
+ */
 static int
 th_all_stopped(pid_t pid)
 {
@@ -115,10 +118,11 @@ th_all_stopped(pid_t pid)
 		fclose(f);
 		buf[n] = '\0';
 		/* "tid (comm) S ...": comm may hold anything, ')' too. */
-		if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' ||
+		    p[2] == '\0')
 			continue;
 		seen++;
-		if (p[2] != 'T' && p[2] != 't')
+		if (strchr("TtZX", p[2]) == NULL)
 			running = 1;
 	}
 	closedir(d);

@@ -497,11 +497,9 @@ backlog_pushes_oldest(int pause_ms)
 	assert_true(th_stopped_within(e.pid, SLACK_MS));
 	fd[4] = th_tcp_connect(&e);
 	/*
-	 * connect() can return before the kernel has queued the connection
-	 * for eidd (the last ACK waits in a softirq queue, on another CPU
-	 * under load), and the bytes below could then become ready first:
-	 * eidd would read them before it accepts, and rightly push out the
-	 * oldest, whose bytes are no longer unread.
+	 * So that the connection is queued before the bytes below arrive,
+	 * should connect() return first: eidd would then read them before
+	 * it accepts, and rightly push out the oldest.
 	 */
 	th_sleep_ms(50);
 	/* The start of a record header: not a whole ClientHello. */
