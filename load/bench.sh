@@ -22,7 +22,7 @@
 # stopped on exit, error or interrupt.  Needs only sh, sed, awk, sort
 # (and taskset, from util-linux, to pin).
 #
-# Two placements.  The CPU-cost scenarios (cold-*, hot-1000) run
+# Two placements.  The CPU-cost scenarios (cold-*, hot-1000, handshakes) run
 # "pinned": eidd on the first half of the CPUs with one worker each,
 # eid-load on the other half with --busy-poll, standing in for another
 # machine, so that neither takes the other's CPU, caches or scheduling
@@ -461,6 +461,7 @@ while [ "$r" -le "$repeat" ]; do
 	run cold-rs256 "$scen/cold-rs256.conf" "$r" RS256
 	run cold-eddsa "$scen/cold-eddsa.conf" "$r" EdDSA
 	run hot-1000 "$scen/hot-1000.conf" "$r" ""
+	run handshakes "$scen/handshakes.conf" "$r" ""
 	run pinned-realistic "$scen/realistic.conf" "$r" ""
 	place shared
 	run realistic "$scen/realistic.conf" "$r" ""
@@ -530,6 +531,7 @@ row cold-es256 "ES256, every token distinct" ES256 ratio 1.15
 row cold-rs256 "RS256, every token distinct" RS256 ratio 1.25
 row cold-eddsa "EdDSA, every token distinct" EdDSA ratio 1.25
 row hot-1000 "ES256, uniform over 1,000 tokens" "" cpu 5
+row handshakes "hot-1000's tokens, a new connection (full mTLS handshake) per request" "" none ""
 row realistic "Zipf over 1M, 2% broken, 1% revoked" "" none ""
 row pinned-realistic "realistic, one worker: the open loop's peak" "" none ""
 row open-loop "realistic, open loop at $open_rate req/s (half that peak)" "" p99 2000
@@ -554,6 +556,11 @@ section=$tmp/section.md
 	echo
 	echo "Medians of $repeat runs, each against a fresh \`eidd\` (state in a temporary directory) on 127.0.0.1, 16 TLS connections × pipeline 16, one eid-load thread on the same machine.  Placement: *pinned* = $pinned_text (the generator stands in for another machine, so the daemon's CPU per request is its own); *shared* = $shared_text (eidd's defaults, as an operator runs it).  Latencies in microseconds, from the send time (closed loop) or from the intended send time (open loop, coordinated omission corrected), warm-up excluded; HdrHistogram-style log-linear histogram, 3 significant digits.  Daemon CPU: the daemon's CPU-time clock (all threads, nanoseconds; eid-load --server-pid) over the measured window, divided by the answers in that window; it includes TLS, framing, protobuf, the LMDB cache and revocation lookups.  Raw OpenSSL µs: CPU µs per verify of one token of the algorithm with the calls \`crypto/sig.c\` makes (\`EVP_Digest\` of the signing input and \`EVP_PKEY_verify\`, EdDSA \`EVP_DigestVerify\`; prepared context) of eid-load's \`--raw-cpu 0\` thread, which runs on the daemon's CPU *during* the measured window, median of the runs; ratio: each run's daemon CPU µs per verify ÷ that run's raw µs, median of the runs (measured at the same moments on the same CPU, because this machine's speed drifts by 10–20 % from one second to the next).  idle-1000's share: the median over the repetitions of its rate ÷ the realistic scenario's rate in the same repetition (the two run back to back).  Steal: the share of the window's CPU time that /proc/stat counts as taken by the hypervisor, median of the runs: in the pinned rows from the daemon's CPUs and from eid-load's (the most stolen of each side's; a generator that lost its CPU sends late, and the open loop counts that wait), in the shared rows on the CPU that lost most; a CPU taken away for milliseconds shows in the latency tail and not in the daemon's CPU time.  In the pinned placement eid-load runs with \`--busy-poll\`, so that the daemon's answers do not pay for waking a sleeping generator.  Every answer was checked against the verdict its token must get; runs with errors or mismatches: $errors_total."
 	echo
+	hs_p50=$(med handshakes handshake_p50)
+	if [ -n "$hs_p50" ]; then
+		echo "New connections (the handshakes row, \`load/scenarios/handshakes.conf\`): eidd resumes no TLS session (docs/adr/0006-tls-no-resumption.md), so a client that connects per request costs it a full handshake each time: $(fmt0 "$(med handshakes server_cpu_us_per_request)") daemon CPU µs a connection (the verify in it is a cache hit), at $(fmt0 "$(med handshakes handshake_rate)") handshakes a second, a rate that eid-load's own side of each handshake, on its one CPU, bounds as much as the daemon does.  From the TCP connect to the end of the handshake, with 16 connections being made at once: p50 $(fmt0 "$hs_p50") µs, p99 $(fmt0 "$(med handshakes handshake_p99)") µs.  The row's p50 and p99 are the requests', sent once the handshake is done, and waiting behind the other connections' handshakes."
+		echo
+	fi
 	if [ -n "$open_secmed" ]; then
 		echo "The open loop second by second (eid-load's timeline): the p99 of each second of the window, median $open_secmed µs and highest $open_secmax µs (medians of the runs), against the whole window's $open_p99 µs.  A whole-window p99 far above the median second's is made by a few bad seconds, not by every second."
 		echo

@@ -69,6 +69,7 @@
 #define LOAD_CONNS_MAX		10000
 #define LOAD_PIPELINE_MAX	4096
 #define LOAD_IDLE_MAX		60000
+#define LOAD_RECONNECT_MAX	1000000000LL
 #define LOAD_REQUESTS_MAX	1000000000LL
 #define LOAD_POOL_MAX		100000000LL
 #define LOAD_DURATION_MAX_S	86400.0
@@ -149,6 +150,7 @@ enum load_opt {
 	LOAD_OPT_BATCH,
 	LOAD_OPT_RATE,
 	LOAD_OPT_IDLE,
+	LOAD_OPT_RECONNECT,
 	LOAD_OPT_SCENARIO,
 	LOAD_OPT_NAME,
 	LOAD_OPT_JSON,
@@ -216,6 +218,9 @@ static const struct load_option {
 	    "loop, as fast as answers come)" },
 	{ "idle-connections", LOAD_OPT_IDLE, "N", "extra connections held "
 	    "open without a request (0)" },
+	{ "reconnect", LOAD_OPT_RECONNECT, "N", "request frames per "
+	    "connection, then a new one takes its place: a full handshake "
+	    "each (0: keep them)" },
 	{ "scenario", LOAD_OPT_SCENARIO, "FILE", "\"key = value\" lines "
 	    "with these option names; flags override them" },
 	{ "name", LOAD_OPT_NAME, "NAME", "label of the run in the report" },
@@ -285,6 +290,7 @@ struct load_conf {
 	long long	 batch;		/* tokens per frame; 1: Verify */
 	double		 rate;		/* 0: closed loop */
 	long long	 idle;
+	long long	 reconnect;	/* frames per connection; 0: keep */
 	const char	*name;
 	const char	*json;
 	const char	*hist;
@@ -519,6 +525,8 @@ struct load_counts {
 	uint64_t	 client_err[EID_CLIENT_ERR_SERVER + 1];
 	uint64_t	 server_err[EID_SERVER_INTERNAL + 1];
 	uint64_t	 send_failed;
+	uint64_t	 handshakes;	/* --reconnect: connections remade */
+	uint64_t	 handshake_failures;
 };
 
 struct load_sample {
@@ -548,10 +556,13 @@ struct load_conn {
 	struct load	*l;
 	struct eid_aclient *ac;
 	size_t		 inflight;
+	uint64_t	 sent;		/* frames, since it connected */
+	uint64_t	 t_connect;	/* when it began connecting */
 	int		 id;
 	bool		 ready;
 	bool		 dead;
 	bool		 idle;
+	bool		 reopening;	/* --reconnect: a new connection */
 };
 
 /*
@@ -676,6 +687,7 @@ struct load {
 	struct load_counts w;		/* warm-up */
 	struct hist	*lat;
 	struct hist	*lat_warm;
+	struct hist	*hs;		/* --reconnect: handshakes, window */
 	struct tl	*tl;		/* the run's second by second, shared */
 	struct tl_writer *tlw;		/* this generator's part of it */
 	struct load_sample samples[LOAD_SAMPLES_MAX];
@@ -980,6 +992,10 @@ load_set(struct load_conf *c, const struct load_option *o, const char *arg,
 		break;
 	case LOAD_OPT_IDLE:
 		c->idle = load_parse_int(where, n, arg, 0, LOAD_IDLE_MAX);
+		break;
+	case LOAD_OPT_RECONNECT:
+		c->reconnect = load_parse_int(where, n, arg, 0,
+		    LOAD_RECONNECT_MAX);
 		break;
 	case LOAD_OPT_SCENARIO:
 		load_scenario(c, arg);
@@ -2287,6 +2303,34 @@ load_conn_dead(struct load_conn *c)
 	}
 }
 
+static void	 load_ready_cb(struct eid_aclient *, enum eid_client_err,
+		    const char *, void *);
+
+/*
+ * --reconnect: c has sent its frames and has every answer.  Close it and
+ * start a new connection in its place, as a client that connects per
+ * request or per session does; it takes requests again once its
+ * handshake is done (load_ready_cb).  Requests due meanwhile go to the
+ * other connections or wait, and in the open loop their latency counts
+ * that wait.
+ */
+static void
+load_conn_reopen(struct load_conn *c)
+{
+	struct load	*l = c->l;
+	char		 err[512];
+
+	/* Deferred by the library when called from its callback. */
+	eid_aclient_free(c->ac);
+	c->ready = false;
+	c->reopening = true;
+	c->sent = 0;
+	c->t_connect = load_now();
+	if ((c->ac = eid_aclient_new_tls(l->base, &l->c->cfg, l->c->tls,
+	    load_ready_cb, c, err, sizeof(err))) == NULL)
+		common_fatal("connection to %s: %s", l->c->cfg.server, err);
+}
+
 /* The answer to a frame of q->n tokens (res: q->n results when OK). */
 static void
 load_answer(struct load_req *q, enum eid_client_err err,
@@ -2310,6 +2354,10 @@ load_answer(struct load_req *q, enum eid_client_err err,
 			    LOAD_PROG, c->id, eid_client_strerror(err));
 		load_conn_dead(c);
 	}
+	if (l->c->reconnect > 0 && !c->dead && c->inflight == 0 &&
+	    c->sent >= (uint64_t)l->c->reconnect && !l->stopping &&
+	    !l->finished)
+		load_conn_reopen(c);
 	if (!l->finished)
 		load_send_ready(l);
 	if (c->dead && c->inflight == 0 && c->ac != NULL)
@@ -2389,6 +2437,7 @@ load_send(struct load *l, struct load_conn *c, uint64_t t, bool measured,
 		load_conn_dead(c);
 	} else {
 		c->inflight++;
+		c->sent++;
 		l->inflight++;
 	}
 	/* Encoded before the call returned: a distinct token is done. */
@@ -2421,7 +2470,9 @@ load_conn_with_room(struct load *l)
 	for (i = 0; i < l->nload; i++) {
 		c = &l->conns[(l->rr + i) % l->nload];
 		if (c->ready && !c->dead &&
-		    c->inflight < (size_t)l->c->pipeline) {
+		    c->inflight < (size_t)l->c->pipeline &&
+		    (l->c->reconnect == 0 ||
+		    c->sent < (uint64_t)l->c->reconnect)) {
 			l->rr = (l->rr + i + 1) % l->nload;
 			return c;
 		}
@@ -2668,6 +2719,42 @@ load_begin(struct load *l)
 	load_finish_maybe(l);
 }
 
+/*
+ * A connection --reconnect remade is up, or failed: its handshake, from
+ * the start of the TCP connect, counts in the window's figures if the
+ * window is open.  A failure is an error of the run, as at the start.
+ */
+static void
+load_reopened(struct load_conn *c, enum eid_client_err err,
+    const char *reason)
+{
+	struct load		*l = c->l;
+	struct load_counts	*k = l->measuring ? &l->m : &l->w;
+
+	c->reopening = false;
+	if (err != EID_CLIENT_OK) {
+		if (k->handshake_failures == 0 || !l->c->quiet)
+			fprintf(stderr, "%s: connection %d, made again: %s: "
+			    "%s\n", LOAD_PROG, c->id,
+			    eid_client_strerror(err),
+			    reason != NULL ? reason : "");
+		k->handshake_failures++;
+		l->nfailed++;
+		c->dead = true;
+		/* Deferred by the library inside its callback. */
+		eid_aclient_free(c->ac);
+		c->ac = NULL;
+		load_finish_maybe(l);
+		return;
+	}
+	k->handshakes++;
+	if (l->measuring)
+		hist_record(l->hs, load_now() - c->t_connect);
+	c->ready = true;
+	load_send_ready(l);
+	load_finish_maybe(l);
+}
+
 static void
 load_ready_cb(struct eid_aclient *ac, enum eid_client_err err,
     const char *reason, void *arg)
@@ -2676,6 +2763,10 @@ load_ready_cb(struct eid_aclient *ac, enum eid_client_err err,
 	struct load		*l = c->l;
 
 	(void)ac;
+	if (c->reopening) {
+		load_reopened(c, err, reason);
+		return;
+	}
 	if (err != EID_CLIENT_OK) {
 		if (l->nfailed == 0 || !l->c->quiet)
 			fprintf(stderr, "%s: connection %d: %s: %s\n",
@@ -2876,6 +2967,7 @@ load_run(struct load *l)
 		c->l = l;
 		c->id = (int)(l->conn_base + i);
 		c->idle = i >= l->nload;
+		c->t_connect = load_now();
 		if ((c->ac = eid_aclient_new_tls(l->base, &l->c->cfg,
 		    l->c->tls, load_ready_cb, c, err, sizeof(err))) == NULL)
 			common_fatal("connection to %s: %s", l->c->cfg.server,
@@ -2968,7 +3060,8 @@ load_gens_prepare(struct load *l)
 		g[i].warm.warm = true;
 		g[i].premint = 0;
 		if ((g[i].lat = hist_new()) == NULL ||
-		    (g[i].lat_warm = hist_new()) == NULL)
+		    (g[i].lat_warm = hist_new()) == NULL ||
+		    (g[i].hs = hist_new()) == NULL)
 			common_fatal("out of memory");
 		load_premint_auto(&g[i]);
 		l->premint += g[i].premint;
@@ -3062,6 +3155,8 @@ load_counts_add(struct load_counts *a, const struct load_counts *b)
 	a->mismatches += b->mismatches;
 	a->cached += b->cached;
 	a->send_failed += b->send_failed;
+	a->handshakes += b->handshakes;
+	a->handshake_failures += b->handshake_failures;
 	for (i = 0; i < EID_VERDICT_COUNT; i++) {
 		a->verdicts[i] += b->verdicts[i];
 		a->expected[i] += b->expected[i];
@@ -3086,6 +3181,7 @@ load_gen_merge(struct load *l, const struct load *g)
 	load_counts_add(&l->w, &g->w);
 	hist_add(l->lat, g->lat);
 	hist_add(l->lat_warm, g->lat_warm);
+	hist_add(l->hs, g->hs);
 	for (i = 0; i < g->nsamples && l->nsamples < LOAD_SAMPLES_MAX; i++)
 		l->samples[l->nsamples++] = g->samples[i];
 	l->minted_in_run += g->minted_in_run;
@@ -3135,6 +3231,7 @@ load_gen_free(struct load *g)
 {
 	hist_free(g->lat);
 	hist_free(g->lat_warm);
+	hist_free(g->hs);
 	load_pool_clear(&g->distinct);
 	free(g->conns);
 	free(g->reqs);
@@ -3411,6 +3508,37 @@ load_summary_seconds(const struct load *l, FILE *fp)
 	free(p99);
 }
 
+/*
+ * --reconnect's figures: the connections remade in the window, their
+ * rate, and the time from the start of the TCP connect to the end of the
+ * handshake (us; null without one).
+ */
+static void
+load_handshakes_json(json_t *r, const struct load *l)
+{
+	const struct load_counts *m = &l->m;
+	double			 s = load_window_s(l);
+	bool			 any = hist_count(l->hs) > 0;
+	char			*enc;
+
+	json_object_set_new(r, "handshakes", LOAD_JI(m->handshakes));
+	json_object_set_new(r, "handshake_failures",
+	    LOAD_JI(m->handshake_failures));
+	json_object_set_new(r, "handshake_rate", json_real(s > 0 ?
+	    (double)m->handshakes / s : 0.0));
+	json_object_set_new(r, "handshake_p50", any ? json_real(load_us(
+	    hist_value_at(l->hs, 50.0))) : json_null());
+	json_object_set_new(r, "handshake_p99", any ? json_real(load_us(
+	    hist_value_at(l->hs, 99.0))) : json_null());
+	json_object_set_new(r, "handshake_max", any ? json_real(load_us(
+	    hist_max(l->hs))) : json_null());
+	/* For --merge, as histogram_ns. */
+	if ((enc = hdr_encode(l->hs)) == NULL)
+		common_fatal("out of memory");
+	json_object_set_new(r, "handshake_histogram_ns", json_string(enc));
+	free(enc);
+}
+
 static json_t *
 load_json(const struct load *l)
 {
@@ -3437,6 +3565,7 @@ load_json(const struct load *l)
 	json_object_set_new(r, "threads", LOAD_JI(c->gens));
 	json_object_set_new(r, "batch", LOAD_JI(c->batch));
 	json_object_set_new(r, "idle_connections", LOAD_JI(c->idle));
+	json_object_set_new(r, "reconnect", LOAD_JI(c->reconnect));
 	json_object_set_new(r, "warmup_s", json_real(c->warmup_s));
 	json_object_set_new(r, "duration_s", json_real(load_window_s(l)));
 	json_object_set_new(r, "window_start_unix_ms",
@@ -3522,6 +3651,8 @@ load_json(const struct load *l)
 	    99.9))));
 	json_object_set_new(r, "max", json_real(load_us(hist_max(l->lat))));
 
+	load_handshakes_json(r, l);
+
 	steal = load_steal(l, &worst, &cpu);
 	json_object_set_new(r, "steal_share", steal >= 0 ? json_real(steal) :
 	    json_null());
@@ -3566,6 +3697,9 @@ load_json(const struct load *l)
 	json_object_set_new(o, "requests", LOAD_JI(l->w.done));
 	json_object_set_new(o, "errors", LOAD_JI(l->w.errors));
 	json_object_set_new(o, "mismatches", LOAD_JI(l->w.mismatches));
+	json_object_set_new(o, "handshakes", LOAD_JI(l->w.handshakes));
+	json_object_set_new(o, "handshake_failures",
+	    LOAD_JI(l->w.handshake_failures));
 	a = json_object();
 	load_errors_json(a, &l->w);
 	json_object_set_new(o, "errors_by_kind", a);
@@ -3753,6 +3887,20 @@ load_summary(const struct load *l, FILE *fp)
 	    load_us(hist_value_at(l->lat, 99.9)), load_us(hist_max(l->lat)),
 	    hist_mean(l->lat) / 1e3);
 	load_summary_seconds(l, fp);
+	if (c->reconnect > 0) {
+		fprintf(fp, "  reconnect every %lld frames: %" PRIu64
+		    " handshakes (%.0f/s), %" PRIu64 " failed", c->reconnect,
+		    m->handshakes, load_window_s(l) > 0 ?
+		    (double)m->handshakes / load_window_s(l) : 0.0,
+		    m->handshake_failures);
+		if (hist_count(l->hs) > 0)
+			fprintf(fp, "; handshake (us, from the connect): "
+			    "p50 %.1f  p99 %.1f  max %.1f",
+			    load_us(hist_value_at(l->hs, 50.0)),
+			    load_us(hist_value_at(l->hs, 99.0)),
+			    load_us(hist_max(l->hs)));
+		fputc('\n', fp);
+	}
 	if (srv >= 0)
 		fprintf(fp, "  server pid %lld: %.2f CPU s, %.1f CPU us per "
 		    "request (%" PRIu64 " answers in the window)\n",
@@ -3910,7 +4058,8 @@ main(int argc, char **argv)
 	l.c = &c;
 	l.srv_cpu0 = l.srv_cpu1 = -1;
 	if ((l.lat = hist_new()) == NULL || (l.lat_warm = hist_new()) ==
-	    NULL || (l.tl = tl_new((size_t)c.gens)) == NULL)
+	    NULL || (l.hs = hist_new()) == NULL ||
+	    (l.tl = tl_new((size_t)c.gens)) == NULL)
 		common_fatal("out of memory");
 	t = load_now();
 	load_workload_open(&l);
@@ -3948,6 +4097,7 @@ main(int argc, char **argv)
 
 	hist_free(l.lat);
 	hist_free(l.lat_warm);
+	hist_free(l.hs);
 	tl_free(l.tl);
 	load_pool_clear(&l.valid);
 	load_pool_clear(&l.revoked);

@@ -63,7 +63,12 @@ struct merge {
 	json_t		**reports;	/* what "merged" lists of each */
 	struct stat	*ids;		/* each file's device and inode */
 	struct hist	*lat;
+	struct hist	*hs;		/* --reconnect's handshakes */
 	uint64_t	 counts[MERGE_NCOUNTS];
+	uint64_t	 handshakes;
+	uint64_t	 hs_failures;
+	uint64_t	 hs_failures_warm;
+	double		 hs_rate;
 	json_t		*maps[MERGE_NMAPS];
 	double		 rate;
 	double		 duration;	/* the longest run's */
@@ -326,6 +331,42 @@ merge_brief(const char *path, json_t *r)
 	return o;
 }
 
+/*
+ * --reconnect's figures, which reports of eid-load before it lack: the
+ * handshakes add up, and so do their histograms.
+ */
+static void
+merge_handshakes(struct merge *m, const char *path, json_t *r)
+{
+	json_t	*w = json_object_get(r, "warmup"), *h;
+	char	 err[256];
+
+	if (json_object_get(r, "handshakes") != NULL)
+		merge_add(path, "handshakes", &m->handshakes,
+		    merge_count(path, r, "handshakes"));
+	if (json_object_get(r, "handshake_failures") != NULL)
+		merge_add(path, "handshake_failures", &m->hs_failures,
+		    merge_count(path, r, "handshake_failures"));
+	if (w != NULL && json_object_get(w, "handshake_failures") != NULL)
+		merge_add(path, "warmup handshake_failures",
+		    &m->hs_failures_warm,
+		    merge_count(path, w, "handshake_failures"));
+	if (json_object_get(r, "handshake_rate") != NULL) {
+		m->hs_rate += merge_number(path, r, "handshake_rate");
+		if (!isfinite(m->hs_rate))
+			merge_fail("%s: \"handshake_rate\" adds up past any "
+			    "rate", path);
+	}
+	if ((h = json_object_get(r, "handshake_histogram_ns")) == NULL)
+		return;
+	if (!json_is_string(h))
+		merge_fail("%s: \"handshake_histogram_ns\" is not a string",
+		    path);
+	if (hdr_decode(json_string_value(h), json_string_length(h), m->hs,
+	    err, sizeof(err)) != 0)
+		merge_fail("%s: handshake_histogram_ns: %s", path, err);
+}
+
 /* Add report r, of file n, to m; r is not kept. */
 static void
 merge_report(struct merge *m, size_t n, json_t *r)
@@ -347,6 +388,7 @@ merge_report(struct merge *m, size_t n, json_t *r)
 	    json_object_get(w, "errors") != NULL)
 		merge_add(path, "warmup errors", &m->warmup_errors,
 		    merge_count(path, w, "errors"));
+	merge_handshakes(m, path, r);
 	m->rate += merge_number(path, r, "rate");
 	if (!isfinite(m->rate))
 		merge_fail("%s: \"rate\" adds up past any rate", path);
@@ -417,6 +459,7 @@ merge_json(const struct merge *m)
 	double		 ov = merge_overlap(m);
 	size_t		 i;
 	char		*enc;
+	bool		 hs;
 
 	r = json_object();
 	json_object_set_new(r, "tool", json_string(MERGE_PROG));
@@ -467,6 +510,24 @@ merge_json(const struct merge *m)
 	json_object_set_new(r, "p999", json_real(merge_us(
 	    hist_value_at(m->lat, 99.9))));
 	json_object_set_new(r, "max", json_real(merge_us(hist_max(m->lat))));
+	hs = hist_count(m->hs) > 0;
+	json_object_set_new(r, "handshakes",
+	    json_integer((json_int_t)m->handshakes));
+	json_object_set_new(r, "handshake_failures",
+	    json_integer((json_int_t)m->hs_failures));
+	json_object_set_new(r, "handshake_rate", json_real(m->hs_rate));
+	json_object_set_new(r, "handshake_p50", hs ? json_real(merge_us(
+	    hist_value_at(m->hs, 50.0))) : json_null());
+	json_object_set_new(r, "handshake_p99", hs ? json_real(merge_us(
+	    hist_value_at(m->hs, 99.0))) : json_null());
+	json_object_set_new(r, "handshake_max", hs ? json_real(merge_us(
+	    hist_max(m->hs))) : json_null());
+	if ((enc = hdr_encode(m->hs)) == NULL) {
+		json_decref(r);
+		return NULL;
+	}
+	json_object_set_new(r, "handshake_histogram_ns", json_string(enc));
+	free(enc);
 	if ((enc = hdr_encode(m->lat)) == NULL) {
 		json_decref(r);
 		return NULL;
@@ -521,6 +582,21 @@ merge_summary(const struct merge *m, FILE *fp)
 		    json_integer_value(v));
 	fprintf(fp, "; cache hits %.1f%%\n", m->counts[2] > 0 ? 100.0 *
 	    (double)m->counts[5] / (double)m->counts[2] : 0.0);
+	if (m->handshakes > 0 || m->hs_failures > 0 ||
+	    m->hs_failures_warm > 0) {
+		fprintf(fp, "  reconnects: %" PRIu64 " handshakes (%.0f/s, the "
+		    "runs' rates added), %" PRIu64 " failed", m->handshakes,
+		    m->hs_rate, m->hs_failures);
+		if (m->hs_failures_warm > 0)
+			fprintf(fp, " (and %" PRIu64 " in the warm-ups)",
+			    m->hs_failures_warm);
+		if (hist_count(m->hs) > 0)
+			fprintf(fp, "; handshake (us): p50 %.1f  p99 %.1f  "
+			    "max %.1f", merge_us(hist_value_at(m->hs, 50.0)),
+			    merge_us(hist_value_at(m->hs, 99.0)),
+			    merge_us(hist_max(m->hs)));
+		fputc('\n', fp);
+	}
 	if (json_object_size(m->maps[0]) > 0) {
 		fprintf(fp, "  errors:");
 		json_object_foreach(m->maps[0], k, v)
@@ -606,7 +682,7 @@ merge_main(int argc, char **argv)
 	merge_args(argc, argv, &m);
 	if ((m.reports = calloc(m.nfiles, sizeof(*m.reports))) == NULL ||
 	    (m.ids = calloc(m.nfiles, sizeof(*m.ids))) == NULL ||
-	    (m.lat = hist_new()) == NULL)
+	    (m.lat = hist_new()) == NULL || (m.hs = hist_new()) == NULL)
 		merge_fail("out of memory");
 	for (i = 0; i < MERGE_NMAPS; i++)
 		if ((m.maps[i] = json_object()) == NULL)
@@ -621,7 +697,8 @@ merge_main(int argc, char **argv)
 	out = (m.json != NULL && strcmp(m.json, "-") == 0) ||
 	    (m.hist != NULL && strcmp(m.hist, "-") == 0) ? stderr : stdout;
 	merge_summary(&m, out);
-	status = m.counts[3] > 0 || m.warmup_errors > 0 ? MERGE_EXIT_ERRORS :
+	status = m.counts[3] > 0 || m.warmup_errors > 0 ||
+	    m.hs_failures > 0 || m.hs_failures_warm > 0 ? MERGE_EXIT_ERRORS :
 	    0;
 	if (fflush(out) == EOF || ferror(out)) {
 		fprintf(stderr, "%s: the summary could not be written\n",
@@ -639,5 +716,6 @@ merge_main(int argc, char **argv)
 	free(m.ids);
 	free(m.files);
 	hist_free(m.lat);
+	hist_free(m.hs);
 	return status;
 }

@@ -931,6 +931,115 @@ test_load_batch(void **state)
 	json_decref(r);
 }
 
+/* A handshake percentile: a positive number, or null with none. */
+static double
+get_hs(const json_t *r, const char *key, json_int_t n)
+{
+	const json_t	*v = json_object_get(r, key);
+
+	if (n == 0) {
+		if (v == NULL || !json_is_null(v))
+			fail_msg("report: \"%s\" is not null", key);
+		return 0;
+	}
+	if (get_num(r, key) <= 0)
+		fail_msg("report: \"%s\" is not positive", key);
+	return get_num(r, key);
+}
+
+/*
+ * --reconnect: each connection carries its frames, then a new one takes
+ * its place.  300 frames, 7 a connection, 3 at a time: a connection is
+ * made again after every 7th answer until the last frame went out (40
+ * to 42 times: 7 * 42 <= 300 <= 7 * 40 + 3 * 7), and one still in its
+ * handshake when the run ends is not counted.  The daemon accepted the
+ * first 3, every one remade, and the admin's that asks; every answer
+ * was right; --merge adds the handshakes of two reports up.
+ */
+#define RC_REQUESTS	300
+#define RC_EVERY	7
+#define RC_CONNS	3
+static void
+test_load_reconnect(void **state)
+{
+	struct eid_client	*admin;
+	struct eid_status	 s0, s1;
+	char			 json[700], copy[700], merged[700], args[2200];
+	char			 out[16384];
+	json_t			*r, *m;
+	json_int_t		 hs, got;
+	double			 p50;
+	int			 rc;
+
+	(void)state;
+	admin = th_client(&d, "admin");
+	memset(&s0, 0, sizeof(s0));
+	assert_int_equal(eid_client_status(admin, &s0), EID_CLIENT_OK);
+	eid_client_close(admin);
+	snprintf(args, sizeof(args), "--requests %d --warmup 0 "
+	    "--connections %d --pipeline 4 --reconnect %d --reuse zipf "
+	    "--pool 200 --seed 5", RC_REQUESTS, RC_CONNS, RC_EVERY);
+	r = load_ok("reconnect.json", args);
+	assert_int_equal(get_int(r, "requests"), RC_REQUESTS);
+	assert_int_equal(get_int(r, "answers"), RC_REQUESTS);
+	assert_int_equal(get_int(r, "errors"), 0);
+	assert_int_equal(get_int(r, "mismatches"), 0);
+	assert_int_equal(verdict_count(json_object_get(r, "verdicts"),
+	    EID_VERDICT_OK), RC_REQUESTS);
+	assert_int_equal(get_int(r, "reconnect"), RC_EVERY);
+	hs = get_int(r, "handshakes");
+	if (hs < (RC_REQUESTS - RC_CONNS * RC_EVERY) / RC_EVERY - RC_CONNS ||
+	    hs > RC_REQUESTS / RC_EVERY)
+		fail_msg("%lld handshakes", (long long)hs);
+	assert_int_equal(get_int(r, "handshake_failures"), 0);
+	assert_int_equal(get_int(json_object_get(r, "warmup"), "handshakes"),
+	    0);
+	assert_true(get_num(r, "handshake_rate") > 0);
+	p50 = get_hs(r, "handshake_p50", hs);
+	assert_true(get_hs(r, "handshake_p99", hs) >= p50);
+	assert_true(get_hs(r, "handshake_max", hs) >=
+	    get_num(r, "handshake_p99"));
+	assert_true(json_is_string(json_object_get(r,
+	    "handshake_histogram_ns")));
+
+	admin = th_client(&d, "admin");
+	memset(&s1, 0, sizeof(s1));
+	assert_int_equal(eid_client_status(admin, &s1), EID_CLIENT_OK);
+	eid_client_close(admin);
+	got = (json_int_t)(s1.connections_total - s0.connections_total);
+	if (got < RC_CONNS + hs + 1 || got > RC_CONNS + hs + 1 + RC_CONNS)
+		fail_msg("the daemon accepted %lld connections for %lld "
+		    "handshakes", (long long)got, (long long)hs);
+	eid_status_clear(&s0);
+	eid_status_clear(&s1);
+
+	/* Two reports' handshakes and their histograms add up. */
+	snprintf(json, sizeof(json), "%s/reconnect.json", d.dir);
+	snprintf(copy, sizeof(copy), "%s/reconnect-2.json", d.dir);
+	snprintf(merged, sizeof(merged), "%s/reconnect-m.json", d.dir);
+	snprintf(args, sizeof(args), "cp '%s' '%s'", json, copy);
+	assert_int_equal(system(args), 0);
+	snprintf(args, sizeof(args), "--json '%s' '%s' '%s'", merged, json,
+	    copy);
+	if ((rc = run_merge(args, out, sizeof(out))) != 0)
+		fail_msg("--merge exited %d:\n%s", rc, out);
+	if (strstr(out, "reconnects: ") == NULL)
+		fail_msg("no reconnects in the summary:\n%s", out);
+	m = load_json_file(merged);
+	assert_int_equal(get_int(m, "handshakes"), 2 * hs);
+	assert_int_equal(get_int(m, "handshake_failures"), 0);
+	assert_true(fabs(get_num(m, "handshake_rate") -
+	    2 * get_num(r, "handshake_rate")) < 1e-6 * get_num(m,
+	    "handshake_rate"));
+	assert_true(get_hs(m, "handshake_p50", hs) == p50);
+	/* The bucket's top: within the histogram's 3 digits. */
+	assert_true(get_num(m, "handshake_max") >= get_num(r,
+	    "handshake_max") && get_num(m, "handshake_max") <= 1.001 *
+	    get_num(r, "handshake_max"));
+	json_decref(m);
+	json_decref(r);
+}
+
 /*
  * Exactly one line of output, "eid-load: " then what (and, for an error
  * in the options, the pointer to --help), and exit status 2.  Nothing is
@@ -990,6 +1099,8 @@ test_load_batch_usage(void **state)
 	expect_usage("--batch 0", "--batch: 0 is out of range 1..256");
 	expect_usage("--batch 257", "--batch: 257 is out of range 1..256");
 	expect_usage("--batch=-1", "--batch: \"-1\" is not a number");
+	expect_usage("--reconnect 1000000001", "--reconnect: 1000000001 is "
+	    "out of range 0..1000000000");
 	expect_usage("--batch 256", "--batch 256: tokens of up to");
 	snprintf(scen, sizeof(scen), "%s/batch.conf", d.dir);
 	fp = fopen(scen, "w");
@@ -1440,6 +1551,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_open_loop_stalled,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_batch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_reconnect, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_batch_usage, setup,
 		    teardown),
