@@ -531,7 +531,7 @@ row cold-es256 "ES256, every token distinct" ES256 ratio 1.15
 row cold-rs256 "RS256, every token distinct" RS256 ratio 1.25
 row cold-eddsa "EdDSA, every token distinct" EdDSA ratio 1.25
 row hot-1000 "ES256, uniform over 1,000 tokens" "" cpu 5
-row handshakes "hot-1000's tokens, a new connection (full mTLS handshake) per request" "" none ""
+row handshakes "ES256, uniform over 100 tokens, a new connection (full mTLS handshake) per request" "" none ""
 row realistic "Zipf over 1M, 2% broken, 1% revoked" "" none ""
 row pinned-realistic "realistic, one worker: the open loop's peak" "" none ""
 row open-loop "realistic, open loop at $open_rate req/s (half that peak)" "" p99 2000

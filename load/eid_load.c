@@ -2732,6 +2732,9 @@ load_reopened(struct load_conn *c, enum eid_client_err err,
 	struct load_counts	*k = l->measuring ? &l->m : &l->w;
 
 	c->reopening = false;
+	/* Done in the loop pass that ended the run: after the window. */
+	if (l->finished)
+		return;
 	if (err != EID_CLIENT_OK) {
 		if (k->handshake_failures == 0 || !l->c->quiet)
 			fprintf(stderr, "%s: connection %d, made again: %s: "

@@ -515,6 +515,8 @@ merge_json(const struct merge *m)
 	    json_integer((json_int_t)m->handshakes));
 	json_object_set_new(r, "handshake_failures",
 	    json_integer((json_int_t)m->hs_failures));
+	json_object_set_new(r, "warmup_handshake_failures",
+	    json_integer((json_int_t)m->hs_failures_warm));
 	json_object_set_new(r, "handshake_rate", json_real(m->hs_rate));
 	json_object_set_new(r, "handshake_p50", hs ? json_real(merge_us(
 	    hist_value_at(m->hs, 50.0))) : json_null());
