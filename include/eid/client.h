@@ -57,7 +57,13 @@ enum eid_server_code {
 /* Lower-case name ("forbidden", ...); "unknown" when out of range. */
 const char	*eid_server_code_name(enum eid_server_code);
 
-/* Where and as whom to connect.  Strings are copied by connect. */
+/*
+ * Where and as whom to connect.  Strings are copied by connect.  The
+ * certificate goes out with its issuers, from cert's file or ca's, but
+ * without the root they reach, which the server holds already; a
+ * certificate whose issuers reach no root in ca goes out with what
+ * cert's file holds.
+ */
 struct eid_client_config {
 	const char	*server;	/* "host:port"; IPv6 as "[::1]:7443" */
 	const char	*cert;		/* client certificate, PEM */

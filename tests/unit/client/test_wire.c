@@ -6,16 +6,22 @@
  * strings longer than their field) is a protocol error, never truncated;
  * for the revocation batch and list, also a wrong number of sequence
  * numbers, more entries than asked, unknown kinds and entries out of
- * order.  Also "host:port" parsing and the small public helpers.
+ * order.  Also "host:port" parsing and the small public helpers, and the
+ * certificate chain a client context sends: its issuers without the root,
+ * or, when they reach no anchor of its CA file, what OpenSSL sent before.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "eid.pb-c.h"
 #include "wire.h"
@@ -1200,6 +1206,145 @@ test_names(void **state)
 	assert_string_equal(cfg.server, "127.0.0.1:7443");
 }
 
+/* A file of the development PKI: $EID_CERTS or certs/dev. */
+static void
+pki(char *out, size_t len, const char *name)
+{
+	const char	*d = getenv("EID_CERTS");
+
+	snprintf(out, len, "%s/%s", d != NULL && *d != '\0' ? d : "certs/dev",
+	    name);
+}
+
+/* A temporary file holding the PKI files a and b, one after the other. */
+static void
+pki_cat(char *out, size_t len, const char *a, const char *b)
+{
+	char	 cmd[2048], pa[600], pb[600];
+	int	 fd;
+
+	snprintf(out, len, "/tmp/test_wire.XXXXXX");
+	assert_true((fd = mkstemp(out)) >= 0);
+	close(fd);
+	pki(pa, sizeof(pa), a);
+	pki(pb, sizeof(pb), b);
+	snprintf(cmd, sizeof(cmd), "cat '%s' '%s' > '%s'", pa, pb, out);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * A client context of wire_tls_ctx_new (cert, key and ca: paths) in a
+ * handshake, in memory, with a server of the PKI files scert and skey
+ * that asks for a client certificate and trusts sca.  Returns how many
+ * certificates the client sent besides its own.
+ */
+static int
+sent_chain(const char *cert, const char *key, const char *ca,
+    const char *scert, const char *skey, const char *sca)
+{
+	struct eid_client_config cfg;
+	enum eid_client_err	 e;
+	STACK_OF(X509)		*sk;
+	SSL_CTX			*cctx, *sctx;
+	SSL			*cs, *ss;
+	BIO			*b1, *b2;
+	char			 k[600], sc[600], sk_[600], sa[600], err[512];
+	int			 i, r1 = 0, r2 = 0, n;
+
+	memset(&cfg, 0, sizeof(cfg));
+	pki(k, sizeof(k), key);
+	cfg.cert = cert;
+	cfg.key = k;
+	cfg.ca = ca;
+	if ((cctx = wire_tls_ctx_new(&cfg, &e, err, sizeof(err))) == NULL)
+		fail_msg("client context: %s", err);
+	pki(sc, sizeof(sc), scert);
+	pki(sk_, sizeof(sk_), skey);
+	pki(sa, sizeof(sa), sca);
+	assert_non_null(sctx = SSL_CTX_new(TLS_server_method()));
+	assert_int_equal(SSL_CTX_use_certificate_chain_file(sctx, sc), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey_file(sctx, sk_,
+	    SSL_FILETYPE_PEM), 1);
+	assert_int_equal(SSL_CTX_load_verify_locations(sctx, sa, NULL), 1);
+	SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	assert_non_null(cs = SSL_new(cctx));
+	assert_non_null(ss = SSL_new(sctx));
+	assert_int_equal(BIO_new_bio_pair(&b1, 0, &b2, 0), 1);
+	SSL_set_bio(cs, b1, b1);
+	SSL_set_bio(ss, b2, b2);
+	SSL_set_connect_state(cs);
+	SSL_set_accept_state(ss);
+	/* Each side in turn until both are done; a few rounds suffice. */
+	for (i = 0; i < 20 && (r1 != 1 || r2 != 1); i++) {
+		if (r1 != 1 && (r1 = SSL_do_handshake(cs)) != 1 &&
+		    SSL_get_error(cs, r1) != SSL_ERROR_WANT_READ)
+			break;
+		if (r2 != 1 && (r2 = SSL_do_handshake(ss)) != 1 &&
+		    SSL_get_error(ss, r2) != SSL_ERROR_WANT_READ)
+			break;
+	}
+	if (r1 != 1 || r2 != 1) {
+		ERR_error_string_n(ERR_get_error(), err, sizeof(err));
+		fail_msg("handshake (client %d, server %d): %s", r1, r2, err);
+	}
+	assert_non_null(SSL_get0_peer_certificate(ss));
+	/* On the server side, the chain the client sent after its own. */
+	sk = SSL_get_peer_cert_chain(ss);
+	n = sk != NULL ? sk_X509_num(sk) : 0;
+	SSL_free(cs);
+	SSL_free(ss);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+	ERR_clear_error();
+	return n;
+}
+
+/*
+ * The chain a client sends: no root, which the server holds already
+ * and would decode for nothing, whether OpenSSL would have found it in
+ * the CA file or the certificate file holds it; intermediates, from
+ * either file; and, for a certificate whose issuers reach no anchor of
+ * the CA file, the file's certificates as before.
+ */
+static void
+test_tls_chain(void **state)
+{
+	char	 cert[600], ca[600], both[600];
+
+	(void)state;
+	/* The relying party's certificate, issued by the TLS CA itself. */
+	pki(cert, sizeof(cert), "rp-dichvucong.crt");
+	pki(ca, sizeof(ca), "ca.pem");
+	assert_int_equal(sent_chain(cert, "rp-dichvucong.key", ca,
+	    "server.crt", "server.key", "ca.pem"), 0);
+	pki_cat(both, sizeof(both), "rp-dichvucong.crt", "ca.pem");
+	assert_int_equal(sent_chain(both, "rp-dichvucong.key", ca,
+	    "server.crt", "server.key", "ca.pem"), 0);
+	assert_int_equal(unlink(both), 0);
+
+	/*
+	 * Under an intermediate: the identity provider's signing
+	 * certificate as a client, the intermediate in the CA file only,
+	 * or in the certificate file; the server trusts the root.
+	 */
+	pki(cert, sizeof(cert), "idp-es256.crt");
+	pki_cat(both, sizeof(both), "idp-ca.crt", "root-ca.crt");
+	assert_int_equal(sent_chain(cert, "idp-es256.key", both,
+	    "idp-eddsa.chain.pem", "idp-eddsa.key", "root-ca.crt"), 1);
+	assert_int_equal(unlink(both), 0);
+	pki(cert, sizeof(cert), "idp-es256.chain.pem");
+	pki(ca, sizeof(ca), "root-ca.crt");
+	assert_int_equal(sent_chain(cert, "idp-es256.key", ca,
+	    "idp-eddsa.chain.pem", "idp-eddsa.key", "root-ca.crt"), 1);
+
+	/* Issued by a CA the client's CA file does not hold: the leaf. */
+	pki(cert, sizeof(cert), "rp-dichvucong.crt");
+	pki(ca, sizeof(ca), "root-ca.crt");
+	assert_int_equal(sent_chain(cert, "rp-dichvucong.key", ca,
+	    "idp-eddsa.chain.pem", "idp-eddsa.key", "ca.pem"), 0);
+}
+
 int
 main(void)
 {
@@ -1222,6 +1367,7 @@ main(void)
 		cmocka_unit_test(test_decode_list),
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_tls_chain),
 	};
 
 	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
