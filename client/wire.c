@@ -1023,38 +1023,54 @@ wire_tls_error(char *err, size_t errlen, const char *what, const SSL *ssl)
 }
 
 /*
- * The chain this client sends, built once and without its root.  Left
- * to itself, OpenSSL builds it from the CA file at every handshake and
- * sends the root too, which the server holds already (RFC 8446 section
- * 4.4.2 lets it be left out) and must still decode: a fifth of eidd's
- * CPU for a handshake (docs/PERFORMANCE.md).  Intermediates, from the
- * certificate file or the CA file, still go.  A chain that reaches no
- * anchor of the CA file -- a client certificate from another CA than the
- * server's -- is left as it was: OpenSSL sends what it always sent.
- * Returns -1 only when memory ran out.
+ * The chain this client sends, without its root.  Given a certificate
+ * file that holds the leaf alone, OpenSSL builds the chain from the CA
+ * file at every handshake and sends the root too, which the server holds
+ * already (RFC 8446 section 4.4.2 lets it be left out) and must still
+ * decode: a fifth of eidd's CPU for a handshake (docs/PERFORMANCE.md).
+ * So that chain is built here, once, and set without its root; one that
+ * reaches no root of the CA file -- a client certificate from another CA
+ * than the server's -- is left to OpenSSL as before.  A certificate file
+ * that holds its chain is sent as written, as before, but for a
+ * self-signed certificate at its end: the file's order is the owner's
+ * (a cross-signed intermediate for a root rollover, say), and the client's
+ * CA file, meant for the server, is not asked about it.  Whatever fails
+ * here leaves the context as OpenSSL had it.
  */
-static int
+static void
 wire_tls_chain(SSL_CTX *ctx)
 {
 	STACK_OF(X509)	*extra = NULL, *chain;
-	X509		*leaf;
-	int		 rc;
+	X509		*leaf, *last;
+	int		 n;
 
 	if ((leaf = SSL_CTX_get0_certificate(ctx)) == NULL ||
 	    SSL_CTX_get0_chain_certs(ctx, &extra) != 1)
-		return 0;
-	/* The leaf first, then its issuers; the anchor only if the leaf. */
-	if ((chain = X509_build_chain(leaf, extra, SSL_CTX_get_cert_store(ctx),
-	    0, NULL, NULL)) == NULL) {
-		ERR_clear_error();
-		return 0;
+		goto out;
+	if ((n = extra != NULL ? sk_X509_num(extra) : 0) > 0) {
+		last = sk_X509_value(extra, n - 1);
+		/* Signed by its own key: a root, not a rollover's link. */
+		if (X509_self_signed(last, 1) != 1 ||
+		    (chain = sk_X509_dup(extra)) == NULL)
+			goto out;
+		(void)sk_X509_pop(chain);	/* a reference of extra's */
+	} else {
+		/* The leaf first, then its issuers; a self-signed one not. */
+		if ((chain = X509_build_chain(leaf, NULL,
+		    SSL_CTX_get_cert_store(ctx), 0, NULL, NULL)) == NULL)
+			goto out;
+		X509_free(sk_X509_shift(chain));
+		/* Set, the chain turns OpenSSL's own building off. */
+		if (SSL_CTX_set1_chain(ctx, chain) == 1)
+			SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
+		sk_X509_pop_free(chain, X509_free);
+		goto out;
 	}
-	X509_free(sk_X509_shift(chain));
-	rc = SSL_CTX_set1_chain(ctx, chain) == 1 ? 0 : -1;
-	sk_X509_pop_free(chain, X509_free);
-	if (rc == 0)
-		SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
-	return rc;
+	/* The duplicate holds extra's references: set1 takes its own. */
+	(void)SSL_CTX_set1_chain(ctx, chain);
+	sk_X509_free(chain);
+out:
+	ERR_clear_error();
 }
 
 SSL_CTX *
@@ -1110,11 +1126,7 @@ wire_tls_ctx_new(const struct eid_client_config *cfg,
 		    NULL);
 		goto fail;
 	}
-	if (wire_tls_chain(ctx) == -1) {
-		*errp = EID_CLIENT_ERR_NOMEM;
-		wire_tls_error(err, errlen, "certificate chain", NULL);
-		goto fail;
-	}
+	wire_tls_chain(ctx);
 	/* Unlike most of OpenSSL, set_alpn_protos returns 0 on success. */
 	if (SSL_CTX_set_alpn_protos(ctx, wire_alpn_list,
 	    sizeof(wire_alpn_list)) != 0) {

@@ -59,10 +59,10 @@ const char	*eid_server_code_name(enum eid_server_code);
 
 /*
  * Where and as whom to connect.  Strings are copied by connect.  The
- * certificate goes out with its issuers, from cert's file or ca's, but
- * without the root they reach, which the server holds already; a
- * certificate whose issuers reach no root in ca goes out with what
- * cert's file holds.
+ * server gets no root it holds already: cert's file, if it holds a
+ * chain, goes out as written less a self-signed certificate at its end;
+ * a certificate alone goes out with its issuers from ca, less the root
+ * they reach, or alone if they reach none.
  */
 struct eid_client_config {
 	const char	*server;	/* "host:port"; IPv6 as "[::1]:7443" */

@@ -1216,20 +1216,53 @@ pki(char *out, size_t len, const char *name)
 	    name);
 }
 
-/* A temporary file holding the PKI files a and b, one after the other. */
+/* test_tls_chain's temporary file, removed by its teardown. */
+static char tmp_pem[64];
+
 static void
-pki_cat(char *out, size_t len, const char *a, const char *b)
+pki_append(FILE *out, const char *name)
 {
-	char	 cmd[2048], pa[600], pb[600];
+	char	 path[600], buf[4096];
+	FILE	*in;
+	size_t	 n;
+
+	pki(path, sizeof(path), name);
+	if ((in = fopen(path, "r")) == NULL)
+		fail_msg("%s: cannot be read", path);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	assert_int_equal(ferror(in), 0);
+	fclose(in);
+}
+
+/* tmp_pem, holding the PKI files a, b and c (if not NULL) in turn. */
+static const char *
+pki_cat(const char *a, const char *b, const char *c)
+{
+	FILE	*out;
 	int	 fd;
 
-	snprintf(out, len, "/tmp/test_wire.XXXXXX");
-	assert_true((fd = mkstemp(out)) >= 0);
-	close(fd);
-	pki(pa, sizeof(pa), a);
-	pki(pb, sizeof(pb), b);
-	snprintf(cmd, sizeof(cmd), "cat '%s' '%s' > '%s'", pa, pb, out);
-	assert_int_equal(system(cmd), 0);
+	if (tmp_pem[0] != '\0')
+		(void)unlink(tmp_pem);
+	snprintf(tmp_pem, sizeof(tmp_pem), "/tmp/test_wire.XXXXXX");
+	assert_true((fd = mkstemp(tmp_pem)) >= 0);
+	assert_non_null(out = fdopen(fd, "w"));
+	pki_append(out, a);
+	pki_append(out, b);
+	if (c != NULL)
+		pki_append(out, c);
+	assert_int_equal(fclose(out), 0);
+	return tmp_pem;
+}
+
+static int
+tls_chain_teardown(void **state)
+{
+	(void)state;
+	if (tmp_pem[0] != '\0')
+		(void)unlink(tmp_pem);
+	tmp_pem[0] = '\0';
+	return 0;
 }
 
 /*
@@ -1303,14 +1336,15 @@ sent_chain(const char *cert, const char *key, const char *ca,
 /*
  * The chain a client sends: no root, which the server holds already
  * and would decode for nothing, whether OpenSSL would have found it in
- * the CA file or the certificate file holds it; intermediates, from
- * either file; and, for a certificate whose issuers reach no anchor of
- * the CA file, the file's certificates as before.
+ * the CA file or the certificate file ends with it; intermediates, from
+ * either file; a certificate file's chain as written when the CA file
+ * does not reach its root; and, for a lone certificate whose issuers
+ * reach no root of the CA file, the certificate alone, as before.
  */
 static void
 test_tls_chain(void **state)
 {
-	char	 cert[600], ca[600], both[600];
+	char	 cert[600], ca[600];
 
 	(void)state;
 	/* The relying party's certificate, issued by the TLS CA itself. */
@@ -1318,25 +1352,38 @@ test_tls_chain(void **state)
 	pki(ca, sizeof(ca), "ca.pem");
 	assert_int_equal(sent_chain(cert, "rp-dichvucong.key", ca,
 	    "server.crt", "server.key", "ca.pem"), 0);
-	pki_cat(both, sizeof(both), "rp-dichvucong.crt", "ca.pem");
-	assert_int_equal(sent_chain(both, "rp-dichvucong.key", ca,
-	    "server.crt", "server.key", "ca.pem"), 0);
-	assert_int_equal(unlink(both), 0);
+	assert_int_equal(sent_chain(pki_cat("rp-dichvucong.crt", "ca.pem",
+	    NULL), "rp-dichvucong.key", ca, "server.crt", "server.key",
+	    "ca.pem"), 0);
 
 	/*
 	 * Under an intermediate: the identity provider's signing
-	 * certificate as a client, the intermediate in the CA file only,
-	 * or in the certificate file; the server trusts the root.
+	 * certificate as a client; the server trusts the national root.
+	 * The intermediate in the CA file only, in the certificate file,
+	 * or there with the root after it.
 	 */
 	pki(cert, sizeof(cert), "idp-es256.crt");
-	pki_cat(both, sizeof(both), "idp-ca.crt", "root-ca.crt");
-	assert_int_equal(sent_chain(cert, "idp-es256.key", both,
-	    "idp-eddsa.chain.pem", "idp-eddsa.key", "root-ca.crt"), 1);
-	assert_int_equal(unlink(both), 0);
+	assert_int_equal(sent_chain(cert, "idp-es256.key",
+	    pki_cat("idp-ca.crt", "root-ca.crt", NULL), "idp-eddsa.chain.pem",
+	    "idp-eddsa.key", "root-ca.crt"), 1);
 	pki(cert, sizeof(cert), "idp-es256.chain.pem");
 	pki(ca, sizeof(ca), "root-ca.crt");
 	assert_int_equal(sent_chain(cert, "idp-es256.key", ca,
 	    "idp-eddsa.chain.pem", "idp-eddsa.key", "root-ca.crt"), 1);
+	assert_int_equal(sent_chain(pki_cat("idp-es256.chain.pem",
+	    "root-ca.crt", NULL), "idp-es256.key", ca, "idp-eddsa.chain.pem",
+	    "idp-eddsa.key", "root-ca.crt"), 1);
+	/*
+	 * A CA file that knows none of the chain (the server's CA only):
+	 * the file's chain as written, less a root at its end.
+	 */
+	pki(cert, sizeof(cert), "idp-es256.chain.pem");
+	pki(ca, sizeof(ca), "ca.pem");
+	assert_int_equal(sent_chain(cert, "idp-es256.key", ca, "server.crt",
+	    "server.key", "root-ca.crt"), 1);
+	assert_int_equal(sent_chain(pki_cat("idp-es256.chain.pem",
+	    "root-ca.crt", NULL), "idp-es256.key", ca, "server.crt",
+	    "server.key", "root-ca.crt"), 1);
 
 	/* Issued by a CA the client's CA file does not hold: the leaf. */
 	pki(cert, sizeof(cert), "rp-dichvucong.crt");
@@ -1367,7 +1414,7 @@ main(void)
 		cmocka_unit_test(test_decode_list),
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_tls_chain),
+		cmocka_unit_test_teardown(test_tls_chain, tls_chain_teardown),
 	};
 
 	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
