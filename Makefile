@@ -204,7 +204,10 @@ $(BUILD)/tests/test_mint: $(BUILD)/obj/tests/integration/test_mint.o \
 
 # Integration tests drive a real eidd through the client library.
 $(BUILD)/obj/tests/integration/%.o: ALL_CFLAGS += $(NET_CFLAGS) -I$(GEN)
-$(BUILD)/obj/tests/integration/%.o: | $(GEN)/eid.pb-c.h
+# (Prerequisites on a pattern rule without a recipe add nothing: GNU make
+# reads such a rule as one that cancels, so these name their targets.)
+$(addprefix $(BUILD)/obj/tests/integration/,$(addsuffix .o,$(EIDD_TESTS) \
+    harness)): | $(GEN)/eid.pb-c.h
 $(BUILD)/tests/test_eidd_%: $(BUILD)/obj/tests/integration/test_eidd_%.o \
     $(BUILD)/obj/tests/integration/harness.o $(BUILD)/obj/tests/helpers.o \
     $(CLIENT_LIB) $(PROTO_LIB) $(CRYPTO_LIB)
@@ -261,7 +264,7 @@ $(BUILD)/tests/test_timeline: $(BUILD)/obj/tests/unit/load/test_timeline.o \
 # The client's codec test links the client library only.
 $(BUILD)/obj/tests/unit/client/%.o: ALL_CFLAGS += $(NET_CFLAGS) -I$(GEN) \
     -Iclient
-$(BUILD)/obj/tests/unit/client/%.o: | $(GEN)/eid.pb-c.h
+$(BUILD)/obj/tests/unit/client/test_wire.o: | $(GEN)/eid.pb-c.h
 $(BUILD)/tests/test_wire: $(BUILD)/obj/tests/unit/client/test_wire.o \
     $(CLIENT_LIB) $(PROTO_LIB) $(CRYPTO_LIB)
 	$(call msg,LD,$@)
