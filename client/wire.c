@@ -1027,7 +1027,7 @@ wire_tls_error(char *err, size_t errlen, const char *what, const SSL *ssl)
  * file that holds the leaf alone, OpenSSL builds the chain from the CA
  * file at every handshake and sends the root too, which the server holds
  * already (RFC 8446 section 4.4.2 lets it be left out) and must still
- * decode: a fifth of eidd's CPU for a handshake (docs/PERFORMANCE.md).
+ * decode: a fifth of eidd's CPU for a handshake (docs/adr/0015).
  * So that chain is built here, once, and set without its root; one that
  * reaches no root of the CA file -- a client certificate from another CA
  * than the server's -- is left to OpenSSL as before.  A certificate file
