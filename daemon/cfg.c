@@ -93,6 +93,13 @@ static const struct cfg_opt cfg_opts[] = {
 	    1000000, NULL, "connections", "connections still in the TLS "
 	    "handshake, all workers; at it, one going nowhere is pushed out "
 	    "or the new one refused" },
+	{ "limits.source_connections_per_s", CFG_INT, O(source_conn_rate),
+	    200, 0, 1000000, NULL, "connections/s", "new connections a "
+	    "second from one address (IPv6: its /64), all workers; past it "
+	    "and the burst, refused at accept; 0: no limit" },
+	{ "limits.source_connections_burst", CFG_INT, O(source_conn_burst),
+	    2000, 1, 1000000, NULL, "connections", "new connections from "
+	    "one address at once beyond that rate" },
 	{ "limits.handshake_timeout_ms", CFG_INT, O(handshake_timeout_ms),
 	    10000, 100, 600000, NULL, "ms",
 	    "deadline from accept to a finished TLS handshake" },

@@ -19,6 +19,8 @@
  * full.
  *
  * Limits, each checked before anything is allocated for the peer:
+ *   - source_connections_per_s and _burst: new connections from one
+ *     address, refused at accept past its bucket (conn_source_ok);
  *   - max_connections: refused at accept, unless a handshake of this
  *     worker that is going nowhere (below) makes room;
  *   - max_handshakes: connections still in the TLS handshake, the
@@ -63,6 +65,7 @@
  * not read (level-triggered epoll would spin) or bytes inside OpenSSL
  * that nothing will come back for.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -73,6 +76,8 @@
 #include <netinet/tcp.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/rand.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -865,8 +870,127 @@ conn_hs_push_out(struct worker *w, int64_t now)
 	return false;
 }
 
+/*
+ * New connections per source address (limits.source_connections_per_s
+ * and _burst): a token bucket per address, an IPv6 one by its /64, in a
+ * direct-mapped table of each worker, which holds the workers' share of
+ * the rate and of the burst (the kernel spreads one source's connections
+ * over the workers' sockets).  Every connection costs a full handshake
+ * (ADR 0006), some 0.8 ms of a core, so one source connecting per request
+ * or in a loop would take CPU from every other; refused here, it costs
+ * an accept and a close.  The table is bounded: a source whose slot
+ * another took comes back with a full bucket.  The limit is for one
+ * source connecting too often, not for many (a firewall's work); the
+ * salt keeps sources from choosing whose slot they share.
+ */
+#define CONN_SOURCES		4096
+#define CONN_SOURCE_WARN_MS	60000
+
+struct conn_source {
+	unsigned char	 addr[16];
+	bool		 used;
+	int64_t		 ms;		/* tokens as of then */
+	double		 tokens;
+};
+
+struct conn_source *
+conn_sources_new(uint64_t *salt)
+{
+	if (RAND_bytes((unsigned char *)salt, sizeof(*salt)) != 1)
+		return NULL;
+	return calloc(CONN_SOURCES, sizeof(struct conn_source));
+}
+
+/* sa's address as the table's key: IPv4 as IPv4-mapped IPv6. */
+static bool
+conn_source_key(const struct sockaddr *sa, int salen, unsigned char *key)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	memset(key, 0, 16);
+	if (sa == NULL)
+		return false;
+	if (sa->sa_family == AF_INET && salen >= (int)sizeof(*sin)) {
+		sin = (const struct sockaddr_in *)(const void *)sa;
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &sin->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6 && salen >= (int)sizeof(*sin6)) {
+		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+		/* IPv4 on a dual-stack socket is one address; IPv6 a /64. */
+		memcpy(key, &sin6->sin6_addr,
+		    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) ? 16 : 8);
+		return true;
+	}
+	return false;
+}
+
+/* May this source open one more connection now?  Takes its token. */
+static bool
+conn_source_ok(struct worker *w, const struct cfg *cfg,
+    const struct sockaddr *sa, int salen, int64_t now)
+{
+	struct conn_source	*e;
+	unsigned char		 key[16];
+	uint64_t		 h = w->source_salt ^ 0xcbf29ce484222325ULL;
+	double			 rate, burst;
+	size_t			 i;
+
+	if (cfg->source_conn_rate == 0 || w->sources == NULL ||
+	    !conn_source_key(sa, salen, key))
+		return true;
+	for (i = 0; i < sizeof(key); i++) {
+		h ^= key[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 29;
+	e = &w->sources[h & (CONN_SOURCES - 1)];
+	rate = (double)cfg->source_conn_rate / w->srv->nworkers;
+	burst = (double)((cfg->source_conn_burst + w->srv->nworkers - 1) /
+	    w->srv->nworkers);
+	if (!e->used || memcmp(e->addr, key, sizeof(key)) != 0) {
+		memcpy(e->addr, key, sizeof(key));
+		e->used = true;
+		e->tokens = burst;
+	} else if (now > e->ms) {
+		e->tokens += (double)(now - e->ms) * rate / 1000.0;
+		if (e->tokens > burst)
+			e->tokens = burst;
+	}
+	e->ms = now;
+	if (e->tokens < 1.0)
+		return false;
+	e->tokens -= 1.0;
+	return true;
+}
+
+/* An operator learns which source, at most once a minute a worker. */
+static void
+conn_source_refused(struct worker *w, const struct sockaddr *sa, int64_t now)
+{
+	char	 addr[INET6_ADDRSTRLEN] = "?";
+
+	w->source_refused++;
+	if (w->source_warn_ms != 0 && now - w->source_warn_ms <
+	    CONN_SOURCE_WARN_MS)
+		return;
+	if (sa->sa_family == AF_INET)
+		(void)inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, addr, sizeof(addr));
+	else if (sa->sa_family == AF_INET6)
+		(void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, addr, sizeof(addr));
+	log_warnx("source_limited", "addr=%s refused=%llu "
+	    "note=\"new connections past limits.source_connections_per_s\"",
+	    addr, (unsigned long long)w->source_refused);
+	w->source_warn_ms = now;
+	w->source_refused = 0;
+}
+
 void
-conn_accept(struct worker *w, int fd)
+conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
 {
 	struct server	*srv = w->srv;
 	struct snap	*s = worker_snap(w);
@@ -886,6 +1010,12 @@ conn_accept(struct worker *w, int fd)
 	why = "draining";
 	if (w->draining)
 		goto refuse;
+	/* Before anything that could push out another's handshake. */
+	why = "source_rate";
+	if (!conn_source_ok(w, s->cfg, sa, salen, now)) {
+		conn_source_refused(w, sa, now);
+		goto refuse;
+	}
 	why = "max_handshakes";
 	if (w->nhandshakes >= (size_t)((s->cfg->max_handshakes +
 	    srv->nworkers - 1) / srv->nworkers) &&

@@ -90,6 +90,8 @@ struct cfg {
 	int64_t		 max_frame_bytes;
 	int64_t		 max_connections;
 	int64_t		 max_handshakes;
+	int64_t		 source_conn_rate;	/* per second; 0: none */
+	int64_t		 source_conn_burst;
 	int64_t		 handshake_timeout_ms;
 	int64_t		 idle_timeout_ms;
 	int64_t		 drain_timeout_ms;
@@ -343,6 +345,11 @@ struct worker {
 	struct conn	*hs_head[2];
 	struct conn	*hs_tail[2];
 	size_t		 nhandshakes;	/* in both */
+	/* New connections per source address (conn.c). */
+	struct conn_source *sources;	/* CONN_SOURCES of them */
+	uint64_t	 source_salt;
+	int64_t		 source_warn_ms;	/* last source_limited line */
+	uint64_t	 source_refused;	/* since that line */
 	bool		 draining;
 	bool		 accept_failing;	/* logged once per episode */
 	struct counters	 ctr;
@@ -403,7 +410,11 @@ void		 jarena_end(void);
 /* conn.c */
 struct conn;
 /* A new TCP connection on w's base; takes fd. */
-void		 conn_accept(struct worker *, int fd);
+struct sockaddr;
+void		 conn_accept(struct worker *, int fd, const struct sockaddr *,
+		    int salen);
+/* The per-source table of a worker, or NULL without memory. */
+struct conn_source *conn_sources_new(uint64_t *salt);
 /* Begin draining one connection, or all of w's (SIGTERM). */
 void		 conn_drain(struct conn *);
 void		 conn_drain_all(struct worker *);

@@ -47,10 +47,8 @@ worker_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	struct worker	*w = arg;
 
 	(void)l;
-	(void)sa;
-	(void)salen;
 	w->accept_failing = false;
-	conn_accept(w, fd);
+	conn_accept(w, fd, sa, salen);
 }
 
 bool
@@ -219,7 +217,8 @@ worker_setup(struct server *srv, const struct cfg *cfg)
 			fatalx("store", "error=\"cannot make a reader\"");
 		if ((w->hasher = eid_hasher_new()) == NULL)
 			fatalx("startup", "error=\"no SHA-256\"");
-		if ((w->stage = evbuffer_new()) == NULL)
+		if ((w->stage = evbuffer_new()) == NULL ||
+		    (w->sources = conn_sources_new(&w->source_salt)) == NULL)
 			fatalx("nomem", "where=workers");
 		if ((w->base = worker_base_new()) == NULL)
 			fatalx("event_base", "worker=%d", w->id);
@@ -304,6 +303,7 @@ worker_wait_all(struct server *srv)
 		evconnlistener_free(w->listener);
 		event_free(w->drain_ev);
 		event_base_free(w->base);
+		free(w->sources);
 		store_reader_free(w->rd);
 		eid_hasher_free(w->hasher);
 		evbuffer_free(w->stage);

@@ -578,6 +578,45 @@ test_connections_full(void **state)
 	stop_closing(&e, fd, 4);
 }
 
+/*
+ * limits.source_connections_per_s: one address's new connections past
+ * the burst are refused at accept, with no TLS; the bucket fills again
+ * at the rate; connections already open go on; the operator is told
+ * which address.  One worker, so its share is the whole.  Bare TCP
+ * connections, so that nothing but accept is timed: the daemon takes
+ * the four within a second of each other even under valgrind.
+ */
+static void
+test_source_rate(void **state)
+{
+	struct eid_client	*c;
+	struct th_eidd		 e;
+	int			 fd[5];
+
+	(void)state;
+	one_worker(&e, "source_connections_per_s = 1; "
+	    "source_connections_burst = 3; handshake_timeout_ms = 30000;");
+	bare_connections(&e, fd, 3);
+	fd[3] = th_tcp_connect(&e);
+	if (!th_fd_closed_within(fd[3], SLACK_MS))
+		fail_msg("a connection past the burst was not refused");
+	if (th_fd_closed_within(fd[0], 300))
+		fail_msg("a connection within the burst was closed");
+	if (!th_eidd_log_has(&e, "event=source_limited addr=127.0.0.1 "
+	    "refused=1 ", SLACK_MS))
+		fail_msg("no source_limited line (log: %s)", e.log);
+	/* A second later, one more gets in; a second after, a client. */
+	th_sleep_ms(1100);
+	fd[4] = th_tcp_connect(&e);
+	if (th_fd_closed_within(fd[4], 300))
+		fail_msg("the bucket did not fill again");
+	th_sleep_ms(1100);
+	c = th_client(&e, "rp-dichvucong");
+	assert_int_equal(th_verify(c, good_tok, NULL), EID_VERDICT_OK);
+	eid_client_close(c);
+	stop_closing(&e, fd, 5);
+}
+
 /* Many misbehaving connections later, nothing is left behind. */
 static void
 test_resources_return(void **state)
@@ -631,6 +670,7 @@ main(void)
 		cmocka_unit_test(test_handshake_backlog),
 		cmocka_unit_test(test_handshake_backlog_bounded),
 		cmocka_unit_test(test_connections_full),
+		cmocka_unit_test(test_source_rate),
 		cmocka_unit_test(test_resources_return),
 	};
 
