@@ -20,7 +20,7 @@
  *
  * Limits, each checked before anything is allocated for the peer:
  *   - source_connections_per_s and _burst: new connections from one
- *     address, refused at accept past its bucket (conn_source_ok);
+ *     address, refused at accept past its bucket (conn_source_get);
  *   - max_connections: refused at accept, unless a handshake of this
  *     worker that is going nowhere (below) makes room;
  *   - max_handshakes: connections still in the TLS handshake, the
@@ -873,17 +873,25 @@ conn_hs_push_out(struct worker *w, int64_t now)
 /*
  * New connections per source address (limits.source_connections_per_s
  * and _burst): a token bucket per address, an IPv6 one by its /64, in a
- * direct-mapped table of each worker, which holds the workers' share of
- * the rate and of the burst (the kernel spreads one source's connections
- * over the workers' sockets).  Every connection costs a full handshake
- * (ADR 0006), some 0.8 ms of a core, so one source connecting per request
- * or in a loop would take CPU from every other; refused here, it costs
- * an accept and a close.  The table is bounded: a source whose slot
- * another took comes back with a full bucket.  The limit is for one
- * source connecting too often, not for many (a firewall's work); the
- * salt keeps sources from choosing whose slot they share.
+ * table of each worker, which holds the workers' share of the rate and
+ * of the burst (the kernel spreads one source's connections over the
+ * workers' sockets).  Every connection costs a full handshake (ADR
+ * 0006), some 0.8 ms of a core, so one source connecting per request or
+ * in a loop would take CPU from every other; refused here, it costs an
+ * accept and a close.
+ *
+ * The table is bounded: CONN_SOURCE_WAYS places for each of its sets,
+ * chosen by a keyed hash of the address (the salt keeps sources from
+ * choosing their set).  A newcomer takes the place whose bucket is
+ * fullest -- an empty place, or a source that has not connected for
+ * long enough to have refilled, which loses nothing by being forgotten
+ * -- so a source that keeps connecting, its bucket low, keeps its place
+ * unless every place of its set is as busy.  The limit is for one
+ * source connecting too often, not for a flood from many addresses,
+ * which is a firewall's to stop.
  */
 #define CONN_SOURCES		4096
+#define CONN_SOURCE_WAYS	4
 #define CONN_SOURCE_WARN_MS	60000
 
 struct conn_source {
@@ -894,9 +902,9 @@ struct conn_source {
 };
 
 struct conn_source *
-conn_sources_new(uint64_t *salt)
+conn_sources_new(uint64_t salt[2])
 {
-	if (RAND_bytes((unsigned char *)salt, sizeof(*salt)) != 1)
+	if (RAND_bytes((unsigned char *)salt, 2 * sizeof(salt[0])) != 1)
 		return NULL;
 	return calloc(CONN_SOURCES, sizeof(struct conn_source));
 }
@@ -927,43 +935,74 @@ conn_source_key(const struct sockaddr *sa, int salen, unsigned char *key)
 	return false;
 }
 
-/* May this source open one more connection now?  Takes its token. */
-static bool
-conn_source_ok(struct worker *w, const struct cfg *cfg,
+/* MurmurHash3's 64-bit finaliser: every input bit moves every output bit. */
+static uint64_t
+conn_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* A key's set, by its two halves keyed with the worker's salt. */
+static struct conn_source *
+conn_source_set(const struct worker *w, const unsigned char *key)
+{
+	uint64_t	 a, b;
+
+	memcpy(&a, key, sizeof(a));
+	memcpy(&b, key + 8, sizeof(b));
+	a = conn_mix64(a ^ w->source_salt[0]);
+	b = conn_mix64(b ^ w->source_salt[1] ^ a);
+	return &w->sources[(b & (CONN_SOURCES / CONN_SOURCE_WAYS - 1)) *
+	    CONN_SOURCE_WAYS];
+}
+
+/*
+ * The bucket of sa's address, refilled to now; NULL when there is no
+ * limit (or no address to key).  The caller takes a token once the
+ * connection is accepted, so one refused for another reason costs none.
+ */
+static struct conn_source *
+conn_source_get(struct worker *w, const struct cfg *cfg,
     const struct sockaddr *sa, int salen, int64_t now)
 {
-	struct conn_source	*e;
+	struct conn_source	*set, *e = NULL, *x;
 	unsigned char		 key[16];
-	uint64_t		 h = w->source_salt ^ 0xcbf29ce484222325ULL;
-	double			 rate, burst;
+	double			 rate, burst, fill, most = -1.0;
 	size_t			 i;
 
 	if (cfg->source_conn_rate == 0 || w->sources == NULL ||
 	    !conn_source_key(sa, salen, key))
-		return true;
-	for (i = 0; i < sizeof(key); i++) {
-		h ^= key[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 29;
-	e = &w->sources[h & (CONN_SOURCES - 1)];
+		return NULL;
 	rate = (double)cfg->source_conn_rate / w->srv->nworkers;
 	burst = (double)((cfg->source_conn_burst + w->srv->nworkers - 1) /
 	    w->srv->nworkers);
-	if (!e->used || memcmp(e->addr, key, sizeof(key)) != 0) {
-		memcpy(e->addr, key, sizeof(key));
-		e->used = true;
-		e->tokens = burst;
-	} else if (now > e->ms) {
-		e->tokens += (double)(now - e->ms) * rate / 1000.0;
-		if (e->tokens > burst)
-			e->tokens = burst;
+	set = conn_source_set(w, key);
+	for (i = 0; i < CONN_SOURCE_WAYS; i++) {
+		x = &set[i];
+		if (x->used && now > x->ms) {
+			x->tokens += (double)(now - x->ms) * rate / 1000.0;
+			x->ms = now;
+		}
+		if (x->used && x->tokens > burst)
+			x->tokens = burst;
+		if (x->used && memcmp(x->addr, key, sizeof(key)) == 0)
+			return x;
+		fill = x->used ? x->tokens : burst + 1.0;
+		if (fill > most) {
+			most = fill;
+			e = x;
+		}
 	}
+	memcpy(e->addr, key, sizeof(key));
+	e->used = true;
 	e->ms = now;
-	if (e->tokens < 1.0)
-		return false;
-	e->tokens -= 1.0;
-	return true;
+	e->tokens = burst;
+	return e;
 }
 
 /* An operator learns which source, at most once a minute a worker. */
@@ -995,6 +1034,7 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
 	struct server	*srv = w->srv;
 	struct snap	*s = worker_snap(w);
 	struct conn	*c = NULL;
+	struct conn_source *src;
 	const char	*why;
 	int64_t		 now = conn_now_ms();
 
@@ -1012,7 +1052,8 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
 		goto refuse;
 	/* Before anything that could push out another's handshake. */
 	why = "source_rate";
-	if (!conn_source_ok(w, s->cfg, sa, salen, now)) {
+	if ((src = conn_source_get(w, s->cfg, sa, salen, now)) != NULL &&
+	    src->tokens < 1.0) {
 		conn_source_refused(w, sa, now);
 		goto refuse;
 	}
@@ -1025,6 +1066,9 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
 	if (!conn_take_slot(srv) && (!conn_hs_push_out(w, now) ||
 	    !conn_take_slot(srv)))
 		goto refuse;
+	/* Accepted: its token is spent. */
+	if (src != NULL)
+		src->tokens -= 1.0;
 	/* Answers are written when ready; Nagle would hold them back. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
 	    sizeof(int));

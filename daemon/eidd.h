@@ -347,7 +347,7 @@ struct worker {
 	size_t		 nhandshakes;	/* in both */
 	/* New connections per source address (conn.c). */
 	struct conn_source *sources;	/* CONN_SOURCES of them */
-	uint64_t	 source_salt;
+	uint64_t	 source_salt[2];
 	int64_t		 source_warn_ms;	/* last source_limited line */
 	uint64_t	 source_refused;	/* since that line */
 	bool		 draining;
@@ -414,7 +414,7 @@ struct sockaddr;
 void		 conn_accept(struct worker *, int fd, const struct sockaddr *,
 		    int salen);
 /* The per-source table of a worker, or NULL without memory. */
-struct conn_source *conn_sources_new(uint64_t *salt);
+struct conn_source *conn_sources_new(uint64_t salt[2]);
 /* Begin draining one connection, or all of w's (SIGTERM). */
 void		 conn_drain(struct conn *);
 void		 conn_drain_all(struct worker *);

@@ -1550,8 +1550,8 @@ handler_metrics(struct server *srv, struct store_reader *rd,
 	handler_prom(out, "eidd_connections_total", "",
 	    atomic_load(&c.conns_total));
 	handler_prom_head(out, "eidd_connections_refused_total", "counter",
-	    "API connections refused (max_connections, max_handshakes, "
-	    "draining).");
+	    "API connections refused (source_connections_per_s, "
+	    "max_connections, max_handshakes, draining).");
 	handler_prom(out, "eidd_connections_refused_total", "",
 	    atomic_load(&c.conns_refused));
 	handler_prom_head(out, "eidd_tls_handshake_failures_total", "counter",

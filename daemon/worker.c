@@ -218,7 +218,7 @@ worker_setup(struct server *srv, const struct cfg *cfg)
 		if ((w->hasher = eid_hasher_new()) == NULL)
 			fatalx("startup", "error=\"no SHA-256\"");
 		if ((w->stage = evbuffer_new()) == NULL ||
-		    (w->sources = conn_sources_new(&w->source_salt)) == NULL)
+		    (w->sources = conn_sources_new(w->source_salt)) == NULL)
 			fatalx("nomem", "where=workers");
 		if ((w->base = worker_base_new()) == NULL)
 			fatalx("event_base", "worker=%d", w->id);
